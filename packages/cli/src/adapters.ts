@@ -1,0 +1,4 @@
+import { consoleModule, type AdapterModule } from '@switchboard/core';
+
+/** Adapter modules this build of the CLI can start, by their `adapters.<name>` key. */
+export const knownAdapters: readonly AdapterModule<never>[] = [consoleModule as AdapterModule<never>];

@@ -1,0 +1,36 @@
+import { ConfigError, loadConfig, type LoadedConfig } from '@switchboard/core';
+import { knownAdapters } from '../adapters.js';
+
+/** Exit codes of the CLI. */
+export const ExitCode = { ok: 0, failure: 1, config: 2, usage: 64 } as const;
+
+/** Thrown to end the CLI with a message and an exit code. */
+export class CliExit extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+/** Load and validate the config, turning problems into a CliExit with exit code 2. */
+export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  try {
+    return await loadConfig(file, { adapters: knownAdapters, env });
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliExit(error.message, ExitCode.config);
+    throw error;
+  }
+}
+
+/** Mask values of secret-looking keys for display. */
+export function maskForDisplay(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskForDisplay);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, /secret|token|password|key/i.test(k) && typeof v === 'string' ? '********' : maskForDisplay(v)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,52 @@
+import { bridgeFromConfig, ConsoleAdapter, errorInfo } from '@switchboard/core';
+import { firstValueFrom } from 'rxjs';
+import { createLogger } from '../logger.js';
+import { CliExit, ExitCode, readConfig } from './common.js';
+
+/** `switchboard start -c FILE`: run the bridge until `quit`, end of console input, or a signal. */
+export async function startCommand(file: string): Promise<number> {
+  const config = await readConfig(file);
+  const logger = createLogger({
+    level: config.core.logLevel,
+    ...(config.core.logFile ? { file: config.core.logFile } : {}),
+    secrets: config.secrets,
+  });
+  const bridge = bridgeFromConfig(config, { logger });
+  const stopped = firstValueFrom(bridge.stopped$);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (++signals > 1) {
+      process.stderr.write(`\n${signal} again: exiting now; pending messages stay journalled.\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`\n${signal}: delivering pending messages, then stopping (again to force).\n`);
+    void bridge.stop(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const consoleAdapter = bridge.adapters.find((a): a is ConsoleAdapter => a instanceof ConsoleAdapter);
+  consoleAdapter?.end$.subscribe(() => void bridge.stop('end of console input'));
+
+  try {
+    await bridge.start();
+  } catch (error) {
+    logger.flush?.();
+    throw new CliExit(`switchboard could not start: ${(error as Error).message}`, ExitCode.failure);
+  }
+  if (consoleAdapter) {
+    process.stderr.write(
+      `Switchboard is running (${bridge.adapters.map((a) => a.name).join(', ')}). ` +
+        `You are console:${consoleAdapter.speakingAs}. Send "help"; ":as NAME" switches identity; Ctrl-D or "quit" stops.\n`,
+    );
+  }
+  const reason = await stopped.catch((error: unknown) => {
+    logger.error(errorInfo(error), 'bridge stopped with an error');
+    return 'error';
+  });
+  process.off('SIGINT', onSignal);
+  process.off('SIGTERM', onSignal);
+  logger.flush?.();
+  return reason === 'error' ? ExitCode.failure : ExitCode.ok;
+}

@@ -1,0 +1,73 @@
+import { DirectoryError, FileStore, identityKey, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
+import { CliExit, ExitCode, readConfig } from './common.js';
+
+type UsersAction =
+  | { readonly type: 'list' }
+  | { readonly type: 'add'; readonly name: string; readonly tier: string; readonly identities: readonly string[] }
+  | { readonly type: 'remove'; readonly name: string }
+  | { readonly type: 'set-tier'; readonly name: string; readonly tier: string };
+
+/**
+ * `switchboard users …`: manage the directory in the data directory while the bridge is stopped.
+ * The data directory's lock refuses this while a bridge runs on it.
+ */
+export async function usersCommand(file: string, action: UsersAction, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const config = await readConfig(file);
+  const store = new FileStore({ dir: config.core.dataDir });
+  try {
+    await store.open();
+  } catch (error) {
+    if (error instanceof SwitchboardError && error.code === 'STORE_LOCKED') {
+      throw new CliExit(`${error.message}. Stop the bridge (or use the chat commands) to change users.`, ExitCode.failure);
+    }
+    throw error;
+  }
+  try {
+    const directory = new UserDirectory(store);
+    await directory.load();
+    await directory.seed(config.core.users);
+    const actor = systemActor('cli');
+    switch (action.type) {
+      case 'list':
+        for (const u of directory.list()) {
+          out.write(`${u.name}\t${u.tier}\t${u.identities.map(identityKey).join(',')}\n`);
+        }
+        break;
+      case 'add': {
+        const identities: Identity[] = action.identities.map((text) => {
+          try {
+            return parseIdentity(text);
+          } catch (error) {
+            throw new CliExit((error as Error).message, ExitCode.usage);
+          }
+        });
+        const user = await directory.add(actor, { name: action.name, tier: tierOf(action.tier), identities });
+        out.write(`added ${user.name} (${user.tier})\n`);
+        break;
+      }
+      case 'remove': {
+        const user = await directory.remove(actor, action.name);
+        out.write(`removed ${user.name} (${user.tier})\n`);
+        break;
+      }
+      case 'set-tier': {
+        const before = directory.get(action.name)?.tier;
+        const user = await directory.setTier(actor, action.name, tierOf(action.tier));
+        out.write(`${user.name}: ${before} → ${user.tier}\n`);
+        break;
+      }
+    }
+    return ExitCode.ok;
+  } catch (error) {
+    if (error instanceof DirectoryError) throw new CliExit(error.message, ExitCode.failure);
+    throw error;
+  } finally {
+    await store.close();
+  }
+}
+
+function tierOf(text: string): 'root' | 'admin' | 'user' {
+  const tier = text.toLowerCase();
+  if (!isTier(tier)) throw new CliExit(`"${text}" is not a tier; use root, admin or user`, ExitCode.usage);
+  return tier;
+}

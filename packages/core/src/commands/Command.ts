@@ -1,0 +1,101 @@
+import type { InboundMessage, Priority } from '../domain/messages.js';
+import type { Tier } from '../domain/tiers.js';
+import type { User } from '../users/User.js';
+import type { UserDirectory } from '../users/UserDirectory.js';
+import type { CommandRegistry } from './CommandRegistry.js';
+
+/**
+ * What a command does, which decides how it is invoked:
+ * `get` reads state (`status`), `set` changes a value and needs one (`temp:25`),
+ * `control` acts (`restart printer`, `promote bob`).
+ */
+export type CommandKind = 'get' | 'set' | 'control';
+
+/** A command as its author declares it. */
+export interface CommandSpec {
+  /** Lower-case name people type: letters, digits, `_` and `-`. */
+  readonly name: string;
+  readonly aliases?: readonly string[];
+  readonly kind: CommandKind;
+  /** Least privileged tier allowed to run it; config may override it. */
+  readonly minTier: Tier;
+  /** One line shown by `help`. */
+  readonly description: string;
+  /** Argument synopsis shown by `help` and sent back on a missing argument, e.g. `<user> [tier]`. */
+  readonly usage?: string;
+  /**
+   * Fewest arguments the command needs; with fewer, the caller gets the usage back instead of a run.
+   * @defaultValue 1 for `set` commands, 0 otherwise
+   */
+  readonly minArgs?: number;
+  /** Per-command handler timeout. @defaultValue the dispatcher's timeout */
+  readonly timeoutMs?: number;
+  run(ctx: CommandContext): unknown;
+}
+
+/** A registered command, with config overrides applied. */
+export interface Command extends CommandSpec {
+  readonly aliases: readonly string[];
+  readonly usage: string;
+  readonly minArgs: number;
+}
+
+/** Who is running a command. */
+export interface Caller {
+  /** The directory user; absent for a guest (an unknown sender allowed by config). */
+  readonly user?: User;
+  /** The effective tier; guests have none. */
+  readonly tier?: Tier;
+  /** Display name: the user's name, or what the platform calls the guest. */
+  readonly name: string;
+  /** Whether this caller may run a command (tier check for users, the guest list for guests). */
+  may(command: Command): boolean;
+}
+
+/** How a command was typed, after parsing. */
+export interface Invocation {
+  /** The command name as typed (an alias stays an alias), lower-cased. */
+  readonly name: string;
+  /** Whitespace-separated arguments. */
+  readonly args: readonly string[];
+  /** Everything after the command name (or after the `:`), trimmed. */
+  readonly argText: string;
+  /** True for `set x:v`, `x:v` and `x：v`. */
+  readonly assignment: boolean;
+}
+
+/** Options of a reply. */
+export interface ReplyOptions {
+  readonly priority?: Priority;
+}
+
+/** What a handler gets. */
+export interface CommandContext {
+  readonly command: Command;
+  readonly invocation: Invocation;
+  /** Shorthand for `invocation.args`. */
+  readonly args: readonly string[];
+  /** Shorthand for `invocation.argText`. */
+  readonly argText: string;
+  readonly caller: Caller;
+  readonly message: InboundMessage;
+  /** Aborted when the handler times out or the bridge stops. */
+  readonly signal: AbortSignal;
+  /**
+   * Send text back to the chat the command came from, through the outbox. May be called any
+   * number of times (progress, then result). Resolves once the outbox has accepted (persisted) it.
+   */
+  reply(text: string, options?: ReplyOptions): Promise<void>;
+  /** Services the core offers handlers. */
+  readonly services: CommandServices;
+}
+
+/** Core services reachable from a handler; packages add their own via closures. */
+export interface CommandServices {
+  readonly directory: UserDirectory;
+  readonly registry: CommandRegistry;
+  /** Outbox size and drain state, for `quit`. */
+  pendingOutbound(): number;
+  /** Ask the bridge to shut down gracefully (drain the outbox, stop adapters). */
+  requestShutdown(reason: string): void;
+}

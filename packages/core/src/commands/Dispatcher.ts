@@ -1,0 +1,296 @@
+import { concatMap, from, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
+import { identityKey } from '../domain/address.js';
+import type { InboundMessage, OutboundMessage } from '../domain/messages.js';
+import { satisfiesTier } from '../domain/tiers.js';
+import { CommandError } from '../errors.js';
+import type { Accepted } from '../outbox/types.js';
+import type { UserDirectory } from '../users/UserDirectory.js';
+import { formatDuration } from '../util/duration.js';
+import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
+import { Semaphore } from '../util/Semaphore.js';
+import type { Caller, Command, CommandContext, CommandServices, ReplyOptions } from './Command.js';
+import type { CommandRegistry } from './CommandRegistry.js';
+import { parseCommand, type ParsedCommand } from './parse.js';
+
+/** How unknown senders are treated. */
+export interface GuestPolicy {
+  /** When false, unknown senders get no answer at all. @defaultValue false */
+  readonly enabled: boolean;
+  /** Commands a guest may run (only those whose minimum tier is `user`). @defaultValue ['help', 'whoami'] */
+  readonly commands: readonly string[];
+}
+
+/** Options of {@link Dispatcher}. */
+export interface DispatcherOptions {
+  readonly directory: UserDirectory;
+  readonly registry: CommandRegistry;
+  /** Where replies go: the outbox's `enqueue`. */
+  readonly send: (message: OutboundMessage) => Promise<Accepted>;
+  readonly services: Omit<CommandServices, 'directory' | 'registry'>;
+  readonly logger?: Logger;
+  /** Extra command prefix, e.g. `!`. `/` always works. In groups, an unprefixed message runs only known commands. */
+  readonly prefix?: string;
+  readonly guest?: GuestPolicy;
+  /** Handlers running at once, across all users. @defaultValue 64 */
+  readonly concurrency?: number;
+  /** A handler still running after this long is abandoned and its caller told. @defaultValue 30000 */
+  readonly timeoutMs?: number;
+}
+
+/** Defaults of {@link DispatcherOptions}. */
+export const DefaultDispatcherOptions = {
+  concurrency: 64,
+  timeoutMs: 30_000,
+  guest: { enabled: false, commands: ['help', 'whoami'] },
+} as const satisfies Partial<DispatcherOptions>;
+
+/** What became of one inbound message, on {@link Dispatcher.outcomes$}. */
+export interface DispatchOutcome {
+  readonly messageId: string;
+  readonly command?: string;
+  readonly user?: string;
+  readonly result: 'ok' | 'ignored' | 'unknown' | 'refused' | 'usage' | 'error' | 'timeout';
+  readonly ms: number;
+}
+
+/**
+ * Turns inbound messages into command runs: parse, resolve the sender, check the tier, run the
+ * handler with a timeout inside a bounded pool, and send what it says through the outbox.
+ */
+export class Dispatcher {
+  private readonly logger: Logger;
+  private readonly options: DispatcherOptions & typeof DefaultDispatcherOptions;
+  private readonly services: CommandServices;
+  private readonly outcomesSubject = new Subject<DispatchOutcome>();
+  private readonly stopController = new AbortController();
+  private readonly intakes: Subscription[] = [];
+  private readonly intake = new Subject<InboundMessage>();
+  private pipeline: Subscription | undefined;
+  private readonly slots: Semaphore;
+  private backlog = 0;
+
+  /** One outcome per inbound message: for metrics, tests and the benchmark. */
+  readonly outcomes$: Observable<DispatchOutcome> = this.outcomesSubject.asObservable();
+
+  constructor(options: DispatcherOptions) {
+    this.options = { ...DefaultDispatcherOptions, ...stripUndefined(options) } as typeof this.options;
+    if (!(this.options.concurrency >= 1)) throw new RangeError('dispatcher concurrency must be at least 1');
+    if (!(this.options.timeoutMs > 0)) throw new RangeError('dispatcher timeout must be positive');
+    this.slots = new Semaphore(this.options.concurrency);
+    this.logger = (options.logger ?? silentLogger).child({ component: 'dispatcher' });
+    this.services = { directory: options.directory, registry: options.registry, ...options.services };
+  }
+
+  /** Handlers currently running. */
+  get active(): number {
+    return this.slots.inUse;
+  }
+
+  /** Messages received and not yet handled (queued behind their sender's earlier ones, or running). */
+  get pending(): number {
+    return this.backlog;
+  }
+
+  /**
+   * Feed a stream of inbound messages in. Each sender's messages are handled one after another, in
+   * the order they were sent (people expect `promote carol` to finish before their next line);
+   * different senders run in parallel, at most `concurrency` handlers at once.
+   * @returns the subscription of this stream (ended by {@link detach} or {@link stop}).
+   */
+  attach(inbound$: Observable<InboundMessage>): Subscription {
+    this.pipeline ??= this.intake
+      .pipe(
+        groupBy((message) => identityKey(message.from)),
+        mergeMap((perSender) =>
+          perSender.pipe(concatMap((message) => from(this.handle(message).finally(() => this.backlog--)))),
+        ),
+      )
+      .subscribe({ error: (error: unknown) => this.logger.error(errorInfo(error), 'dispatch pipeline failed') });
+    const sub = inbound$.subscribe({
+      next: (message) => {
+        this.backlog++;
+        this.intake.next(message);
+      },
+      error: (error: unknown) => this.logger.error(errorInfo(error), 'inbound stream failed'),
+    });
+    this.intakes.push(sub);
+    return sub;
+  }
+
+  /** Stop taking new messages; those already received are still handled. */
+  detach(): void {
+    for (const sub of this.intakes.splice(0)) sub.unsubscribe();
+  }
+
+  /** Wait until every received message has been handled, or the timeout passes. @returns true when idle. */
+  async idle(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.backlog > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return true;
+  }
+
+  /** Stop taking messages, drop what is queued, and abort running handlers. */
+  stop(): void {
+    this.detach();
+    this.pipeline?.unsubscribe();
+    this.intake.complete();
+    this.stopController.abort();
+    this.outcomesSubject.complete();
+  }
+
+  /** Handle one message end to end. Never rejects. */
+  async handle(message: InboundMessage): Promise<DispatchOutcome> {
+    const started = performance.now();
+    const done = (result: DispatchOutcome['result'], command?: string, user?: string): DispatchOutcome => {
+      const outcome: DispatchOutcome = {
+        messageId: message.id,
+        result,
+        ms: performance.now() - started,
+        ...(command !== undefined ? { command } : {}),
+        ...(user !== undefined ? { user } : {}),
+      };
+      this.outcomesSubject.next(outcome);
+      return outcome;
+    };
+    try {
+      const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
+      if (!parsed) return done('ignored');
+      const user = this.options.directory.byIdentity(message.from);
+      const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
+      const command = this.options.registry.resolve(parsed.name);
+
+      if (!user) return await this.handleGuest(message, parsed, command, addressed, done);
+      if (!command) {
+        // In a group, chatter that is not addressed to the bot is not a failed command.
+        if (!addressed) return done('ignored', parsed.name, user.name);
+        await this.reply(message, `Unknown command "${parsed.name}". Send "help" to see what you can run.`);
+        return done('unknown', parsed.name, user.name);
+      }
+      if (!satisfiesTier(user.tier, command.minTier)) {
+        await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
+        return done('refused', command.name, user.name);
+      }
+      const caller: Caller = { user, tier: user.tier, name: user.name, may: (c) => satisfiesTier(user.tier, c.minTier) };
+      return await this.run(command, parsed, caller, message, done);
+    } catch (error) {
+      this.logger.error({ ...errorInfo(error), messageId: message.id }, 'could not handle message');
+      return done('error');
+    }
+  }
+
+  private async handleGuest(
+    message: InboundMessage,
+    parsed: ParsedCommand,
+    command: Command | undefined,
+    addressed: boolean,
+    done: (r: DispatchOutcome['result'], c?: string) => DispatchOutcome,
+  ): Promise<DispatchOutcome> {
+    const guest = this.options.guest;
+    // Unknown senders learn nothing, not even that a command exists, unless config lets guests in.
+    if (!guest.enabled) return done('ignored', parsed.name);
+    const may = (c: Command): boolean => c.minTier === 'user' && guest.commands.some((name) => name.toLowerCase() === c.name);
+    if (!command || !may(command)) {
+      if (addressed) await this.reply(message, 'You are not registered here. Ask an admin to add you.');
+      return done('refused', parsed.name);
+    }
+    return this.run(command, parsed, { name: message.from.name ?? message.from.id, may }, message, done);
+  }
+
+  private async run(
+    command: Command,
+    parsed: ParsedCommand,
+    caller: Caller,
+    message: InboundMessage,
+    done: (r: DispatchOutcome['result'], c?: string, u?: string) => DispatchOutcome,
+  ): Promise<DispatchOutcome> {
+    if (parsed.args.length < command.minArgs) {
+      await this.reply(message, `Usage: ${command.name}${command.usage ? ' ' + command.usage : ''}`);
+      return done('usage', command.name, caller.user?.name);
+    }
+    return this.slots.use(() => this.execute(command, parsed, caller, message, done));
+  }
+
+  private async execute(
+    command: Command,
+    parsed: ParsedCommand,
+    caller: Caller,
+    message: InboundMessage,
+    done: (r: DispatchOutcome['result'], c?: string, u?: string) => DispatchOutcome,
+  ): Promise<DispatchOutcome> {
+    const timeoutMs = command.timeoutMs ?? this.options.timeoutMs;
+    const controller = new AbortController();
+    const onStop = (): void => controller.abort(new Error('the bridge is stopping'));
+    this.stopController.signal.addEventListener('abort', onStop, { once: true });
+    const replies: Promise<Accepted>[] = [];
+    let open = true;
+    const ctx: CommandContext = {
+      command,
+      invocation: parsed,
+      args: parsed.args,
+      argText: parsed.argText,
+      caller,
+      message,
+      signal: controller.signal,
+      services: this.services,
+      reply: (text: string, options?: ReplyOptions) => {
+        if (!open) {
+          this.logger.debug({ command: command.name }, 'reply after the handler finished or timed out; dropped');
+          return Promise.resolve();
+        }
+        const accepted = this.reply(message, text, options);
+        replies.push(accepted);
+        return accepted.then(() => undefined);
+      },
+    };
+
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const outcome = await Promise.race([
+        Promise.resolve()
+          .then(() => command.run(ctx))
+          .then(() => 'ok' as const),
+        new Promise<'timeout'>((resolve) => {
+          timer = setTimeout(() => resolve('timeout'), timeoutMs);
+        }),
+      ]);
+      if (outcome === 'timeout') {
+        open = false;
+        controller.abort(new Error('timed out'));
+        this.logger.warn({ command: command.name, timeoutMs }, 'command timed out');
+        await this.reply(message, `"${command.name}" did not finish within ${formatDuration(timeoutMs)} and was abandoned.`);
+        return done('timeout', command.name, caller.user?.name);
+      }
+      await Promise.all(replies);
+      return done('ok', command.name, caller.user?.name);
+    } catch (error) {
+      if (error instanceof CommandError) {
+        await this.reply(message, error.message);
+        return done('error', command.name, caller.user?.name);
+      }
+      const ref = message.id.slice(-8);
+      this.logger.error({ ...errorInfo(error), command: command.name, messageId: message.id }, 'command failed');
+      await this.reply(message, `"${command.name}" failed with an internal error (ref ${ref}); it has been logged.`);
+      return done('error', command.name, caller.user?.name);
+    } finally {
+      open = false;
+      clearTimeout(timer);
+      this.stopController.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  private reply(message: InboundMessage, text: string, options?: ReplyOptions): Promise<Accepted> {
+    return this.options.send({
+      to: message.chat,
+      text,
+      priority: options?.priority ?? 'normal',
+      ...(message.replyContext !== undefined ? { replyContext: message.replyContext } : {}),
+    });
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

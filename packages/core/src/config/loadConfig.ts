@@ -1,0 +1,191 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import type { AdapterModule } from './AdapterModule.js';
+import { interpolateEnv } from './interpolate.js';
+import { CoreConfigSchema, type CoreConfig } from './schema.js';
+
+/** What the loader needs to know beyond the core: adapter modules and extra top-level sections. */
+export interface LoadConfigOptions {
+  /** Adapter modules by which `adapters.<name>` sections are validated. */
+  readonly adapters: readonly AdapterModule<never>[];
+  /** Extra top-level sections (e.g. `feeds`, `routes` of the relay) and their schemas. */
+  readonly sections?: Readonly<Record<string, z.ZodTypeAny>>;
+  /** Variables for `${VAR}`. @defaultValue process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** A configured adapter: its module and its validated section. */
+export interface ConfiguredAdapter {
+  readonly module: AdapterModule<never>;
+  readonly config: unknown;
+}
+
+/** A validated configuration. */
+export interface LoadedConfig {
+  /** Absolute path of the file, or `<inline>`. */
+  readonly file: string;
+  readonly core: CoreConfig;
+  readonly adapters: readonly ConfiguredAdapter[];
+  /** Validated extra sections, by name; absent sections are missing. */
+  readonly sections: Readonly<Record<string, unknown>>;
+  /** Values that came from the environment: treated as secrets, redacted from every log line. */
+  readonly secrets: readonly string[];
+}
+
+const coreKeys = new Set(['dataDir', 'logLevel', 'logFile', 'prefix', 'guest', 'dispatcher', 'outbox', 'adapters', 'users', 'commands']);
+
+/** Read, interpolate and validate a YAML config file. @throws ConfigError naming every problem by path. */
+export async function loadConfig(file: string, options: LoadConfigOptions): Promise<LoadedConfig> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    throw new ConfigError([{ path: '', message: `cannot read ${path}: ${reason}` }]);
+  }
+  return parseConfig(text, { ...options, file: path });
+}
+
+/** Validate config text. Relative paths in it resolve against the file's directory (or the working directory). */
+export function parseConfig(text: string, options: LoadConfigOptions & { readonly file?: string }): LoadedConfig {
+  const file = options.file ?? '<inline>';
+  const baseDir = options.file ? dirname(options.file) : process.cwd();
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => ({ path: '', message: e.message.split('\n')[0]!, line: lineCounter.linePos(e.pos[0]).line })),
+      file,
+    );
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const issues: ConfigIssue[] = [];
+  const lineOf = (path: readonly (string | number)[]): number | undefined => findLine(doc, lineCounter, path);
+  const add = (path: readonly (string | number)[], message: string): void => {
+    const line = lineOf(path);
+    issues.push({ path: path.join('.'), message, ...(line !== undefined ? { line } : {}) });
+  };
+
+  if (typeof raw !== 'object' || Array.isArray(raw) || raw === null) {
+    throw new ConfigError([{ path: '', message: 'the file must hold a mapping (key: value pairs)' }], file);
+  }
+  const secrets: string[] = [];
+  const env = options.env ?? process.env;
+  const value = interpolateEnv(raw, env, (path, message) => add(path, message), secrets) as Record<string, unknown>;
+
+  const sections = options.sections ?? {};
+  for (const key of Object.keys(value)) {
+    if (!coreKeys.has(key) && !(key in sections)) add([key], `unknown key (expected one of ${[...coreKeys, ...Object.keys(sections)].join(', ')})`);
+  }
+
+  const core = CoreConfigSchema.safeParse(value);
+  if (!core.success) for (const issue of core.error.issues) reportZodIssue(issue, [], add);
+
+  const adapters: ConfiguredAdapter[] = [];
+  const modules = new Map(options.adapters.map((m) => [m.name, m]));
+  const rawAdapters = value.adapters;
+  if (rawAdapters && typeof rawAdapters === 'object' && !Array.isArray(rawAdapters)) {
+    for (const [name, section] of Object.entries(rawAdapters as Record<string, unknown>)) {
+      const module = modules.get(name);
+      if (!module) {
+        add(['adapters', name], `unknown adapter (known: ${[...modules.keys()].join(', ') || 'none'})`);
+        continue;
+      }
+      const parsed = module.schema.safeParse(section ?? {});
+      if (parsed.success) adapters.push({ module, config: parsed.data });
+      else for (const issue of parsed.error.issues) reportZodIssue(issue, ['adapters', name], add);
+    }
+  }
+
+  const extra: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(sections)) {
+    if (!(key in value)) continue;
+    const parsed = schema.safeParse(value[key]);
+    if (parsed.success) extra[key] = parsed.data;
+    else for (const issue of parsed.error.issues) reportZodIssue(issue, [key], add);
+  }
+
+  if (issues.length > 0 || !core.success) throw new ConfigError(dedupe(issues), file);
+  const data = core.data;
+  return {
+    file,
+    core: {
+      ...data,
+      dataDir: resolve(baseDir, data.dataDir),
+      ...(data.logFile !== undefined ? { logFile: resolve(baseDir, data.logFile) } : {}),
+    },
+    adapters,
+    sections: extra,
+    secrets,
+  };
+}
+
+function reportZodIssue(
+  issue: z.ZodIssue,
+  prefix: readonly (string | number)[],
+  add: (path: readonly (string | number)[], message: string) => void,
+): void {
+  const path = [...prefix, ...issue.path];
+  switch (issue.code) {
+    case 'invalid_type':
+      add(path, issue.received === 'undefined' ? 'required' : `expected ${issue.expected}, got ${issue.received}`);
+      return;
+    case 'unrecognized_keys':
+      for (const key of issue.keys) add([...path, key], 'unknown key');
+      return;
+    case 'invalid_enum_value':
+      add(path, `must be one of ${issue.options.join(', ')} (got ${JSON.stringify(issue.received)})`);
+      return;
+    case 'invalid_union': {
+      // Report the branch that got furthest instead of zod's generic "Invalid input".
+      const best = issue.unionErrors
+        .map((e) => e.issues)
+        .sort((a, b) => Math.max(...b.map((i) => i.path.length)) - Math.max(...a.map((i) => i.path.length)))[0];
+      const first = best?.find((i) => !(i.code === 'invalid_type' && i.path.length === 0)) ?? best?.[0];
+      if (first) return reportZodIssue(first, prefix, add);
+      add(path, 'invalid value');
+      return;
+    }
+    case 'too_small':
+      add(path, issue.type === 'string' && issue.minimum === 1 ? 'must not be empty' : issue.message.toLowerCase());
+      return;
+    default:
+      add(path, issue.message.charAt(0).toLowerCase() + issue.message.slice(1));
+  }
+}
+
+function findLine(doc: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {
+  // Walk down as far as the document goes: a missing key is reported at its parent.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range)) {
+      // For a mapping or sequence, point at its first line rather than wherever its range starts.
+      const offset = (isMap(node) || isSeq(node)) && depth > 0 ? findKeyOffset(doc, path.slice(0, depth)) ?? node.range[0] : node.range[0];
+      return counter.linePos(offset as number).line;
+    }
+  }
+  return undefined;
+}
+
+function findKeyOffset(doc: Document, path: readonly (string | number)[]): number | undefined {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+  if (!isMap(parent)) return undefined;
+  const key = path[path.length - 1];
+  const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === key);
+  const range = (pair?.key as { range?: [number, number, number] } | null)?.range;
+  return range?.[0];
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const key = `${i.path}\u0000${i.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { parseIdentity } from '../domain/address.js';
+import { Tiers } from '../domain/tiers.js';
+import { parseDuration } from '../util/duration.js';
+
+/** A duration as people write it (`30s`, `5m`, `1h30m`) or milliseconds; parsed to milliseconds. */
+export const DurationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const TierSchema = z.enum(Tiers);
+
+/** `platform:id`, or `{ platform, id }`. */
+export const IdentitySchema = z.union([
+  z.string().transform((text, ctx) => {
+    try {
+      return parseIdentity(text);
+    } catch (error) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  z.object({ platform: z.string().min(1), id: z.string().min(1) }).strict(),
+]);
+
+const UserSchema = z
+  .object({
+    name: z.string().regex(/^[\p{L}\p{N}_.-]{1,32}$/u, '1–32 letters, digits, "_", "." or "-"'),
+    tier: TierSchema,
+    identities: z.array(IdentitySchema).default([]),
+    subscriptions: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** The core part of the config file. Adapter sections are checked by their modules. */
+export const CoreConfigSchema = z
+  .object({
+    /** Where the directory and the outbox journal live; relative to the config file. */
+    dataDir: z.string().min(1).default('./data'),
+    logLevel: LogLevelSchema.default('info'),
+    /** Log file; logs go to stderr when absent. Relative to the config file. */
+    logFile: z.string().min(1).optional(),
+    /** Extra command prefix, e.g. `!`; `/` always works. */
+    prefix: z.string().min(1).max(4).optional(),
+    guest: z
+      .object({
+        enabled: z.boolean().default(false),
+        commands: z.array(z.string()).default(['help', 'whoami']),
+      })
+      .strict()
+      .default({}),
+    dispatcher: z
+      .object({
+        concurrency: z.number().int().min(1).max(10_000).default(64),
+        timeout: DurationSchema.default('30s'),
+      })
+      .strict()
+      .default({}),
+    outbox: z
+      .object({
+        retryBase: DurationSchema.default('1s'),
+        retryMax: DurationSchema.default('5m'),
+        giveUpAfter: DurationSchema.default('24h'),
+        drainTimeout: DurationSchema.default('10s'),
+      })
+      .strict()
+      .default({}),
+    adapters: z.record(z.string(), z.unknown()).refine((a) => Object.keys(a).length > 0, 'at least one adapter is required'),
+    users: z.array(UserSchema).default([]),
+    commands: z
+      .record(
+        z.string(),
+        z.object({ minTier: TierSchema.optional(), disabled: z.boolean().optional() }).strict(),
+      )
+      .default({}),
+  })
+  .superRefine((config, ctx) => {
+    const names = new Map<string, number>();
+    const identities = new Map<string, string>();
+    config.users.forEach((user, i) => {
+      const key = user.name.toLowerCase();
+      if (names.has(key)) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['users', i, 'name'], message: `duplicate user name "${user.name}" (also users.${names.get(key)})` });
+      }
+      names.set(key, i);
+      user.identities.forEach((identity, j) => {
+        const id = `${identity.platform}:${identity.id}`;
+        const owner = identities.get(id);
+        if (owner !== undefined && owner !== user.name) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['users', i, 'identities', j], message: `${id} is already ${owner}'s identity` });
+        }
+        identities.set(id, user.name);
+      });
+    });
+  });
+
+/** The validated core config (adapter sections still raw). */
+export type CoreConfig = z.output<typeof CoreConfigSchema>;

@@ -1,0 +1,53 @@
+import type { Observable } from 'rxjs';
+import type { Address } from './address.js';
+import type { InboundMessage, SendResult } from './messages.js';
+
+/** Connection state an adapter reports on `status$`. */
+export interface AdapterStatus {
+  readonly adapter: string;
+  readonly state: 'starting' | 'ready' | 'reconnecting' | 'stopped' | 'failed';
+  readonly detail?: string;
+  readonly at: number;
+}
+
+/** Platform limits the outbox respects. */
+export interface AdapterLimits {
+  /** Longest text the platform accepts in one message; longer text is split. */
+  readonly maxTextLength: number;
+  /** Sustained sends per second across the adapter; `Infinity` for none. */
+  readonly sendRatePerSecond: number;
+  /** Sends allowed in a burst above the sustained rate. @defaultValue 1 */
+  readonly sendBurst?: number;
+}
+
+/** One text part the outbox hands to an adapter. */
+export interface SendRequest {
+  /** Outbox id of the message, plus `#part` when it was split. Stable across retries and restarts. */
+  readonly id: string;
+  readonly to: Address;
+  readonly text: string;
+  readonly replyContext?: unknown;
+  /** 1-based attempt counter for this part. */
+  readonly attempt: number;
+}
+
+/**
+ * A chat platform, as the core sees it. Adapters translate; they never decide who may do what,
+ * and they never send on their own: everything outbound arrives through {@link Adapter.send}.
+ */
+export interface Adapter {
+  /** The platform name used in addresses and identities. */
+  readonly name: string;
+  readonly limits: AdapterLimits;
+  readonly inbound$: Observable<InboundMessage>;
+  readonly status$: Observable<AdapterStatus>;
+  /**
+   * Emits a destination when the platform will accept messages for it again
+   * (e.g. QQ: the user wrote, which opens a reply window). Deferred messages for it are retried.
+   */
+  readonly windows$?: Observable<Address>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Try to deliver one part. Throwing counts as a transient failure. */
+  send(request: SendRequest): Promise<SendResult>;
+}

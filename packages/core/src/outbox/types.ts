@@ -1,0 +1,43 @@
+import type { Address } from '../domain/address.js';
+import type { Priority } from '../domain/messages.js';
+
+/** A message the outbox has accepted; what the journal keeps until it is delivered or fails. */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly to: Address;
+  /** The text, already split to the adapter's length limit. */
+  readonly parts: readonly string[];
+  readonly replyContext?: unknown;
+  readonly priority: Priority;
+  readonly dedupeKey?: string;
+  readonly createdAt: number;
+  readonly acceptedAt: number;
+}
+
+/** What {@link Outbox.enqueue} resolves to, once the message is persisted. */
+export interface Accepted {
+  readonly id: string;
+  readonly parts: number;
+  /** True when a pending message with the same dedupe key already covered this one. */
+  readonly duplicate: boolean;
+}
+
+/** Delivery progress and outcome of one message, on `deliveries$`. */
+export interface DeliveryReport {
+  readonly id: string;
+  readonly to: Address;
+  /** `delivered` and `failed` are final; `retrying` and `deferred` may be followed by more reports. */
+  readonly status: 'delivered' | 'failed' | 'retrying' | 'deferred';
+  readonly final: boolean;
+  readonly reason?: string;
+  /** Send attempts so far, over all parts. */
+  readonly attempts: number;
+  readonly parts: number;
+  readonly at: number;
+}
+
+/** Journal records: accepted, part progress, done. */
+export type OutboxRecord =
+  | { readonly t: 'a'; readonly e: OutboxEntry; readonly next?: number }
+  | { readonly t: 'p'; readonly id: string; readonly next: number }
+  | { readonly t: 'd'; readonly id: string; readonly ok: boolean; readonly reason?: string };

@@ -1,0 +1,33 @@
+/**
+ * The persistence port. Two shapes cover what the core keeps:
+ * - documents: small values replaced whole and atomically (the user directory, relay state);
+ * - journals: append-only record logs with occasional compaction (the outbox).
+ *
+ * A SQLite or Redis store implements the same two shapes (a key/value table and an ordered
+ * log table, or keys and lists) and every caller stays unchanged.
+ */
+export interface Store {
+  /** Open or create the store. Must be called before anything else. */
+  open(): Promise<void>;
+  /** Flush and release everything (locks included). */
+  close(): Promise<void>;
+  /** Read a document; `undefined` when it was never written. */
+  get<T>(key: string): Promise<T | undefined>;
+  /** Replace a document durably and atomically: after a crash either the old or the new value is read back. */
+  put(key: string, value: unknown): Promise<void>;
+  /** The journal of that name, created on first use. */
+  journal(name: string): Journal;
+}
+
+/** An append-only log of JSON records. */
+export interface Journal {
+  /** Append records durably; resolves once they would survive a crash. Concurrent appends keep call order. */
+  append(records: readonly unknown[]): Promise<void>;
+  /** Every record, oldest first. A torn final record (a crash mid-write) is skipped. */
+  readAll(): Promise<unknown[]>;
+  /**
+   * Replace the whole journal atomically with the records `snapshot()` returns at the moment the
+   * rewrite runs (after every append issued before this call).
+   */
+  compact(snapshot: () => readonly unknown[]): Promise<void>;
+}

@@ -1,0 +1,52 @@
+import type { Identity } from '../domain/address.js';
+import type { Tier } from '../domain/tiers.js';
+
+/** A person known to the bridge. */
+export interface User {
+  /** Unique, case-insensitive handle used in commands (`promote bob`). */
+  readonly name: string;
+  readonly tier: Tier;
+  /** The same person on several platforms; each identity belongs to one user at most. */
+  readonly identities: readonly Identity[];
+  /** Topics or device keys the user asked to hear about (the relay decides what they may hear). */
+  readonly subscriptions: readonly string[];
+  /** Epoch ms until which notifications to this user are held back; absent when not muted. */
+  readonly mutedUntil?: number;
+  readonly createdAt: number;
+}
+
+/** Who asks for a directory change: a user (tier rules apply) or the system (config seeding, offline CLI). */
+export type Actor = User | SystemActor;
+
+/** The bridge itself or its operator at the shell: not bound by tier rules, but still by the last-root rule. */
+export interface SystemActor {
+  readonly system: true;
+  readonly label: string;
+}
+
+/** The system actor used by config seeding and the offline CLI. */
+export function systemActor(label: string): SystemActor {
+  return { system: true, label };
+}
+
+/** True when the actor is the system rather than a user. */
+export function isSystem(actor: Actor): actor is SystemActor {
+  return 'system' in actor;
+}
+
+/** What a new user is made of. */
+export interface NewUser {
+  readonly name: string;
+  readonly tier: Tier;
+  readonly identities?: readonly Identity[];
+  readonly subscriptions?: readonly string[];
+}
+
+/** One change to the directory, as emitted on `changes$` after it was persisted. */
+export type DirectoryChange =
+  | { readonly type: 'added'; readonly user: User; readonly by: string }
+  | { readonly type: 'removed'; readonly user: User; readonly by: string }
+  | { readonly type: 'tier'; readonly user: User; readonly from: Tier; readonly by: string }
+  | { readonly type: 'identities'; readonly user: User; readonly by: string }
+  | { readonly type: 'subscriptions'; readonly user: User; readonly by: string }
+  | { readonly type: 'muted'; readonly user: User; readonly by: string };

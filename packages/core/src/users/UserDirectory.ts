@@ -1,0 +1,254 @@
+import { Subject, type Observable } from 'rxjs';
+import { identityKey, type Identity } from '../domain/address.js';
+import { isTier, tierRank, type Tier } from '../domain/tiers.js';
+import { DirectoryError } from '../errors.js';
+import type { Store } from '../store/Store.js';
+import { Mutex } from '../util/Mutex.js';
+import { assertKeepsARoot, assertMayChange, assertMayGrant } from './rules.js';
+import { isSystem, type Actor, type DirectoryChange, type NewUser, type User } from './User.js';
+
+/** Store key of the directory document. */
+export const DirectoryKey = 'directory';
+
+interface DirectoryDocument {
+  readonly version: 1;
+  readonly users: User[];
+  /** Names removed at runtime, so config seeding does not bring them back at the next start. */
+  readonly removed: string[];
+}
+
+const namePattern = /^[\p{L}\p{N}_.-]{1,32}$/u;
+
+/**
+ * The user directory: who exists, at which tier, known by which identities.
+ * Every change is checked against the tier rules, written to the store, and only then applied
+ * in memory, acknowledged and emitted on {@link UserDirectory.changes$}.
+ */
+export class UserDirectory {
+  private users = new Map<string, User>();
+  private byIdentityKey = new Map<string, User>();
+  private removed = new Set<string>();
+  private readonly mutex = new Mutex();
+  private readonly changesSubject = new Subject<DirectoryChange>();
+
+  /** Directory changes, each emitted after it was persisted. */
+  readonly changes$: Observable<DirectoryChange> = this.changesSubject.asObservable();
+
+  constructor(private readonly store: Store) {}
+
+  /** Read the persisted directory. */
+  async load(): Promise<void> {
+    const doc = await this.store.get<DirectoryDocument>(DirectoryKey);
+    this.replace(doc?.users ?? [], doc?.removed ?? []);
+  }
+
+  /**
+   * Add users from config that the directory has never seen (and that were not removed at runtime).
+   * Users already present keep their persisted tier: runtime promotions survive restarts. Identities
+   * newly listed in config for an existing user are added to them.
+   * @returns the names added.
+   */
+  async seed(users: readonly NewUser[]): Promise<string[]> {
+    return this.mutex.run(async () => {
+      const next = new Map(this.users);
+      const added: string[] = [];
+      const changed: User[] = [];
+      for (const spec of users) {
+        const key = spec.name.toLowerCase();
+        const existing = next.get(key);
+        if (!existing) {
+          if (this.removed.has(key)) continue;
+          next.set(key, this.build(spec));
+          added.push(spec.name);
+          continue;
+        }
+        const known = new Set(existing.identities.map(identityKey));
+        const extra = (spec.identities ?? []).filter((i) => !known.has(identityKey(i)));
+        if (extra.length > 0) {
+          const user = { ...existing, identities: [...existing.identities, ...extra] };
+          next.set(key, user);
+          changed.push(user);
+        }
+      }
+      if (added.length === 0 && changed.length === 0) return [];
+      this.assertIdentitiesUnique(next.values());
+      await this.commit(next, this.removed);
+      for (const name of added) this.emit({ type: 'added', user: next.get(name.toLowerCase())!, by: 'config' });
+      for (const user of changed) this.emit({ type: 'identities', user, by: 'config' });
+      return added;
+    });
+  }
+
+  /** Every user, most privileged first, then by name. */
+  list(): User[] {
+    return [...this.users.values()].sort((a, b) => tierRank(a.tier) - tierRank(b.tier) || a.name.localeCompare(b.name));
+  }
+
+  /** A user by name (case-insensitive). */
+  get(name: string): User | undefined {
+    return this.users.get(name.toLowerCase());
+  }
+
+  /** The user an identity belongs to. */
+  byIdentity(identity: Identity): User | undefined {
+    return this.byIdentityKey.get(identityKey(identity));
+  }
+
+  /** Number of users. */
+  get size(): number {
+    return this.users.size;
+  }
+
+  /** Add a user. The actor cannot grant a tier above their own. */
+  add(actor: Actor, spec: NewUser): Promise<User> {
+    return this.mutex.run(async () => {
+      assertMayGrant(actor, spec.tier);
+      if (this.users.has(spec.name.toLowerCase())) {
+        throw new DirectoryError('USER_EXISTS', `a user named ${spec.name} already exists`);
+      }
+      const user = this.build(spec);
+      const next = new Map(this.users).set(user.name.toLowerCase(), user);
+      this.assertIdentitiesUnique(next.values());
+      const removed = new Set(this.removed);
+      removed.delete(user.name.toLowerCase());
+      await this.commit(next, removed);
+      this.emit({ type: 'added', user, by: actorName(actor) });
+      return user;
+    });
+  }
+
+  /** Remove a user. The actor must outrank them (root excepted); the last root stays. */
+  remove(actor: Actor, name: string): Promise<User> {
+    return this.mutex.run(async () => {
+      const target = this.require(name);
+      assertMayChange(actor, target);
+      assertKeepsARoot(this.users.values(), target, undefined);
+      const next = new Map(this.users);
+      next.delete(target.name.toLowerCase());
+      await this.commit(next, new Set(this.removed).add(target.name.toLowerCase()));
+      this.emit({ type: 'removed', user: target, by: actorName(actor) });
+      return target;
+    });
+  }
+
+  /** Change a user's tier (promote or demote). */
+  setTier(actor: Actor, name: string, tier: Tier): Promise<User> {
+    return this.mutex.run(async () => {
+      if (!isTier(tier)) throw new DirectoryError('BAD_TIER', `"${String(tier)}" is not a tier (root, admin, user)`);
+      const target = this.require(name);
+      assertMayChange(actor, target);
+      assertMayGrant(actor, tier);
+      if (target.tier === tier) throw new DirectoryError('NO_CHANGE', `${target.name} is already ${tier}`);
+      assertKeepsARoot(this.users.values(), target, tier);
+      const user = { ...target, tier };
+      await this.commit(new Map(this.users).set(user.name.toLowerCase(), user), this.removed);
+      this.emit({ type: 'tier', user, from: target.tier, by: actorName(actor) });
+      return user;
+    });
+  }
+
+  /** Give a user one more identity. */
+  addIdentity(actor: Actor, name: string, identity: Identity): Promise<User> {
+    return this.update(actor, name, 'identities', (user) => {
+      const owner = this.byIdentity(identity);
+      if (owner) throw new DirectoryError('IDENTITY_TAKEN', `${identityKey(identity)} already belongs to ${owner.name}`);
+      return { ...user, identities: [...user.identities, identity] };
+    });
+  }
+
+  /** Replace a user's subscriptions. Users manage their own; others need to outrank them. */
+  setSubscriptions(actor: Actor, name: string, subscriptions: readonly string[]): Promise<User> {
+    return this.update(actor, name, 'subscriptions', (user) => ({ ...user, subscriptions: [...new Set(subscriptions)] }));
+  }
+
+  /** Mute a user's notifications until `until` (epoch ms), or unmute with `undefined`. */
+  setMutedUntil(actor: Actor, name: string, until: number | undefined): Promise<User> {
+    return this.update(actor, name, 'muted', (user) => {
+      const { mutedUntil: _previous, ...rest } = user;
+      return until === undefined ? rest : { ...rest, mutedUntil: until };
+    });
+  }
+
+  /** Complete the change stream; used at shutdown. */
+  close(): void {
+    this.changesSubject.complete();
+  }
+
+  private update(
+    actor: Actor,
+    name: string,
+    type: 'identities' | 'subscriptions' | 'muted',
+    change: (user: User) => User,
+  ): Promise<User> {
+    return this.mutex.run(async () => {
+      const target = this.require(name);
+      // People manage their own subscriptions and mutes; changing someone else's needs the usual rule.
+      if (isSystem(actor) || actor.name.toLowerCase() !== target.name.toLowerCase() || type === 'identities') {
+        assertMayChange(actor, target);
+      }
+      const user = change(target);
+      await this.commit(new Map(this.users).set(user.name.toLowerCase(), user), this.removed);
+      this.emit({ type, user, by: actorName(actor) });
+      return user;
+    });
+  }
+
+  private require(name: string): User {
+    const user = this.users.get(name.toLowerCase());
+    if (!user) throw new DirectoryError('NO_SUCH_USER', `there is no user named ${name}`);
+    return user;
+  }
+
+  private build(spec: NewUser): User {
+    if (!namePattern.test(spec.name)) {
+      throw new DirectoryError(
+        'BAD_NAME',
+        `"${spec.name}" is not a valid user name (1–32 letters, digits, "_", "." or "-")`,
+      );
+    }
+    if (!isTier(spec.tier)) throw new DirectoryError('BAD_TIER', `"${String(spec.tier)}" is not a tier (root, admin, user)`);
+    return {
+      name: spec.name,
+      tier: spec.tier,
+      identities: [...(spec.identities ?? [])],
+      subscriptions: [...(spec.subscriptions ?? [])],
+      createdAt: Date.now(),
+    };
+  }
+
+  private assertIdentitiesUnique(users: Iterable<User>): void {
+    const owners = new Map<string, string>();
+    for (const user of users) {
+      for (const identity of user.identities) {
+        const key = identityKey(identity);
+        const owner = owners.get(key);
+        if (owner !== undefined && owner !== user.name) {
+          throw new DirectoryError('IDENTITY_TAKEN', `${key} already belongs to ${owner}`);
+        }
+        owners.set(key, user.name);
+      }
+    }
+  }
+
+  /** Persist first; only a successful write changes what callers see. */
+  private async commit(next: Map<string, User>, removed: Set<string>): Promise<void> {
+    const doc: DirectoryDocument = { version: 1, users: [...next.values()], removed: [...removed] };
+    await this.store.put(DirectoryKey, doc);
+    this.replace(doc.users, doc.removed);
+  }
+
+  private replace(users: readonly User[], removed: readonly string[]): void {
+    this.users = new Map(users.map((u) => [u.name.toLowerCase(), u]));
+    this.byIdentityKey = new Map();
+    for (const user of users) for (const identity of user.identities) this.byIdentityKey.set(identityKey(identity), user);
+    this.removed = new Set(removed);
+  }
+
+  private emit(change: DirectoryChange): void {
+    this.changesSubject.next(change);
+  }
+}
+
+function actorName(actor: Actor): string {
+  return isSystem(actor) ? actor.label : actor.name;
+}
