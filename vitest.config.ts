@@ -1,10 +1,15 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const src = (pkg: string): string => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    // Workspace packages export their TypeScript sources under the `source` condition,
-    // so tests run against src/ without a build step in between.
-    conditions: ['source'],
+    // Tests run against each workspace package's TypeScript sources, not its last build.
+    alias: {
+      '@switchboard/core': src('core'),
+      '@switchboard/cli': src('cli'),
+    },
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],

@@ -31,3 +31,4 @@ export * from './console/ConsoleAdapter.js';
 export * from './console/consoleModule.js';
 export * from './bridge/Bridge.js';
 export * from './bridge/fromConfig.js';
+export * from './testing/MemoryAdapter.js';

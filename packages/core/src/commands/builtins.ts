@@ -194,11 +194,7 @@ async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof DirectoryError) throw new CommandError(capitalise(error.message) + '.', error.code);
+    if (error instanceof DirectoryError) throw new CommandError(`${error.message}.`, error.code);
     throw error;
   }
-}
-
-function capitalise(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -89,10 +89,13 @@ export class Outbox {
     return this.pending.size;
   }
 
-  /** Pending messages waiting for a reply window. */
+  /** Pending messages held for a reply window: the deferred ones and everything queued behind them. */
   get deferredCount(): number {
+    const held = new Set<string>();
+    for (const live of this.pending.values()) if (live.deferred) held.add(addressKey(live.entry.to));
+    if (held.size === 0) return 0;
     let n = 0;
-    for (const live of this.pending.values()) if (live.deferred) n++;
+    for (const live of this.pending.values()) if (held.has(addressKey(live.entry.to))) n++;
     return n;
   }
 

@@ -11,7 +11,7 @@ import { isSystem, type Actor, type User } from './User.js';
 export function assertMayGrant(actor: Actor, tier: Tier): void {
   if (isSystem(actor)) return;
   if (!satisfiesTier(actor.tier, tier)) {
-    throw new DirectoryError('TIER_ABOVE_OWN', `you cannot grant ${tier}: it is above your own tier (${actor.tier})`);
+    throw new DirectoryError('TIER_ABOVE_OWN', `You cannot grant ${tier}: it is above your own tier (${actor.tier})`);
   }
 }
 
@@ -22,7 +22,7 @@ export function assertMayChange(actor: Actor, target: User): void {
     const who = actor.name === target.name ? 'yourself' : `${target.name} (${target.tier})`;
     throw new DirectoryError(
       'TARGET_NOT_BELOW',
-      `you cannot change ${who}: only users below your own tier (${actor.tier}) can be changed by you`,
+      `You cannot change ${who}: only users below your own tier (${actor.tier}) can be changed by you`,
     );
   }
 }

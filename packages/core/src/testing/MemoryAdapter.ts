@@ -1,0 +1,105 @@
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import type { Address } from '../domain/address.js';
+import type { Adapter, AdapterLimits, AdapterStatus, SendRequest } from '../domain/Adapter.js';
+import type { InboundMessage, SendResult } from '../domain/messages.js';
+
+/** Options of {@link MemoryAdapter}. */
+export interface MemoryAdapterOptions {
+  /** @defaultValue 'memory' */
+  readonly name?: string;
+  /** @defaultValue 2000 characters, no rate limit */
+  readonly limits?: AdapterLimits;
+  /** Decide each send's result (default: delivered). Throwing simulates a network fault. */
+  readonly respond?: (request: SendRequest) => SendResult | Promise<SendResult>;
+}
+
+/** What {@link MemoryAdapter.inject} needs; the rest is filled in. */
+export interface InjectedMessage {
+  readonly from: string;
+  readonly text: string;
+  readonly chat?: Address;
+  readonly id?: string;
+  readonly mentionsBot?: boolean;
+  readonly replyContext?: unknown;
+}
+
+/**
+ * An adapter that lives in memory: inject inbound messages, script send results, read what was sent.
+ * For tests, benchmarks and embedding without a platform.
+ */
+export class MemoryAdapter implements Adapter {
+  readonly name: string;
+  readonly limits: AdapterLimits;
+  /** Every request that was answered `delivered`, in delivery order. */
+  readonly delivered: SendRequest[] = [];
+  /** Every send attempt, whatever its result. */
+  readonly attempts: SendRequest[] = [];
+  private readonly respond: (request: SendRequest) => SendResult | Promise<SendResult>;
+  private readonly inboundSubject = new Subject<InboundMessage>();
+  private readonly statusSubject: BehaviorSubject<AdapterStatus>;
+  private readonly windowsSubject = new Subject<Address>();
+  private readonly deliveredSubject = new Subject<SendRequest>();
+  private seq = 0;
+
+  readonly inbound$: Observable<InboundMessage> = this.inboundSubject.asObservable();
+  readonly status$: Observable<AdapterStatus>;
+  readonly windows$: Observable<Address> = this.windowsSubject.asObservable();
+  /** Emits each delivered request. */
+  readonly delivered$: Observable<SendRequest> = this.deliveredSubject.asObservable();
+
+  constructor(options: MemoryAdapterOptions = {}) {
+    this.name = options.name ?? 'memory';
+    this.limits = options.limits ?? { maxTextLength: 2000, sendRatePerSecond: Infinity };
+    this.respond = options.respond ?? (() => ({ type: 'delivered' }));
+    this.statusSubject = new BehaviorSubject<AdapterStatus>({ adapter: this.name, state: 'stopped', at: Date.now() });
+    this.status$ = this.statusSubject.asObservable();
+  }
+
+  async start(): Promise<void> {
+    this.statusSubject.next({ adapter: this.name, state: 'ready', at: Date.now() });
+  }
+
+  async stop(): Promise<void> {
+    this.statusSubject.next({ adapter: this.name, state: 'stopped', at: Date.now() });
+    this.inboundSubject.complete();
+    this.statusSubject.complete();
+    this.windowsSubject.complete();
+    this.deliveredSubject.complete();
+  }
+
+  async send(request: SendRequest): Promise<SendResult> {
+    this.attempts.push(request);
+    const result = await this.respond(request);
+    if (result.type === 'delivered') {
+      this.delivered.push(request);
+      this.deliveredSubject.next(request);
+    }
+    return result;
+  }
+
+  /** Deliver an inbound message as if the platform had sent it. */
+  inject(message: InjectedMessage): InboundMessage {
+    const inbound: InboundMessage = {
+      id: message.id ?? `${this.name}-${++this.seq}`,
+      platform: this.name,
+      from: { platform: this.name, id: message.from, name: message.from },
+      chat: message.chat ?? { platform: this.name, kind: 'dm', id: message.from },
+      text: message.text,
+      mentionsBot: message.mentionsBot ?? true,
+      receivedAt: Date.now(),
+      ...(message.replyContext !== undefined ? { replyContext: message.replyContext } : {}),
+    };
+    this.inboundSubject.next(inbound);
+    return inbound;
+  }
+
+  /** Announce that the platform accepts messages for `address` again. */
+  openWindow(address: Address): void {
+    this.windowsSubject.next(address);
+  }
+
+  /** Texts delivered to one chat id, in order. */
+  textsTo(id: string): string[] {
+    return this.delivered.filter((r) => r.to.id === id).map((r) => r.text);
+  }
+}

@@ -1,0 +1,188 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryAdapter, MemoryStore, Outbox, type DeliveryReport, type OutboxOptions, type SendRequest, type SendResult } from '@switchboard/core';
+import { until } from '../fixtures/harness.js';
+
+const to = (id: string, kind: 'dm' | 'group' = 'dm') => ({ platform: 'memory', kind, id });
+const outboxes: Outbox[] = [];
+
+function make(respond?: (r: SendRequest) => SendResult | Promise<SendResult>, options: Partial<OutboxOptions> = {}, limits?: MemoryAdapter['limits']) {
+  const store = (options.store as MemoryStore | undefined) ?? new MemoryStore();
+  const adapter = new MemoryAdapter({ ...(respond ? { respond } : {}), ...(limits ? { limits } : {}) });
+  const outbox = new Outbox({ retryBaseMs: 5, retryMaxMs: 20, random: () => 0.5, ...options, store });
+  outbox.registerAdapter(adapter);
+  const reports: DeliveryReport[] = [];
+  outbox.deliveries$.subscribe((r) => reports.push(r));
+  outboxes.push(outbox);
+  return { store, adapter, outbox, reports };
+}
+
+afterEach(async () => {
+  for (const outbox of outboxes.splice(0)) await outbox.stop();
+});
+
+describe('Outbox', () => {
+  it('keeps per-destination order through retries while other destinations go ahead', async () => {
+    let failures = 0;
+    const { adapter, outbox } = make((r) =>
+      r.to.id === 'a' && r.text === 'a1' && failures++ < 3 ? { type: 'retry', reason: 'busy' } : { type: 'delivered' },
+    );
+    outbox.start();
+    for (const text of ['a1', 'a2', 'a3']) await outbox.enqueue({ to: to('a'), text });
+    await outbox.enqueue({ to: to('b'), text: 'b1' });
+    await until(() => adapter.delivered.length === 4, 'four deliveries');
+    expect(adapter.textsTo('a')).toEqual(['a1', 'a2', 'a3']);
+    expect(adapter.delivered.findIndex((r) => r.text === 'b1')).toBeLessThan(adapter.delivered.findIndex((r) => r.text === 'a1'));
+    expect(adapter.attempts.filter((r) => r.text === 'a1').map((r) => r.attempt)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('honours the retry-after an adapter reports', async () => {
+    const times: number[] = [];
+    let first = true;
+    const { adapter, outbox, reports } = make(() => {
+      times.push(Date.now());
+      if (first) {
+        first = false;
+        return { type: 'retry', afterMs: 200, reason: 'rate limited' };
+      }
+      return { type: 'delivered' };
+    });
+    outbox.start();
+    await outbox.enqueue({ to: to('a'), text: 'hello' });
+    await until(() => adapter.delivered.length === 1, 'the delivery');
+    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(195);
+    expect(reports.map((r) => r.status)).toEqual(['retrying', 'delivered']);
+    expect(reports[0]!.reason).toBe('rate limited');
+  });
+
+  it('treats an adapter that throws as a transient failure', async () => {
+    let calls = 0;
+    const { adapter, outbox } = make(() => {
+      if (calls++ === 0) throw new Error('ECONNRESET');
+      return { type: 'delivered' };
+    });
+    outbox.start();
+    await outbox.enqueue({ to: to('a'), text: 'x' });
+    await until(() => adapter.delivered.length === 1, 'the delivery');
+    expect(calls).toBe(2);
+  });
+
+  it('reports a permanent failure with its reason and moves on to the next message', async () => {
+    const { adapter, outbox, reports } = make((r) => (r.text === 'bad' ? { type: 'failed', reason: 'content not allowed' } : { type: 'delivered' }));
+    outbox.start();
+    const bad = await outbox.enqueue({ to: to('a'), text: 'bad' });
+    await outbox.enqueue({ to: to('a'), text: 'good' });
+    await until(() => adapter.delivered.length === 1, 'the good one');
+    expect(reports.find((r) => r.id === bad.id)).toMatchObject({ status: 'failed', final: true, reason: 'content not allowed' });
+    expect(outbox.size).toBe(0);
+  });
+
+  it('gives up on a message still failing after giveUpAfterMs and says why', async () => {
+    const { outbox, reports } = make(() => ({ type: 'retry', reason: 'HTTP 503' }), { giveUpAfterMs: 60 });
+    outbox.start();
+    await outbox.enqueue({ to: to('a'), text: 'x' });
+    await until(() => reports.some((r) => r.final), 'a final report');
+    expect(reports.at(-1)).toMatchObject({ status: 'failed' });
+    expect(reports.at(-1)!.reason).toMatch(/^gave up after \d+ attempts over .*: HTTP 503$/);
+  });
+
+  it('holds deferred messages until the adapter announces a window, without blocking other chats', async () => {
+    let windowOpen = false;
+    const { adapter, outbox, reports } = make((r) =>
+      r.to.id === 'g' && !windowOpen ? { type: 'deferred', reason: 'no reply window' } : { type: 'delivered' },
+    );
+    outbox.start();
+    await outbox.enqueue({ to: to('g', 'group'), text: 'alert 1' });
+    await outbox.enqueue({ to: to('g', 'group'), text: 'alert 2' });
+    await outbox.enqueue({ to: to('u'), text: 'other' });
+    await until(() => adapter.textsTo('u').length === 1, 'the other chat');
+    expect(await outbox.drain(100)).toBe(true);
+    expect(outbox.size).toBe(2);
+    expect(outbox.deferredCount).toBe(2);
+    expect(reports.filter((r) => r.status === 'deferred')).toHaveLength(1);
+    windowOpen = true;
+    adapter.openWindow(to('g', 'group'));
+    await until(() => adapter.textsTo('g').length === 2, 'the held messages');
+    expect(adapter.textsTo('g')).toEqual(['alert 1', 'alert 2']);
+  });
+
+  it('splits text longer than the adapter allows at line boundaries, in order', async () => {
+    const { adapter, outbox, reports } = make(undefined, {}, { maxTextLength: 20, sendRatePerSecond: Infinity });
+    outbox.start();
+    const text = ['line one is here', 'line two is here', 'line three here'].join('\n');
+    const accepted = await outbox.enqueue({ to: to('a'), text });
+    expect(accepted.parts).toBe(3);
+    await until(() => adapter.delivered.length === 3, 'three parts');
+    expect(adapter.textsTo('a')).toEqual(['line one is here', 'line two is here', 'line three here']);
+    expect(adapter.delivered.map((r) => r.id)).toEqual([1, 2, 3].map((n) => `${accepted.id}#${n}`));
+    expect(reports.filter((r) => r.final)).toHaveLength(1);
+  });
+
+  it('paces sends at the adapter’s rate', async () => {
+    const { adapter, outbox } = make(undefined, {}, { maxTextLength: 100, sendRatePerSecond: 20 });
+    outbox.start();
+    const t0 = Date.now();
+    for (let i = 0; i < 8; i++) await outbox.enqueue({ to: to(`chat${i}`), text: `m${i}` });
+    await until(() => adapter.delivered.length === 8, 'eight deliveries');
+    // One token at start, then one every 50 ms.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(330);
+  });
+
+  it('refuses what it cannot send, naming the problem, and accepts nothing', async () => {
+    const { outbox } = make();
+    outbox.start();
+    await expect(outbox.enqueue({ to: { platform: 'qq', kind: 'dm', id: 'x' }, text: 'hi' })).rejects.toThrow(
+      'no adapter serves platform "qq"; cannot send to qq:dm:x',
+    );
+    await expect(outbox.enqueue({ to: to('a'), text: '  ' })).rejects.toThrow('message to memory:dm:a has no text');
+    await expect(outbox.enqueue({ to: { platform: 'memory', kind: 'room' as never, id: 'a' }, text: 'x' })).rejects.toThrow(/kind must be/);
+    expect(outbox.size).toBe(0);
+  });
+
+  it('collapses a message whose dedupe key is still pending for the same chat', async () => {
+    const { adapter, outbox } = make((r) => (r.to.id === 'a' ? { type: 'deferred', reason: 'later' } : { type: 'delivered' }));
+    outbox.start();
+    const first = await outbox.enqueue({ to: to('a'), text: 'disk full', dedupeKey: 'disk' });
+    const second = await outbox.enqueue({ to: to('a'), text: 'disk full', dedupeKey: 'disk' });
+    const elsewhere = await outbox.enqueue({ to: to('b'), text: 'disk full', dedupeKey: 'disk' });
+    expect(second).toEqual({ id: first.id, parts: 1, duplicate: true });
+    expect(elsewhere.duplicate).toBe(false);
+    await until(() => adapter.delivered.length === 1, 'b’s copy');
+    expect(outbox.size).toBe(1);
+  });
+
+  it('resumes what was accepted but not delivered after a restart, in order, from the part it reached', async () => {
+    const store = new MemoryStore();
+    let sent = 0;
+    const down = make((r) => (r.text.startsWith('p') && sent++ < 1 ? { type: 'delivered' } : { type: 'retry', reason: 'down' }), {
+      store,
+    }, { maxTextLength: 6, sendRatePerSecond: Infinity });
+    down.outbox.start();
+    await down.outbox.enqueue({ to: to('a'), text: 'p1 aa\np2 bb\np3 cc' });
+    await down.outbox.enqueue({ to: to('a'), text: 'second' });
+    await until(() => down.adapter.delivered.length === 1, 'the first part');
+    await down.outbox.stop();
+
+    const up = make(undefined, { store }, { maxTextLength: 6, sendRatePerSecond: Infinity });
+    expect(await up.outbox.load()).toBe(2);
+    up.outbox.start();
+    await until(() => up.adapter.delivered.length === 3, 'the rest');
+    expect(up.adapter.textsTo('a')).toEqual(['p2 bb', 'p3 cc', 'second']);
+  });
+
+  it('compacts its journal down to what is still pending', async () => {
+    const store = new MemoryStore();
+    const { adapter, outbox } = make((r) => (r.to.id === 'stuck' ? { type: 'deferred', reason: 'later' } : { type: 'delivered' }), {
+      store,
+      compactAfter: 10,
+    });
+    outbox.start();
+    await outbox.enqueue({ to: to('stuck'), text: 'keep me' });
+    for (let i = 0; i < 25; i++) await outbox.enqueue({ to: to('a'), text: `m${i}` });
+    await until(() => adapter.delivered.length === 25, 'all deliveries');
+    await outbox.stop();
+    const records = await store.journal('outbox').readAll();
+    expect(records.length).toBeLessThan(20);
+    const reloaded = make(undefined, { store });
+    expect(await reloaded.outbox.load()).toBe(1);
+  });
+});

@@ -1,0 +1,94 @@
+import { spawnSync } from 'node:child_process';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileStore, SwitchboardError } from '@switchboard/core';
+
+let dir: string;
+const stores: FileStore[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sb-store-'));
+});
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function open(options: { lock?: boolean } = {}): Promise<FileStore> {
+  const store = new FileStore({ dir, ...options });
+  await store.open();
+  stores.push(store);
+  return store;
+}
+
+describe('FileStore', () => {
+  it('replaces documents atomically and leaves no temporary files', async () => {
+    const store = await open();
+    expect(await store.get('directory')).toBeUndefined();
+    await store.put('directory', { users: [1] });
+    await store.put('directory', { users: [1, 2] });
+    expect(await store.get('directory')).toEqual({ users: [1, 2] });
+    expect((await readdir(dir)).sort()).toEqual(['directory.json', 'switchboard.lock']);
+  });
+
+  it('names the file when a document is damaged', async () => {
+    const store = await open();
+    await writeFile(join(dir, 'directory.json'), '{"users": [');
+    const error = await store.get('directory').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SwitchboardError);
+    expect((error as SwitchboardError).message).toContain('directory.json is not valid JSON');
+  });
+
+  it('rejects keys that would escape the directory', async () => {
+    const store = await open();
+    await expect(store.put('../evil', 1)).rejects.toThrow(TypeError);
+  });
+
+  it('appends journal records in order under concurrency, durably across reopen', async () => {
+    const store = await open();
+    const journal = store.journal('outbox');
+    await Promise.all(Array.from({ length: 500 }, (_, i) => journal.append([{ i }])));
+    await store.close();
+    stores.length = 0;
+    const again = await open();
+    const records = (await again.journal('outbox').readAll()) as { i: number }[];
+    expect(records.map((r) => r.i)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+
+  it('skips a record torn by a crash mid-write', async () => {
+    const store = await open();
+    await store.journal('outbox').append([{ a: 1 }, { a: 2 }]);
+    await appendFile(join(dir, 'outbox.jsonl'), '{"a":3,"tor');
+    expect(await store.journal('outbox').readAll()).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  it('compacts a journal to a snapshot taken after earlier appends', async () => {
+    const store = await open();
+    const journal = store.journal('outbox');
+    const pending = new Set([1, 2, 3]);
+    void journal.append([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    pending.delete(2);
+    await journal.compact(() => [...pending].map((id) => ({ id })));
+    await journal.append([{ id: 4 }]);
+    expect(await journal.readAll()).toEqual([{ id: 1 }, { id: 3 }, { id: 4 }]);
+    expect(await readFile(join(dir, 'outbox.jsonl'), 'utf8')).toBe('{"id":1}\n{"id":3}\n{"id":4}\n');
+  });
+
+  it('refuses a second process on the same data directory, naming the owner', async () => {
+    await open();
+    const other = spawnSync(
+      process.execPath,
+      ['-e', `import('${join(process.cwd(), 'packages/core/dist/index.js')}').then(async ({ FileStore }) => { try { await new FileStore({ dir: ${JSON.stringify(dir)} }).open(); console.log('opened'); } catch (e) { console.log(e.message); } })`],
+      { encoding: 'utf8' },
+    );
+    expect(other.stdout).toContain(`data directory is in use by process ${process.pid}`);
+  });
+
+  it('takes over a lock left by a process that died', async () => {
+    await writeFile(join(dir, 'switchboard.lock'), '999999999');
+    const store = await open();
+    await store.put('x', 1);
+    expect(await readFile(join(dir, 'switchboard.lock'), 'utf8')).toBe(String(process.pid));
+  });
+});
