@@ -65,7 +65,10 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
   const raw: unknown = doc.toJS() ?? {};
   const issues: ConfigIssue[] = [];
   const lineOf = (path: readonly (string | number)[]): number | undefined => findLine(doc, lineCounter, path);
+  // A value whose variable is unset is reported once, for that reason, not again by the schema.
+  const unset = new Set<string>();
   const add = (path: readonly (string | number)[], message: string): void => {
+    if (unset.has(path.join('.'))) return;
     const line = lineOf(path);
     issues.push({ path: path.join('.'), message, ...(line !== undefined ? { line } : {}) });
   };
@@ -75,7 +78,15 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
   }
   const secrets: string[] = [];
   const env = options.env ?? process.env;
-  const value = interpolateEnv(raw, env, (path, message) => add(path, message), secrets) as Record<string, unknown>;
+  const value = interpolateEnv(
+    raw,
+    env,
+    (path, message) => {
+      add(path, message);
+      unset.add(path.join('.'));
+    },
+    secrets,
+  ) as Record<string, unknown>;
 
   const sections = options.sections ?? {};
   for (const key of Object.keys(value)) {
@@ -109,7 +120,7 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
     else for (const issue of parsed.error.issues) reportZodIssue(issue, [key], add);
   }
 
-  if (issues.length > 0 || !core.success) throw new ConfigError(dedupe(issues), file);
+  if (issues.length > 0 || !core.success) throw new ConfigError(dedupe(issues).map((i) => maskIssue(i, secrets)), file);
   const data = core.data;
   return {
     file,
@@ -178,6 +189,13 @@ function findKeyOffset(doc: Document, path: readonly (string | number)[]): numbe
   const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === key);
   const range = (pair?.key as { range?: [number, number, number] } | null)?.range;
   return range?.[0];
+}
+
+/** Errors may quote a value; a value that came from the environment is a secret and is masked. */
+function maskIssue(issue: ConfigIssue, secrets: readonly string[]): ConfigIssue {
+  let message = issue.message;
+  for (const secret of secrets) if (secret.length > 0) message = message.split(secret).join('[redacted]');
+  return message === issue.message ? issue : { ...issue, message };
 }
 
 function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
