@@ -32,3 +32,4 @@ export * from './console/consoleModule.js';
 export * from './bridge/Bridge.js';
 export * from './bridge/fromConfig.js';
 export * from './testing/MemoryAdapter.js';
+export * from './commands/RunningCommand.js';

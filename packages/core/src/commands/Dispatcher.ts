@@ -8,7 +8,8 @@ import type { UserDirectory } from '../users/UserDirectory.js';
 import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { Semaphore } from '../util/Semaphore.js';
-import type { Caller, Command, CommandContext, CommandServices, ReplyOptions } from './Command.js';
+import type { Caller, Command, CommandServices, ReplyOptions } from './Command.js';
+import { RunningCommand } from './RunningCommand.js';
 import type { CommandRegistry } from './CommandRegistry.js';
 import { parseCommand, type ParsedCommand } from './parse.js';
 
@@ -62,7 +63,13 @@ export class Dispatcher {
   private readonly options: DispatcherOptions & typeof DefaultDispatcherOptions;
   private readonly services: CommandServices;
   private readonly outcomesSubject = new Subject<DispatchOutcome>();
-  private readonly stopController = new AbortController();
+  /** Running handlers, aborted when the dispatcher stops. */
+  private readonly running = new Set<RunningCommand>();
+  private readonly sendReply = (message: InboundMessage, text: string, options?: ReplyOptions): Promise<Accepted> =>
+    this.reply(message, text, options);
+  private readonly onLateReply = (command: string): void =>
+    this.logger.debug({ command }, 'reply after the handler finished or timed out; dropped');
+  private stopped = false;
   private readonly intakes: Subscription[] = [];
   private readonly intake = new Subject<InboundMessage>();
   private pipeline: Subscription | undefined;
@@ -137,7 +144,8 @@ export class Dispatcher {
     this.detach();
     this.pipeline?.unsubscribe();
     this.intake.complete();
-    this.stopController.abort();
+    this.stopped = true;
+    for (const ctx of [...this.running]) ctx.abort(new Error('the bridge is stopping'));
     this.outcomesSubject.complete();
   }
 
@@ -145,6 +153,7 @@ export class Dispatcher {
   async handle(message: InboundMessage): Promise<DispatchOutcome> {
     const started = performance.now();
     const done = (result: DispatchOutcome['result'], command?: string, user?: string): DispatchOutcome => {
+      if (!this.outcomesSubject.observed) return { messageId: message.id, result, ms: 0 };
       const outcome: DispatchOutcome = {
         messageId: message.id,
         result,
@@ -221,30 +230,9 @@ export class Dispatcher {
     done: (r: DispatchOutcome['result'], c?: string, u?: string) => DispatchOutcome,
   ): Promise<DispatchOutcome> {
     const timeoutMs = command.timeoutMs ?? this.options.timeoutMs;
-    const controller = new AbortController();
-    const onStop = (): void => controller.abort(new Error('the bridge is stopping'));
-    this.stopController.signal.addEventListener('abort', onStop, { once: true });
-    const replies: Promise<Accepted>[] = [];
-    let open = true;
-    const ctx: CommandContext = {
-      command,
-      invocation: parsed,
-      args: parsed.args,
-      argText: parsed.argText,
-      caller,
-      message,
-      signal: controller.signal,
-      services: this.services,
-      reply: (text: string, options?: ReplyOptions) => {
-        if (!open) {
-          this.logger.debug({ command: command.name }, 'reply after the handler finished or timed out; dropped');
-          return Promise.resolve();
-        }
-        const accepted = this.reply(message, text, options);
-        replies.push(accepted);
-        return accepted.then(() => undefined);
-      },
-    };
+    const ctx = new RunningCommand(command, parsed, caller, message, this.services, this.sendReply, this.onLateReply);
+    if (this.stopped) ctx.abort(new Error('the bridge is stopping'));
+    this.running.add(ctx);
 
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -257,13 +245,13 @@ export class Dispatcher {
         }),
       ]);
       if (outcome === 'timeout') {
-        open = false;
-        controller.abort(new Error('timed out'));
+        ctx.open = false;
+        ctx.abort(new Error('timed out'));
         this.logger.warn({ command: command.name, timeoutMs }, 'command timed out');
         await this.reply(message, `"${command.name}" did not finish within ${formatDuration(timeoutMs)} and was abandoned.`);
         return done('timeout', command.name, caller.user?.name);
       }
-      await Promise.all(replies);
+      await Promise.all(ctx.replies);
       return done('ok', command.name, caller.user?.name);
     } catch (error) {
       if (error instanceof CommandError) {
@@ -275,9 +263,9 @@ export class Dispatcher {
       await this.reply(message, `"${command.name}" failed with an internal error (ref ${ref}); it has been logged.`);
       return done('error', command.name, caller.user?.name);
     } finally {
-      open = false;
+      ctx.open = false;
       clearTimeout(timer);
-      this.stopController.signal.removeEventListener('abort', onStop);
+      this.running.delete(ctx);
     }
   }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { concatMap, defer, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
 import { addressKey, type Address } from '../domain/address.js';
 import type { Adapter } from '../domain/Adapter.js';
@@ -82,6 +83,8 @@ export class Outbox {
     } as typeof this.options;
     this.logger = (options.logger ?? silentLogger).child({ component: 'outbox' });
     this.journal = options.store.journal(JournalName);
+    // Every destination waiting on a retry timer or a reply window listens to this one signal.
+    setMaxListeners(0, this.stopController.signal);
   }
 
   /** Messages accepted and not yet delivered or failed. */
@@ -188,16 +191,16 @@ export class Outbox {
       return { id: existing, parts: this.pending.get(existing)?.entry.parts.length ?? 0, duplicate: true };
     }
     const now = Date.now();
-    const entry: OutboxEntry = {
+    const entry: { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] } = {
       id: `${now.toString(36)}-${(this.seq++).toString(36)}`,
       to: { platform: message.to.platform, kind: message.to.kind, id: message.to.id },
       parts: splitText(message.text, served?.adapter.limits.maxTextLength ?? Infinity),
       priority: message.priority ?? 'normal',
       createdAt: message.createdAt ?? now,
       acceptedAt: now,
-      ...(message.replyContext !== undefined ? { replyContext: message.replyContext } : {}),
-      ...(message.dedupeKey !== undefined ? { dedupeKey: message.dedupeKey } : {}),
     };
+    if (message.replyContext !== undefined) entry.replyContext = message.replyContext;
+    if (message.dedupeKey !== undefined) entry.dedupeKey = message.dedupeKey;
     const live: Live = { entry, next: 0, attempts: 0, failures: 0, deferred: false };
     this.track(entry.id, live);
     try {
@@ -246,18 +249,22 @@ export class Outbox {
     try {
       while (live.next < entry.parts.length) {
         if (signal.aborted) return;
-        const served = await this.adapterFor(entry.to.platform);
-        if (!served || !(await served.limiter.acquire(entry.priority, signal))) return;
+        const served = this.adapters.get(entry.to.platform) ?? (await this.adapterFor(entry.to.platform));
+        if (!served) return;
+        if (!served.limiter.unlimited && !(await served.limiter.acquire(entry.priority, signal))) return;
         live.attempts++;
         const result = await this.attempt(served.adapter, live);
         if (result.type === 'delivered') {
           live.next++;
           live.failures = 0;
           live.deferred = false;
-          if (live.next < entry.parts.length) await this.journal.append([{ t: 'p', id: entry.id, next: live.next }]);
+          // Losing a progress record in a crash only means resending one part: no fsync of its own.
+          if (live.next < entry.parts.length) {
+            await this.journal.append([{ t: 'p', id: entry.id, next: live.next }], { durable: false });
+          }
           continue;
         }
-        if (result.type === 'failed') return await this.finish(live, false, result.reason);
+        if (result.type === 'failed') return this.finish(live, false, result.reason);
         if (result.type === 'deferred') {
           if (!live.deferred) this.report(live, 'deferred', result.reason);
           live.deferred = true;
@@ -267,7 +274,7 @@ export class Outbox {
         const age = Date.now() - entry.acceptedAt;
         if (age >= this.options.giveUpAfterMs) {
           const reason = `gave up after ${live.attempts} attempts over ${formatDuration(age)}: ${result.reason}`;
-          return await this.finish(live, false, reason);
+          return this.finish(live, false, reason);
         }
         live.failures++;
         this.report(live, 'retrying', result.reason);
@@ -278,7 +285,7 @@ export class Outbox {
         });
         await sleep(Math.max(0, delay), signal);
       }
-      await this.finish(live, true);
+      this.finish(live, true);
     } catch (error) {
       // Only the journal can throw here (a full disk, say). The message stays pending for the next start.
       this.logger.error({ ...errorInfo(error), id: entry.id }, 'could not record delivery progress');
@@ -305,19 +312,26 @@ export class Outbox {
     }
   }
 
-  private async finish(live: Live, ok: boolean, reason?: string): Promise<void> {
+  private finish(live: Live, ok: boolean, reason?: string): void {
     const { entry } = live;
-    await this.journal.append([{ t: 'd', id: entry.id, ok, ...(reason !== undefined ? { reason } : {}) }]);
+    // Not awaited and not flushed on its own: journal writes stay in order, and losing this record in a
+    // crash only repeats the message once (delivery is at-least-once).
+    this.journal
+      .append([{ t: 'd', id: entry.id, ok, ...(reason !== undefined ? { reason } : {}) }], { durable: false })
+      .catch((error: unknown) => this.logger.error({ ...errorInfo(error), id: entry.id }, 'could not record a delivery'));
     this.untrack(entry.id);
     if (!ok) this.logger.warn({ id: entry.id, to: addressKey(entry.to), reason }, 'message failed permanently');
     this.report(live, ok ? 'delivered' : 'failed', reason);
     if (++this.finishedSinceCompact >= this.options.compactAfter && this.finishedSinceCompact > this.pending.size) {
       this.finishedSinceCompact = 0;
-      await this.journal.compact(() => this.snapshot());
+      this.journal
+        .compact(() => this.snapshot())
+        .catch((error: unknown) => this.logger.error(errorInfo(error), 'could not compact the outbox journal'));
     }
   }
 
   private report(live: Live, status: DeliveryReport['status'], reason?: string): void {
+    if (!this.deliveriesSubject.observed) return;
     this.deliveriesSubject.next({
       id: live.entry.id,
       to: live.entry.to,

@@ -34,6 +34,11 @@ export class RateLimiter {
     this.last = Date.now();
   }
 
+  /** True when the limiter never makes anyone wait. */
+  get unlimited(): boolean {
+    return this.ratePerSecond === Infinity;
+  }
+
   /** Wait for a send slot. Resolves false when `signal` aborts first. */
   acquire(priority: Priority = 'normal', signal?: AbortSignal): Promise<boolean> {
     if (this.ratePerSecond === Infinity) return Promise.resolve(true);

@@ -5,6 +5,8 @@
  */
 export function splitText(text: string, max: number): string[] {
   if (!(max >= 1)) throw new RangeError(`split length must be at least 1 (got ${max})`);
+  // UTF-16 length is never below the code-point count: short texts need no splitting (the common case).
+  if (text.length <= max) return [text];
   const chars = Array.from(text);
   if (chars.length <= max) return [text];
   const parts: string[] = [];

@@ -1,4 +1,4 @@
-import type { Journal, Store } from './Store.js';
+import type { AppendOptions, Journal, Store } from './Store.js';
 
 /** A store that keeps everything in memory: for tests, benchmarks and throwaway runs. */
 export class MemoryStore implements Store {
@@ -28,18 +28,19 @@ export class MemoryStore implements Store {
   }
 }
 
+/** Keeps records by reference: journal records are never mutated after they are appended. */
 class MemoryJournal implements Journal {
-  private lines: string[] = [];
+  private records: unknown[] = [];
 
-  async append(records: readonly unknown[]): Promise<void> {
-    for (const record of records) this.lines.push(JSON.stringify(record));
+  async append(records: readonly unknown[], _options?: AppendOptions): Promise<void> {
+    for (const record of records) this.records.push(record);
   }
 
   async readAll(): Promise<unknown[]> {
-    return this.lines.map((line) => JSON.parse(line) as unknown);
+    return [...this.records];
   }
 
   async compact(snapshot: () => readonly unknown[]): Promise<void> {
-    this.lines = snapshot().map((record) => JSON.stringify(record));
+    this.records = [...snapshot()];
   }
 }

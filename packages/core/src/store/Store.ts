@@ -19,10 +19,20 @@ export interface Store {
   journal(name: string): Journal;
 }
 
+/** Options of {@link Journal.append}. */
+export interface AppendOptions {
+  /** @defaultValue true */
+  readonly durable?: boolean;
+}
+
 /** An append-only log of JSON records. */
 export interface Journal {
-  /** Append records durably; resolves once they would survive a crash. Concurrent appends keep call order. */
-  append(records: readonly unknown[]): Promise<void>;
+  /**
+   * Append records; concurrent appends keep call order. By default resolves once they would survive
+   * a crash. With `durable: false` they are written in order but their flush to disk may wait for
+   * the next durable append (or close): for records whose loss only means redoing work.
+   */
+  append(records: readonly unknown[], options?: AppendOptions): Promise<void>;
   /** Every record, oldest first. A torn final record (a crash mid-write) is skipped. */
   readAll(): Promise<unknown[]>;
   /**

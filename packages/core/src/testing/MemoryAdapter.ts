@@ -11,6 +11,8 @@ export interface MemoryAdapterOptions {
   readonly limits?: AdapterLimits;
   /** Decide each send's result (default: delivered). Throwing simulates a network fault. */
   readonly respond?: (request: SendRequest) => SendResult | Promise<SendResult>;
+  /** Keep every request in {@link MemoryAdapter.delivered} and {@link MemoryAdapter.attempts}. Benchmarks turn it off. @defaultValue true */
+  readonly record?: boolean;
 }
 
 /** What {@link MemoryAdapter.inject} needs; the rest is filled in. */
@@ -40,6 +42,9 @@ export class MemoryAdapter implements Adapter {
   private readonly windowsSubject = new Subject<Address>();
   private readonly deliveredSubject = new Subject<SendRequest>();
   private seq = 0;
+  private readonly record: boolean;
+  /** Number of requests answered `delivered`, also when not recording them. */
+  deliveredCount = 0;
 
   readonly inbound$: Observable<InboundMessage> = this.inboundSubject.asObservable();
   readonly status$: Observable<AdapterStatus>;
@@ -51,6 +56,7 @@ export class MemoryAdapter implements Adapter {
     this.name = options.name ?? 'memory';
     this.limits = options.limits ?? { maxTextLength: 2000, sendRatePerSecond: Infinity };
     this.respond = options.respond ?? (() => ({ type: 'delivered' }));
+    this.record = options.record ?? true;
     this.statusSubject = new BehaviorSubject<AdapterStatus>({ adapter: this.name, state: 'stopped', at: Date.now() });
     this.status$ = this.statusSubject.asObservable();
   }
@@ -68,11 +74,12 @@ export class MemoryAdapter implements Adapter {
   }
 
   async send(request: SendRequest): Promise<SendResult> {
-    this.attempts.push(request);
+    if (this.record) this.attempts.push(request);
     const result = await this.respond(request);
     if (result.type === 'delivered') {
-      this.delivered.push(request);
-      this.deliveredSubject.next(request);
+      this.deliveredCount++;
+      if (this.record) this.delivered.push(request);
+      if (this.deliveredSubject.observed) this.deliveredSubject.next(request);
     }
     return result;
   }

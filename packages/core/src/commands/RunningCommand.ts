@@ -1,0 +1,64 @@
+import type { InboundMessage } from '../domain/messages.js';
+import type { Accepted } from '../outbox/types.js';
+import type { Caller, Command, CommandContext, CommandServices, Invocation, ReplyOptions } from './Command.js';
+
+/** Sends a reply for one invocation; supplied by the dispatcher. */
+export type ReplySink = (message: InboundMessage, text: string, options?: ReplyOptions) => Promise<Accepted>;
+
+/**
+ * The context of one running command. A class rather than an object literal: the dispatcher makes
+ * one per message, and prototype methods keep that allocation small on the hot path.
+ */
+export class RunningCommand implements CommandContext {
+  /** Replies accepted or pending acceptance, awaited before the command counts as done. */
+  readonly replies: Promise<Accepted>[] = [];
+  /** False once the handler finished or timed out; later replies are dropped. */
+  open = true;
+  private controller: AbortController | undefined;
+  private abortReason: Error | undefined;
+
+  constructor(
+    readonly command: Command,
+    readonly invocation: Invocation,
+    readonly caller: Caller,
+    readonly message: InboundMessage,
+    readonly services: CommandServices,
+    private readonly sink: ReplySink,
+    private readonly onLateReply: (command: string) => void,
+  ) {}
+
+  get args(): readonly string[] {
+    return this.invocation.args;
+  }
+
+  get argText(): string {
+    return this.invocation.argText;
+  }
+
+  /** Made on first use: most handlers never look at it. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortReason) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  reply(text: string, options?: ReplyOptions): Promise<void> {
+    if (!this.open) {
+      this.onLateReply(this.command.name);
+      return Promise.resolve();
+    }
+    const accepted = this.sink(this.message, text, options);
+    this.replies.push(accepted);
+    return accepted.then(noop);
+  }
+
+  /** Abort the handler's signal (timeout or shutdown). */
+  abort(reason: Error): void {
+    this.abortReason ??= reason;
+    this.controller?.abort(reason);
+  }
+}
+
+function noop(): void {}
