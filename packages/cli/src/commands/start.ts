@@ -35,12 +35,10 @@ export async function startCommand(file: string): Promise<number> {
     logger.flush?.();
     throw new CliExit(`switchboard could not start: ${(error as Error).message}`, ExitCode.failure);
   }
-  if (consoleAdapter) {
-    process.stderr.write(
-      `Switchboard is running (${bridge.adapters.map((a) => a.name).join(', ')}). ` +
-        `You are console:${consoleAdapter.speakingAs}. Send "help"; ":as NAME" switches identity; Ctrl-D or "quit" stops.\n`,
-    );
-  }
+  consoleAdapter?.notice(
+    `Switchboard is running (${bridge.adapters.map((a) => a.name).join(', ')}). ` +
+      `You are console:${consoleAdapter.speakingAs}. Send "help"; ":as NAME" switches identity; Ctrl-D or "quit" stops.`,
+  );
   const reason = await stopped.catch((error: unknown) => {
     logger.error(errorInfo(error), 'bridge stopped with an error');
     return 'error';

@@ -83,6 +83,15 @@ export class ConsoleAdapter implements Adapter {
     this.endSubject.complete();
   }
 
+  /**
+   * Show a notice to the person at the terminal: above the prompt when interactive, on stderr when
+   * the input is piped (so stdout carries only the conversation).
+   */
+  notice(text: string): void {
+    if (this.prompt && this.rl) this.write(`${text}\n`);
+    else process.stderr.write(`${text}\n`);
+  }
+
   async send(request: SendRequest): Promise<SendResult> {
     const head = request.to.id === this.user ? 'bot> ' : `[→ ${request.to.id}] `;
     const body = request.text.replace(/\n/g, '\n' + ' '.repeat(head.length));
