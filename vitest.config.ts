@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@switchboard/core': src('core'),
       '@switchboard/cli': src('cli'),
+      '@switchboard/relay': src('relay'),
     },
   },
   test: {

@@ -1,4 +1,5 @@
 import { CommandRegistry, registerBuiltins } from '@switchboard/core';
+import { relayConfigFrom } from '@switchboard/relay';
 import { readConfig } from './common.js';
 
 /** `switchboard check -c FILE`: validate and print what would start, connecting nowhere. */
@@ -19,6 +20,20 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
     `guests: ${core.guest.enabled ? `may run ${core.guest.commands.join(', ')}` : 'ignored'}`,
     `built-in commands: ${registry.list().map((c) => `${c.name}(${c.minTier})`).join(' ')}`,
   ];
+  const relay = relayConfigFrom(config.sections);
+  if (relay) {
+    lines.push(`feeds (${relay.feeds.length}):`);
+    for (const feed of relay.feeds) {
+      const where = feed.type === 'webhook' ? `${feed.listen}${feed.path ?? `/hooks/${feed.name}`} (${feed.format})` : feed.url;
+      lines.push(`  ${feed.name}: ${feed.type} ${where}`);
+    }
+    lines.push(`routes (${relay.routes.length}):`);
+    relay.routes.forEach((r, i) => {
+      const m = Object.entries(r.match).map(([k, v]) => `${k}=${String(v)}`).join(' ') || 'everything';
+      const who = [r.notify.tier ? `${r.notify.tier}+` : '', ...r.notify.users, r.subscribers ? `subscribers(${r.subscribers}+)` : ''].filter(Boolean).join(', ');
+      lines.push(`  ${i + 1}. ${r.name ? `${r.name}: ` : ''}${m} → ${who || 'nobody'}${r.continue ? ' (continue)' : ''}`);
+    });
+  }
   // Overrides for commands a plugin registers later cannot be checked here; the bridge checks them at start.
   const unknown = registry.unknownOverrides();
   if (unknown.length > 0) lines.push(`overrides for commands registered later: ${unknown.join(', ')}`);

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, type LoadedConfig } from '@switchboard/core';
+import { RelaySections } from '@switchboard/relay';
 import { knownAdapters } from '../adapters.js';
 
 /** Exit codes of the CLI. */
@@ -17,7 +18,7 @@ export class CliExit extends Error {
 /** Load and validate the config, turning problems into a CliExit with exit code 2. */
 export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   try {
-    return await loadConfig(file, { adapters: knownAdapters, env });
+    return await loadConfig(file, { adapters: knownAdapters, sections: RelaySections, env });
   } catch (error) {
     if (error instanceof ConfigError) throw new CliExit(error.message, ExitCode.config);
     throw error;

@@ -1,4 +1,5 @@
 import { bridgeFromConfig, ConsoleAdapter, errorInfo } from '@switchboard/core';
+import { Relay, relayConfigFrom } from '@switchboard/relay';
 import { firstValueFrom } from 'rxjs';
 import { createLogger } from '../logger.js';
 import { CliExit, ExitCode, readConfig } from './common.js';
@@ -11,7 +12,9 @@ export async function startCommand(file: string): Promise<number> {
     ...(config.core.logFile ? { file: config.core.logFile } : {}),
     secrets: config.secrets,
   });
-  const bridge = bridgeFromConfig(config, { logger });
+  const relayConfig = relayConfigFrom(config.sections);
+  const plugins = relayConfig ? [new Relay({ ...relayConfig, logger })] : [];
+  const bridge = bridgeFromConfig(config, { logger, plugins });
   const stopped = firstValueFrom(bridge.stopped$);
 
   let signals = 0;

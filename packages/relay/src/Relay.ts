@@ -1,0 +1,220 @@
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import {
+  directAddress,
+  errorInfo,
+  silentLogger,
+  type Bridge,
+  type BridgePlugin,
+  type Logger,
+  type Priority,
+  type User,
+} from '@switchboard/core';
+import { relayCommands } from './commands/relayCommands.js';
+import type { FeedConfig, RelayConfig } from './config.js';
+import { renderTemplate } from './mapping.js';
+import { Router } from './routing/Router.js';
+import type { FeedSource } from './sources/FeedSource.js';
+import { HomeAssistantSource } from './sources/HomeAssistantSource.js';
+import { HttpIngress } from './sources/HttpIngress.js';
+import { WebhookSource } from './sources/WebhookSource.js';
+import { WebSocketSource } from './sources/WebSocketSource.js';
+import { DeviceStates, type DeviceState } from './state/DeviceStates.js';
+import { atLeast, deviceId, type Severity, type Update } from './Update.js';
+
+/** Options of {@link Relay}. */
+export interface RelayOptions extends RelayConfig {
+  readonly logger?: Logger;
+  /** Build sources differently (tests); defaults to the built-in kinds. */
+  readonly createSource?: (feed: FeedConfig, relay: Relay) => FeedSource;
+  /** Randomness for the start jitter. */
+  readonly random?: () => number;
+}
+
+/** What happened to one update, on {@link Relay.routed$}. */
+export interface RoutedUpdate {
+  readonly update: Update;
+  readonly news: boolean;
+  /** Users an outbound message was accepted for. */
+  readonly recipients: readonly string[];
+}
+
+const icons: Record<Severity, string> = { info: 'ℹ️', warning: '⚠️', error: '❗', critical: '🔥' };
+
+/**
+ * The relay: keeps feed connections, remembers each device's last state, and tells the users the
+ * routing rules allow — through the bridge's outbox, like everything else that leaves.
+ */
+export class Relay implements BridgePlugin {
+  readonly name = 'relay';
+  readonly sources: FeedSource[] = [];
+  private readonly logger: Logger;
+  private bridge: Bridge | undefined;
+  private states: DeviceStates | undefined;
+  private router: Router | undefined;
+  private readonly ingresses = new Map<string, HttpIngress>();
+  private readonly subscriptions: Subscription[] = [];
+  private readonly disposers: (() => void)[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly routedSubject = new Subject<RoutedUpdate>();
+
+  /** Every update after routing: for tests, metrics and the benchmark. */
+  readonly routed$: Observable<RoutedUpdate> = this.routedSubject.asObservable();
+
+  constructor(private readonly options: RelayOptions) {
+    this.logger = (options.logger ?? silentLogger).child({ component: 'relay' });
+  }
+
+  /** Last known device states. */
+  get deviceStates(): DeviceStates {
+    if (!this.states) throw new Error('the relay has not started');
+    return this.states;
+  }
+
+  get routes(): Router {
+    if (!this.router) throw new Error('the relay has not started');
+    return this.router;
+  }
+
+  async start(bridge: Bridge): Promise<void> {
+    this.bridge = bridge;
+    this.states = new DeviceStates({ store: bridge.store, logger: this.logger });
+    await this.states.load();
+    this.router = new Router(this.options.routes, bridge.directory);
+    for (const spec of relayCommands(this)) this.disposers.push(bridge.registry.register(spec));
+    for (const feed of this.options.feeds) {
+      const source = (this.options.createSource ?? ((f) => this.createSource(f)))(feed, this);
+      this.sources.push(source);
+      this.subscriptions.push(
+        source.updates$.subscribe((update) => void this.handle(update)),
+        source.status$.subscribe((status) => {
+          const level = status.state === 'failed' ? 'error' : status.state === 'reconnecting' ? 'warn' : 'info';
+          this.logger[level]({ source: status.source, state: status.state, detail: status.detail }, 'feed status');
+        }),
+      );
+    }
+    for (const ingress of this.ingresses.values()) await ingress.start();
+    const jitter = this.options.relay.startJitter;
+    const random = this.options.random ?? Math.random;
+    for (const source of this.sources) {
+      // Spread first connections so a restart does not hit every feed at the same instant.
+      const delay = source.kind === 'webhook' ? 0 : Math.floor(random() * jitter);
+      const timer = setTimeout(() => {
+        source.start().catch((error: unknown) => this.logger.error({ ...errorInfo(error), source: source.name }, 'feed failed to start'));
+      }, delay);
+      this.timers.push(timer);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers.splice(0)) clearTimeout(timer);
+    for (const source of this.sources) await source.stop();
+    for (const ingress of this.ingresses.values()) await ingress.stop();
+    for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
+    for (const dispose of this.disposers.splice(0)) dispose();
+    await this.states?.flush();
+    this.routedSubject.complete();
+  }
+
+  /**
+   * Take one update: record it, and when it is news, tell each user a rule grants it to (unless
+   * muted) through the outbox. A return to normal goes to those who would have heard the problem.
+   */
+  async handle(update: Update): Promise<RoutedUpdate> {
+    const { news, previous } = this.deviceStates.observe(update);
+    if (!news) return this.report({ update, news, recipients: [] });
+    const routedAs = update.resolved && previous && !previous.resolved && !atLeast(update.severity, previous.severity)
+      ? { ...update, severity: previous.severity }
+      : update;
+    const now = Date.now();
+    const recipients: string[] = [];
+    const sends: Promise<unknown>[] = [];
+    for (const { user, route } of this.routes.recipients(routedAs)) {
+      if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
+      const to = this.addressOf(user);
+      if (!to) continue;
+      const template = update.resolved && previous && !previous.resolved ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
+      const text = renderTemplate(template, this.fields(update, previous));
+      recipients.push(user.name);
+      sends.push(
+        this.bridge!.outbox.enqueue({ to, text, priority: priorityOf(routedAs.severity) }).catch((error: unknown) =>
+          this.logger.error({ ...errorInfo(error), user: user.name, device: deviceId(update) }, 'could not queue a notification'),
+        ),
+      );
+    }
+    await Promise.all(sends);
+    return this.report({ update, news, recipients });
+  }
+
+  /** The chat address to reach a user on: their first identity on a platform the bridge runs. */
+  addressOf(user: User): ReturnType<typeof directAddress> | undefined {
+    const platforms = this.bridge?.adapters.map((a) => a.name) ?? [];
+    const identity = user.identities.find((i) => platforms.includes(i.platform));
+    return identity ? directAddress(identity) : undefined;
+  }
+
+  /** The webhook ingress for a listen address, created on first use. */
+  ingress(listen: string): HttpIngress {
+    let ingress = this.ingresses.get(listen);
+    if (!ingress) {
+      ingress = new HttpIngress(listen, this.logger);
+      this.ingresses.set(listen, ingress);
+    }
+    return ingress;
+  }
+
+  private createSource(feed: FeedConfig): FeedSource {
+    const logger = this.logger;
+    switch (feed.type) {
+      case 'websocket':
+        return new WebSocketSource({
+          name: feed.name,
+          url: feed.url,
+          onOpen: feed.onOpen,
+          mapping: feed.mapping,
+          socket: { pingIntervalMs: feed.ping, backoff: { baseMs: feed.backoff.base, maxMs: feed.backoff.max } },
+          logger,
+          ...(feed.headers ? { headers: feed.headers } : {}),
+        });
+      case 'homeassistant':
+        return new HomeAssistantSource({
+          name: feed.name,
+          url: feed.url,
+          token: feed.token,
+          entities: feed.entities,
+          severities: feed.severities,
+          socket: { pingIntervalMs: feed.ping, backoff: { baseMs: feed.backoff.base, maxMs: feed.backoff.max } },
+          logger,
+        });
+      case 'webhook':
+        return new WebhookSource({
+          name: feed.name,
+          ingress: this.ingress(feed.listen),
+          path: feed.path ?? `/hooks/${feed.name}`,
+          token: feed.token,
+          format: feed.format,
+          mapping: feed.mapping,
+          logger,
+        });
+    }
+  }
+
+  private fields(update: Update, previous: DeviceState | undefined): Record<string, unknown> {
+    return {
+      ...update,
+      device: update.key,
+      icon: icons[update.severity],
+      previousState: previous?.state ?? '',
+      labels: update.labels ?? {},
+      time: new Date(update.at).toISOString(),
+    };
+  }
+
+  private report(routed: RoutedUpdate): RoutedUpdate {
+    if (this.routedSubject.observed) this.routedSubject.next(routed);
+    return routed;
+  }
+}
+
+function priorityOf(severity: Severity): Priority {
+  return severity === 'critical' || severity === 'error' ? 'high' : severity === 'info' ? 'low' : 'normal';
+}

@@ -1,0 +1,115 @@
+import { CommandError, formatDuration, parseDuration, type CommandSpec } from '@switchboard/core';
+import type { Relay } from '../Relay.js';
+import type { DeviceState } from '../state/DeviceStates.js';
+
+const icons: Record<string, string> = { info: '·', warning: '!', error: '!!', critical: '!!!' };
+
+/** The relay's chat commands: status, sources, subscribe, unsubscribe, mute. */
+export function relayCommands(relay: Relay): CommandSpec[] {
+  const visible = (state: DeviceState, ctx: Parameters<CommandSpec['run']>[0]): boolean =>
+    ctx.caller.user !== undefined && relay.routes.canSee(ctx.caller.user, { ...state, event: false });
+  return [
+    {
+      name: 'status',
+      kind: 'get',
+      minTier: 'user',
+      description: 'Last known state of the devices you may see',
+      usage: '[device]',
+      run: async (ctx) => {
+        const filter = ctx.args[0]?.toLowerCase();
+        const states = relay.deviceStates
+          .list()
+          .filter((s) => visible(s, ctx))
+          .filter((s) => !filter || s.key.toLowerCase() === filter || `${s.source}/${s.key}`.toLowerCase() === filter);
+        if (states.length === 0) {
+          await ctx.reply(filter ? `No device "${ctx.args[0]}" that you may see.` : 'No devices that you may see yet.');
+          return;
+        }
+        const now = Date.now();
+        const lines = states.map(
+          (s) => `${icons[s.severity] ?? ''} ${s.source}/${s.key}: ${s.state} — ${s.text} (${formatDuration(now - s.since)} in this state)`.trim(),
+        );
+        await ctx.reply(lines.join('\n'));
+      },
+    },
+    {
+      name: 'sources',
+      kind: 'get',
+      minTier: 'admin',
+      description: 'Feed connections: state, last frame, reconnects, malformed frames',
+      run: async (ctx) => {
+        const now = Date.now();
+        const lines = relay.sources.map((source) => {
+          const s = source.stats();
+          const age = s.lastFrameAt !== undefined ? `last frame ${formatDuration(now - s.lastFrameAt)} ago` : 'no frame yet';
+          return `${source.name} (${source.kind}): ${s.state}${s.detail ? ` — ${s.detail}` : ''}; ${age}; ${s.frames} frames, ${s.reconnects} reconnects, ${s.malformed} malformed`;
+        });
+        await ctx.reply(lines.join('\n') || 'No feeds configured.');
+      },
+    },
+    {
+      name: 'subscribe',
+      aliases: ['sub'],
+      kind: 'control',
+      minTier: 'user',
+      description: 'Hear about a device or topic (within what the rules let you see)',
+      usage: '<device|topic>',
+      minArgs: 1,
+      run: async (ctx) => {
+        const user = ctx.caller.user!;
+        const target = ctx.args[0]!;
+        if (!relay.routes.maySubscribe(user, target)) {
+          throw new CommandError(`No rule lets you follow "${target}"; ask an admin.`);
+        }
+        if (user.subscriptions.some((s) => s.toLowerCase() === target.toLowerCase())) {
+          await ctx.reply(`You already follow ${target}.`);
+          return;
+        }
+        await ctx.services.directory.setSubscriptions(user, user.name, [...user.subscriptions, target]);
+        await ctx.reply(`You now follow ${target}.`);
+      },
+    },
+    {
+      name: 'unsubscribe',
+      aliases: ['unsub'],
+      kind: 'control',
+      minTier: 'user',
+      description: 'Stop hearing about a device or topic',
+      usage: '<device|topic>',
+      minArgs: 1,
+      run: async (ctx) => {
+        const user = ctx.caller.user!;
+        const target = ctx.args[0]!.toLowerCase();
+        const rest = user.subscriptions.filter((s) => s.toLowerCase() !== target);
+        if (rest.length === user.subscriptions.length) throw new CommandError(`You do not follow ${ctx.args[0]}.`);
+        await ctx.services.directory.setSubscriptions(user, user.name, rest);
+        await ctx.reply(`You no longer follow ${ctx.args[0]}.`);
+      },
+    },
+    {
+      name: 'mute',
+      kind: 'control',
+      minTier: 'user',
+      description: 'Hold your notifications for a while (default 1h); "mute off" ends it',
+      usage: '[duration|off]',
+      run: async (ctx) => {
+        const user = ctx.caller.user!;
+        const arg = ctx.args[0]?.toLowerCase();
+        if (arg === 'off') {
+          await ctx.services.directory.setMutedUntil(user, user.name, undefined);
+          await ctx.reply('Notifications are on again.');
+          return;
+        }
+        let ms: number;
+        try {
+          ms = parseDuration(arg ?? '1h');
+        } catch (error) {
+          throw new CommandError((error as Error).message);
+        }
+        if (ms <= 0 || ms > 30 * 86_400_000) throw new CommandError('Mute for between 1s and 30d.');
+        await ctx.services.directory.setMutedUntil(user, user.name, Date.now() + ms);
+        await ctx.reply(`Muted for ${formatDuration(ms)}. Send "mute off" to end it sooner.`);
+      },
+    },
+  ];
+}

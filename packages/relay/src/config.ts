@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { DurationSchema } from '@switchboard/core';
+import { RouteSchema } from './routing/Route.js';
+import { Severities } from './Update.js';
+import { FrameMappingSchema } from './sources/FrameMapping.js';
+
+const SocketSchema = {
+  /** WebSocket ping interval; a connection silent for twice this long is dropped and reopened. */
+  ping: DurationSchema.default('25s'),
+  /** Reconnect backoff (full jitter) scale and cap. */
+  backoff: z
+    .object({ base: DurationSchema.default('1s'), max: DurationSchema.default('60s') })
+    .strict()
+    .default({}),
+};
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, 'letters, digits, "_" or "-" (up to 32)');
+
+/** One entry of `feeds:`. */
+export const FeedSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('websocket'),
+      name,
+      url: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL'),
+      headers: z.record(z.string(), z.string()).optional(),
+      /** Frames sent once connected: auth, subscribe… */
+      onOpen: z.array(z.unknown()).default([]),
+      mapping: FrameMappingSchema.default({}),
+      ...SocketSchema,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('homeassistant'),
+      name,
+      url: z.string().regex(/^wss?:\/\//, 'must be a ws:// or wss:// URL (…/api/websocket)'),
+      token: z.string().min(1),
+      entities: z.array(z.string()).default([]),
+      severities: z.record(z.string(), z.record(z.string(), z.enum(Severities))).default({}),
+      ...SocketSchema,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('webhook'),
+      name,
+      listen: z.string().default('127.0.0.1:8780'),
+      path: z.string().regex(/^\//, 'must start with /').optional(),
+      token: z.string().min(16, 'use a token of at least 16 characters'),
+      format: z.enum(['generic', 'alertmanager', 'easycon']).default('generic'),
+      mapping: FrameMappingSchema.default({}),
+    })
+    .strict(),
+]);
+
+/** A parsed feed entry. */
+export type FeedConfig = z.output<typeof FeedSchema>;
+
+/** The config sections the relay adds: `feeds`, `routes` and `relay`. */
+export const RelaySections = {
+  feeds: z.array(FeedSchema).superRefine((feeds, ctx) => {
+    const seen = new Set<string>();
+    feeds.forEach((feed, i) => {
+      if (seen.has(feed.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'name'], message: `duplicate feed name "${feed.name}"` });
+      seen.add(feed.name);
+    });
+  }),
+  routes: z.array(RouteSchema),
+  relay: z
+    .object({
+      /** Default message text for routes without their own. */
+      template: z.string().default('{{icon}} {{device}}: {{text}}'),
+      /** Text when a device returns to normal. */
+      resolvedTemplate: z.string().default('✅ {{device}}: {{text}}'),
+      /** Random delay before each feed's first connection, so a restart does not hit every feed at once. */
+      startJitter: DurationSchema.default('2s'),
+    })
+    .strict(),
+} as const;
+
+/** The relay's part of a loaded config. */
+export interface RelayConfig {
+  readonly feeds: readonly FeedConfig[];
+  readonly routes: readonly z.output<typeof RouteSchema>[];
+  readonly relay: z.output<(typeof RelaySections)['relay']>;
+}
+
+/** Read the relay sections from a loaded config; undefined when no feeds are configured. */
+export function relayConfigFrom(sections: Readonly<Record<string, unknown>>): RelayConfig | undefined {
+  const feeds = sections.feeds as FeedConfig[] | undefined;
+  if (!feeds || feeds.length === 0) return undefined;
+  return {
+    feeds,
+    routes: (sections.routes as RelayConfig['routes'] | undefined) ?? [],
+    relay: (sections.relay as RelayConfig['relay'] | undefined) ?? RelaySections.relay.parse({}),
+  };
+}

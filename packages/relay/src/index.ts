@@ -1,0 +1,17 @@
+export * from './Update.js';
+export * from './mapping.js';
+export * from './config.js';
+export * from './Relay.js';
+export * from './routing/Route.js';
+export * from './routing/Router.js';
+export * from './state/DeviceStates.js';
+export type * from './sources/FeedSource.js';
+export * from './sources/FeedSource.js';
+export * from './sources/FrameMapping.js';
+export * from './sources/ReconnectingSocket.js';
+export * from './sources/WebSocketSource.js';
+export * from './sources/HomeAssistantSource.js';
+export * from './sources/HttpIngress.js';
+export * from './sources/WebhookSource.js';
+export * from './sources/webhookFormats.js';
+export * from './commands/relayCommands.js';

@@ -1,0 +1,117 @@
+import { satisfiesTier, Tiers, type Tier, type User, type UserDirectory } from '@switchboard/core';
+import { globMatch } from '../mapping.js';
+import { atLeast, deviceId, type Update } from '../Update.js';
+import type { Route } from './Route.js';
+
+/** A user to notify and the rule that granted it. */
+export interface Recipient {
+  readonly user: User;
+  readonly route: Route;
+}
+
+/**
+ * Decides who may see an update and who is told, from the rules alone. Alertmanager's walk: rules
+ * are tried in order and the first match wins, unless it says `continue`. A user receives an update
+ * only through a matching rule — by being named, by tier, or by a subscription inside the rule's
+ * `subscribers` tier — so a subscription can narrow what someone hears but never widen it.
+ */
+export class Router {
+  private indexVersion = -1;
+  private subscribersByKey = new Map<string, User[]>();
+  private usersAtLeast = new Map<Tier, User[]>();
+  private version = 0;
+
+  constructor(
+    private readonly routes: readonly Route[],
+    private readonly directory: UserDirectory,
+  ) {
+    directory.changes$.subscribe(() => this.version++);
+  }
+
+  /** The rules that apply to an update, in order. */
+  matching(update: Update): Route[] {
+    const matched: Route[] = [];
+    for (const route of this.routes) {
+      if (!matches(route, update)) continue;
+      matched.push(route);
+      if (!route.continue) break;
+    }
+    return matched;
+  }
+
+  /** Everyone to tell about `update`, each once (the first granting rule decides the template). Mutes are not applied here. */
+  recipients(update: Update): Recipient[] {
+    const out = new Map<string, Recipient>();
+    const add = (user: User | undefined, route: Route): void => {
+      if (user && !out.has(user.name)) out.set(user.name, { user, route });
+    };
+    for (const route of this.matching(update)) {
+      for (const name of route.notify.users) add(this.directory.get(name), route);
+      if (route.notify.tier) for (const user of this.atLeast(route.notify.tier)) add(user, route);
+      if (route.subscribers) {
+        for (const user of this.subscribedTo(update)) if (satisfiesTier(user.tier, route.subscribers)) add(user, route);
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** Whether `user` may see `update` at all (for `status`): some matching rule names them, or admits their tier. */
+  canSee(user: User, update: Update): boolean {
+    return this.matching(update).some(
+      (route) =>
+        route.notify.users.some((n) => n.toLowerCase() === user.name.toLowerCase()) ||
+        (route.notify.tier !== undefined && satisfiesTier(user.tier, route.notify.tier)) ||
+        (route.subscribers !== undefined && satisfiesTier(user.tier, route.subscribers)),
+    );
+  }
+
+  /** Whether some rule would let `user` subscribe to `target` (a device key, `source/key`, or a topic). */
+  maySubscribe(user: User, target: string): boolean {
+    return this.routes.some((route) => {
+      if (!route.subscribers || !satisfiesTier(user.tier, route.subscribers)) return false;
+      const { device, topic, source } = route.match;
+      const [maybeSource, maybeKey] = target.includes('/') ? target.split('/', 2) : [undefined, target];
+      if (maybeSource !== undefined && source !== undefined && !globMatch(source, maybeSource)) return false;
+      if (device === undefined && topic === undefined) return true;
+      return (device !== undefined && globMatch(device, maybeKey!)) || (topic !== undefined && globMatch(topic, target));
+    });
+  }
+
+  private atLeast(tier: Tier): User[] {
+    if (this.indexVersion !== this.version) this.reindex();
+    return this.usersAtLeast.get(tier) ?? [];
+  }
+
+  private subscribedTo(update: Update): User[] {
+    if (this.indexVersion !== this.version) this.reindex();
+    const seen = new Set<User>();
+    for (const key of [update.key, deviceId(update), update.topic]) {
+      for (const user of this.subscribersByKey.get(key.toLowerCase()) ?? []) seen.add(user);
+    }
+    return [...seen];
+  }
+
+  private reindex(): void {
+    this.subscribersByKey = new Map();
+    const users = this.directory.list();
+    this.usersAtLeast = new Map(Tiers.map((tier) => [tier, users.filter((u) => satisfiesTier(u.tier, tier))]));
+    for (const user of users) {
+      for (const subscription of user.subscriptions) {
+        const key = subscription.toLowerCase();
+        const list = this.subscribersByKey.get(key) ?? [];
+        list.push(user);
+        this.subscribersByKey.set(key, list);
+      }
+    }
+    this.indexVersion = this.version;
+  }
+}
+
+function matches(route: Route, update: Update): boolean {
+  const m = route.match;
+  if (m.source !== undefined && !globMatch(m.source, update.source)) return false;
+  if (m.topic !== undefined && !globMatch(m.topic, update.topic)) return false;
+  if (m.device !== undefined && !globMatch(m.device, update.key)) return false;
+  if (m.severity !== undefined && !atLeast(update.severity, m.severity)) return false;
+  return true;
+}

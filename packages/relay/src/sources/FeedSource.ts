@@ -1,0 +1,111 @@
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { silentLogger, type Logger } from '@switchboard/core';
+import type { Update } from '../Update.js';
+
+/** Connection state of a source. */
+export type SourceState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped' | 'failed';
+
+/** A state change of one source, on `status$`. */
+export interface SourceStatus {
+  readonly source: string;
+  readonly state: SourceState;
+  readonly detail?: string;
+  readonly at: number;
+}
+
+/** Counters shown by the `sources` command. */
+export interface SourceStats {
+  readonly state: SourceState;
+  readonly detail?: string;
+  /** Epoch ms of the last frame received (of any kind). */
+  readonly lastFrameAt?: number;
+  readonly frames: number;
+  /** Frames that could not be read; logged and counted, never fatal. */
+  readonly malformed: number;
+  /** Connections opened after the first one. */
+  readonly reconnects: number;
+}
+
+/** A device feed: something that produces {@link Update}s and keeps itself connected. */
+export interface FeedSource {
+  readonly name: string;
+  readonly kind: string;
+  readonly updates$: Observable<Update>;
+  readonly status$: Observable<SourceStatus>;
+  stats(): SourceStats;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Shared plumbing: subjects, counters, malformed-frame accounting. */
+export abstract class BaseSource implements FeedSource {
+  abstract readonly kind: string;
+  protected readonly logger: Logger;
+  private readonly updatesSubject = new Subject<Update>();
+  private readonly statusSubject: BehaviorSubject<SourceStatus>;
+  private counters = { frames: 0, malformed: 0, reconnects: 0, lastFrameAt: undefined as number | undefined };
+
+  readonly updates$: Observable<Update>;
+  readonly status$: Observable<SourceStatus>;
+
+  constructor(
+    readonly name: string,
+    logger: Logger = silentLogger,
+  ) {
+    this.logger = logger.child({ source: name });
+    this.statusSubject = new BehaviorSubject<SourceStatus>({ source: name, state: 'idle', at: Date.now() });
+    this.updates$ = this.updatesSubject.asObservable();
+    this.status$ = this.statusSubject.asObservable();
+  }
+
+  abstract start(): Promise<void>;
+
+  async stop(): Promise<void> {
+    this.setStatus('stopped');
+    this.updatesSubject.complete();
+    this.statusSubject.complete();
+  }
+
+  stats(): SourceStats {
+    const status = this.statusSubject.getValue();
+    return {
+      state: status.state,
+      ...(status.detail !== undefined ? { detail: status.detail } : {}),
+      ...(this.counters.lastFrameAt !== undefined ? { lastFrameAt: this.counters.lastFrameAt } : {}),
+      frames: this.counters.frames,
+      malformed: this.counters.malformed,
+      reconnects: this.counters.reconnects,
+    };
+  }
+
+  protected get state(): SourceState {
+    return this.statusSubject.getValue().state;
+  }
+
+  protected setStatus(state: SourceState, detail?: string): void {
+    if (this.statusSubject.closed) return;
+    const previous = this.statusSubject.getValue();
+    if (previous.state === state && previous.detail === detail) return;
+    this.statusSubject.next({ source: this.name, state, at: Date.now(), ...(detail !== undefined ? { detail } : {}) });
+  }
+
+  protected frameReceived(): void {
+    this.counters.frames++;
+    this.counters.lastFrameAt = Date.now();
+  }
+
+  protected reconnected(): void {
+    this.counters.reconnects++;
+  }
+
+  /** Count and log a frame that could not be read. `sample` is cut short; it never carries credentials. */
+  protected malformed(reason: string, sample?: unknown): void {
+    this.counters.malformed++;
+    const text = typeof sample === 'string' ? sample : sample === undefined ? undefined : JSON.stringify(sample);
+    this.logger.warn({ reason, sample: text?.slice(0, 200) }, 'malformed frame skipped');
+  }
+
+  protected emit(update: Update): void {
+    if (!this.updatesSubject.closed) this.updatesSubject.next(update);
+  }
+}

@@ -1,0 +1,117 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { silentLogger, type Logger } from '@switchboard/core';
+
+/** A request as a webhook handler sees it: method, query, headers and the raw body. */
+export interface IngressRequest {
+  readonly method: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Buffer;
+}
+
+/** What a handler answers: a status and a JSON body. */
+export interface IngressResponse {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** Handles one path. */
+export type IngressHandler = (request: IngressRequest) => IngressResponse;
+
+/** Largest body accepted; pushers send small JSON. */
+export const MaxBodyBytes = 1024 * 1024;
+
+/**
+ * One HTTP server on one listen address, routing by exact path to webhook sources. Several sources
+ * may share a port. Answers 404 for unknown paths and 413 for oversized bodies.
+ */
+export class HttpIngress {
+  private readonly handlers = new Map<string, IngressHandler>();
+  private server: Server | undefined;
+  private readonly logger: Logger;
+
+  constructor(
+    readonly listen: string,
+    logger: Logger = silentLogger,
+  ) {
+    parseListen(listen);
+    this.logger = logger.child({ ingress: listen });
+  }
+
+  /** Route `path` to `handler`. @returns a disposer. */
+  route(path: string, handler: IngressHandler): () => void {
+    if (!path.startsWith('/')) throw new TypeError(`webhook path "${path}" must start with /`);
+    if (this.handlers.has(path)) throw new Error(`two webhook feeds use ${this.listen}${path}`);
+    this.handlers.set(path, handler);
+    return () => this.handlers.delete(path);
+  }
+
+  /** The port actually bound (useful with port 0). */
+  get port(): number {
+    const address = this.server?.address();
+    return address && typeof address === 'object' ? address.port : 0;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const { host, port } = parseListen(this.listen);
+    const server = createServer((req, res) => void this.onRequest(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.logger.info({ port: this.port }, 'webhook ingress listening');
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://ingress');
+    const handler = this.handlers.get(url.pathname);
+    if (!handler) return reply(res, { status: 404, body: { error: `no webhook at ${url.pathname}` } });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of req) {
+        size += (chunk as Buffer).length;
+        if (size > MaxBodyBytes) return reply(res, { status: 413, body: { error: `body larger than ${MaxBodyBytes} bytes` } });
+        chunks.push(chunk as Buffer);
+      }
+    } catch {
+      return;
+    }
+    let response: IngressResponse;
+    try {
+      response = handler({ method: req.method ?? 'GET', query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks) });
+    } catch (error) {
+      this.logger.error({ err: { message: (error as Error).message } }, 'webhook handler failed');
+      response = { status: 500, body: { error: 'internal error' } };
+    }
+    reply(res, response);
+  }
+}
+
+function reply(res: ServerResponse, response: IngressResponse): void {
+  const body = JSON.stringify(response.body);
+  res.writeHead(response.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** `host:port`, `:port` or `port`. @throws TypeError naming the bad value. */
+export function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:(.*):)?(\d{1,5})$/.exec(listen.trim());
+  const port = Number(match?.[2]);
+  if (!match || !(port >= 0 && port <= 65535)) throw new TypeError(`"${listen}" is not a listen address (host:port)`);
+  const host = match[1] === undefined || match[1] === '' ? '127.0.0.1' : match[1].replace(/^\[|\]$/g, '');
+  return { host, port };
+}

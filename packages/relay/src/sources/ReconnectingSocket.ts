@@ -1,0 +1,176 @@
+import WebSocket from 'ws';
+import { backoffDelay, silentLogger, type Logger } from '@switchboard/core';
+
+/** Options of {@link ReconnectingSocket}. */
+export interface ReconnectingSocketOptions {
+  readonly url: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Backoff scale and cap for reconnects (full jitter). */
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** WebSocket ping every this often; a socket silent for twice this long is terminated. @defaultValue 25000 */
+  readonly pingIntervalMs?: number;
+  /** How long to wait for the connection to open. @defaultValue 10000 */
+  readonly handshakeTimeoutMs?: number;
+  /** Injected for tests. @defaultValue the `ws` package's WebSocket */
+  readonly WebSocketImpl?: typeof WebSocket;
+  readonly random?: () => number;
+  readonly logger?: Logger;
+}
+
+/** Callbacks of the owner (a source that speaks a protocol on top). */
+export interface SocketHandlers {
+  /** Connected; a protocol sends its auth/subscribe frames here. */
+  onOpen(): void;
+  onMessage(data: string): void;
+  /** The connection is gone; a reconnect follows unless the owner failed or stopped it. */
+  onClose(code: number, reason: string): void;
+  /** Called on every liveness tick while connected: protocols send their own heartbeat here. */
+  onTick?(): void;
+}
+
+/** Defaults of {@link ReconnectingSocketOptions}. */
+export const DefaultSocketOptions = {
+  backoff: { baseMs: 1000, maxMs: 60_000 },
+  pingIntervalMs: 25_000,
+  handshakeTimeoutMs: 10_000,
+} as const satisfies Partial<ReconnectingSocketOptions>;
+
+type ResolvedSocketOptions = ReconnectingSocketOptions & Required<Pick<ReconnectingSocketOptions, 'backoff' | 'pingIntervalMs' | 'handshakeTimeoutMs'>>;
+
+/**
+ * A WebSocket client that stays connected: exponential backoff with full jitter between attempts,
+ * a WebSocket ping every interval, and `terminate()` when nothing (frame or pong) has arrived for two
+ * intervals — a half-open connection otherwise looks alive forever. The attempt counter resets only
+ * when the owner calls {@link markHealthy} (after auth, or the first frame), so a server that accepts
+ * and immediately drops does not cause a tight loop.
+ */
+export class ReconnectingSocket {
+  private readonly options: ResolvedSocketOptions;
+  private readonly logger: Logger;
+  private socket: WebSocket | undefined;
+  private attempt = 0;
+  private opened = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private lastActivity = 0;
+  private stopped = true;
+
+  constructor(
+    options: ReconnectingSocketOptions,
+    private readonly handlers: SocketHandlers,
+  ) {
+    if (!/^wss?:\/\//.test(options.url)) throw new TypeError(`"${options.url}" is not a ws:// or wss:// URL`);
+    this.options = { ...DefaultSocketOptions, ...stripUndefined(options) } as ResolvedSocketOptions;
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  /** Connections opened so far. */
+  get connections(): number {
+    return this.opened;
+  }
+
+  /** True while a socket is open. */
+  get connected(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Close for good. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.teardown(1000, 'stopping');
+  }
+
+  /** The connection works (authenticated, or data is flowing): the next drop starts backoff afresh. */
+  markHealthy(): void {
+    this.attempt = 0;
+  }
+
+  /** Send a JSON frame; false when not connected. */
+  send(frame: unknown): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    return true;
+  }
+
+  /** Drop the current connection and reconnect (after backoff). */
+  reconnect(reason: string): void {
+    this.logger.info({ reason }, 'reconnecting');
+    this.socket?.terminate();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const Impl = this.options.WebSocketImpl ?? WebSocket;
+    const socket = new Impl(this.options.url, {
+      handshakeTimeout: this.options.handshakeTimeoutMs,
+      ...(this.options.headers ? { headers: { ...this.options.headers } } : {}),
+    });
+    this.socket = socket;
+    socket.on('open', () => {
+      this.opened++;
+      this.lastActivity = Date.now();
+      this.startTicks(socket);
+      this.handlers.onOpen();
+    });
+    socket.on('message', (data, isBinary) => {
+      this.lastActivity = Date.now();
+      this.handlers.onMessage(isBinary ? Buffer.from(data as Buffer).toString('utf8') : data.toString());
+    });
+    socket.on('pong', () => (this.lastActivity = Date.now()));
+    socket.on('ping', () => (this.lastActivity = Date.now()));
+    socket.on('error', (error) => this.logger.debug({ err: { message: error.message } }, 'socket error'));
+    socket.on('close', (code, reason) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      clearInterval(this.tickTimer);
+      this.handlers.onClose(code, reason.toString());
+      this.scheduleReconnect();
+    });
+  }
+
+  private startTicks(socket: WebSocket): void {
+    clearInterval(this.tickTimer);
+    const interval = this.options.pingIntervalMs;
+    this.tickTimer = setInterval(() => {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.lastActivity > 2 * interval) {
+        // Half-open: the peer is gone but no FIN reached us. terminate() does not wait for a close handshake.
+        this.logger.warn({ silentMs: Date.now() - this.lastActivity }, 'connection silent; terminating');
+        socket.terminate();
+        return;
+      }
+      socket.ping();
+      this.handlers.onTick?.();
+    }, interval);
+    this.tickTimer.unref?.();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    this.attempt++;
+    const delay = backoffDelay(this.attempt, { ...this.options.backoff, ...(this.options.random ? { random: this.options.random } : {}) });
+    this.logger.debug({ attempt: this.attempt, delay }, 'reconnect scheduled');
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private teardown(code: number, reason: string): void {
+    clearInterval(this.tickTimer);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return;
+    socket.removeAllListeners('close');
+    socket.on('error', () => undefined);
+    if (socket.readyState === WebSocket.OPEN) socket.close(code, reason);
+    else socket.terminate();
+  }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
