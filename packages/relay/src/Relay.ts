@@ -16,6 +16,7 @@ import { Router } from './routing/Router.js';
 import type { FeedSource } from './sources/FeedSource.js';
 import { HomeAssistantSource } from './sources/HomeAssistantSource.js';
 import { HttpIngress } from './sources/HttpIngress.js';
+import { MqttSource } from './sources/MqttSource.js';
 import { WebhookSource } from './sources/WebhookSource.js';
 import { WebSocketSource } from './sources/WebSocketSource.js';
 import { DeviceStates, type DeviceState } from './state/DeviceStates.js';
@@ -184,6 +185,19 @@ export class Relay implements BridgePlugin {
           severities: feed.severities,
           socket: { pingIntervalMs: feed.ping, backoff: { baseMs: feed.backoff.base, maxMs: feed.backoff.max } },
           logger,
+        });
+      case 'mqtt':
+        return new MqttSource({
+          name: feed.name,
+          url: feed.url,
+          persistentSession: feed.persistentSession,
+          subscriptions: feed.subscriptions,
+          keepaliveSeconds: Math.max(1, Math.round(feed.keepalive / 1000)),
+          backoff: { baseMs: feed.backoff.base, maxMs: feed.backoff.max },
+          logger,
+          ...(feed.username !== undefined ? { username: feed.username } : {}),
+          ...(feed.password !== undefined ? { password: feed.password } : {}),
+          ...(feed.clientId !== undefined ? { clientId: feed.clientId } : {}),
         });
       case 'webhook':
         return new WebhookSource({

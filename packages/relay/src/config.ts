@@ -43,6 +43,29 @@ export const FeedSchema = z.discriminatedUnion('type', [
     .strict(),
   z
     .object({
+      type: z.literal('mqtt'),
+      name,
+      url: z.string().regex(/^(wss?|mqtts?):\/\//, 'must be a ws://, wss://, mqtt:// or mqtts:// URL'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      clientId: z.string().max(23, 'MQTT 3.1.1 brokers may refuse client ids over 23 characters').optional(),
+      persistentSession: z.boolean().default(false),
+      keepalive: DurationSchema.default('30s'),
+      backoff: SocketSchema.backoff,
+      subscriptions: z
+        .array(
+          z
+            .object({
+              filter: z.string().min(1),
+              mapping: FrameMappingSchema.default({ device: 'topic', state: 'payload' }),
+            })
+            .strict(),
+        )
+        .min(1),
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('webhook'),
       name,
       listen: z.string().default('127.0.0.1:8780'),

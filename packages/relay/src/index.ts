@@ -15,3 +15,4 @@ export * from './sources/HttpIngress.js';
 export * from './sources/WebhookSource.js';
 export * from './sources/webhookFormats.js';
 export * from './commands/relayCommands.js';
+export * from './sources/MqttSource.js';

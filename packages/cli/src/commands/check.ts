@@ -24,7 +24,7 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
   if (relay) {
     lines.push(`feeds (${relay.feeds.length}):`);
     for (const feed of relay.feeds) {
-      const where = feed.type === 'webhook' ? `${feed.listen}${feed.path ?? `/hooks/${feed.name}`} (${feed.format})` : feed.url;
+      const where = feed.type === 'webhook' ? `${feed.listen}${feed.path ?? `/hooks/${feed.name}`} (${feed.format})` : feed.url.replace(/\/\/[^/@]*@/, '//');
       lines.push(`  ${feed.name}: ${feed.type} ${where}`);
     }
     lines.push(`routes (${relay.routes.length}):`);

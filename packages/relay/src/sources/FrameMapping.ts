@@ -58,7 +58,11 @@ export function mapFrame(frame: unknown, mapping: FrameMapping, source: string, 
       rejected.push({ reason: `no device id at "${mapping.device}"`, item });
       continue;
     }
-    const state = asText(getPath(item, mapping.state)) ?? '';
+    const state = asText(getPath(item, mapping.state));
+    if (state === undefined) {
+      rejected.push({ reason: `no state at "${mapping.state}"`, item });
+      continue;
+    }
     const severity: Severity = mapping.severity
       ? toSeverity(getPath(item, mapping.severity), mapping.severities[state] ?? mapping.defaultSeverity)
       : mapping.severities[state] ?? mapping.defaultSeverity;
