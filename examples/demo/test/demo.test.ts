@@ -39,12 +39,10 @@ describe('the npm start demo', () => {
       }
     };
 
-    // The snapshot is not news; status shows all three devices once the feed is connected.
-    await new Promise((r) => setTimeout(r, 600));
+    // At 20× speed the simulated devices change every few hundred ms; alice is told of every change.
+    await waitFor(/bot> (ℹ️|⚠️|❗|🔥|✅) (printer-1|switch-1|thermo-1)/, 'a relayed change');
     bridge.stdin!.write('status\n');
     await waitFor(/demo\/printer-1: .*\n.*demo\/switch-1: .*\n.*demo\/thermo-1: /, 'the status of the three devices');
-    // At 20× speed the simulated devices change every few hundred ms; alice is told of every change.
-    await waitFor(/bot> (ℹ️|⚠️|❗|🔥|✅) (printer-1|switch-1|thermo-1): /, 'a relayed change');
     bridge.stdin!.write('sources\n');
     await waitFor(/demo \(websocket\): connected; last frame .* ago; \d+ frames, 0 reconnects, 0 malformed/, 'feed health');
     bridge.stdin!.write('quit\n');

@@ -54,13 +54,16 @@ export class DeviceStates {
   }
 
   /**
-   * Record an update. @returns the previous state and whether this update is news.
+   * Record an update. @returns the previous state and whether this update is news: an event, a
+   * changed state (or resolved flag), or a first sighting in a state that is not normal.
    */
   observe(update: Update): { readonly news: boolean; readonly previous: DeviceState | undefined } {
     const id = deviceId(update);
     const previous = this.states.get(id);
     const changed = !previous || previous.state !== update.state || previous.resolved !== update.resolved;
-    const news = update.event === true || changed;
+    // A device seen for the first time is news only when it is not in a normal state: the first
+    // snapshot of a new feed should not page anyone about everything being fine.
+    const news = update.event === true || (previous ? changed : !update.resolved);
     this.states.set(id, {
       source: update.source,
       key: update.key,

@@ -95,6 +95,8 @@ describe('routing', () => {
 describe('Relay', () => {
   it('treats an unchanged repeat as no news and a change as news', async () => {
     const { relay, update } = await setup();
+    // First sighting: news only when not in a normal state.
+    expect((await relay.handle(update({ key: 'printer-9', state: 'ok', resolved: true }))).news).toBe(false);
     expect((await relay.handle(update({ key: 'printer-1', state: 'idle' }))).news).toBe(true);
     expect((await relay.handle(update({ key: 'printer-1', state: 'idle', text: 'still idle' }))).news).toBe(false);
     expect((await relay.handle(update({ key: 'printer-1', state: 'printing' }))).news).toBe(true);
