@@ -6,6 +6,7 @@ import {
   type Bridge,
   type BridgePlugin,
   type Logger,
+  type OutboundMessage,
   type Priority,
   type User,
 } from '@switchboard/core';
@@ -128,21 +129,33 @@ export class Relay implements BridgePlugin {
       : update;
     const now = Date.now();
     const recipients: string[] = [];
-    const sends: Promise<unknown>[] = [];
+    const messages: OutboundMessage[] = [];
+    const isResolve = update.resolved && previous !== undefined && !previous.resolved;
+    const fields = this.fields(update, previous);
+    const rendered = new Map<string, string>();
+    const priority = priorityOf(routedAs.severity);
     for (const { user, route } of this.routes.recipients(routedAs)) {
       if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
       const to = this.addressOf(user);
       if (!to) continue;
-      const template = update.resolved && previous && !previous.resolved ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
-      const text = renderTemplate(template, this.fields(update, previous));
+      const template = isResolve ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
+      let text = rendered.get(template);
+      if (text === undefined) {
+        text = renderTemplate(template, fields);
+        rendered.set(template, text);
+      }
       recipients.push(user.name);
-      sends.push(
-        this.bridge!.outbox.enqueue({ to, text, priority: priorityOf(routedAs.severity) }).catch((error: unknown) =>
-          this.logger.error({ ...errorInfo(error), user: user.name, device: deviceId(update) }, 'could not queue a notification'),
-        ),
-      );
+      messages.push({ to, text, priority });
     }
-    await Promise.all(sends);
+    if (messages.length > 0) {
+      try {
+        // One batch per update: validated together and persisted in one journal append.
+        await this.bridge!.outbox.enqueueMany(messages);
+      } catch (error) {
+        this.logger.error({ ...errorInfo(error), device: deviceId(update) }, 'could not queue notifications');
+        return this.report({ update, news, recipients: [] });
+      }
+    }
     return this.report({ update, news, recipients });
   }
 

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { concatMap, defer, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
+import { Subject, type Observable, type Subscription } from 'rxjs';
 import { addressKey, type Address } from '../domain/address.js';
 import type { Adapter } from '../domain/Adapter.js';
 import type { OutboundMessage, SendResult } from '../domain/messages.js';
@@ -63,10 +63,10 @@ export class Outbox {
   private readonly adapters = new Map<string, { adapter: Adapter; limiter: RateLimiter; sub?: Subscription }>();
   private readonly adapterWaiters = new Map<string, (() => void)[]>();
   private readonly windowWaiters = new Map<string, Set<() => void>>();
-  private readonly queued = new Subject<Live>();
+  /** Per-destination FIFO lanes; a lane exists while its destination has something to deliver. */
+  private readonly lanes = new Map<string, { items: Live[]; head: number }>();
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly stopController = new AbortController();
-  private subscription: Subscription | undefined;
   private inflight = 0;
   private finishedSinceCompact = 0;
   private seq = 0;
@@ -152,18 +152,12 @@ export class Outbox {
   start(): void {
     if (this.state !== 'new') throw new Error(`outbox cannot start: it is ${this.state}`);
     this.state = 'started';
-    this.subscription = this.queued
-      .pipe(
-        groupBy((live) => addressKey(live.entry.to)),
-        mergeMap((perDestination) => perDestination.pipe(concatMap((live) => defer(() => this.deliver(live))))),
-      )
-      .subscribe({ error: (error: unknown) => this.logger.error(errorInfo(error), 'outbox pipeline failed') });
     const orphaned = new Map<string, number>();
     for (const live of this.pending.values()) {
       if (!this.adapters.has(live.entry.to.platform)) {
         orphaned.set(live.entry.to.platform, (orphaned.get(live.entry.to.platform) ?? 0) + 1);
       }
-      this.queued.next(live);
+      this.dispatch(live);
     }
     for (const [platform, count] of orphaned) {
       this.logger.warn({ platform, count }, 'pending messages for a platform no adapter serves; kept until one does');
@@ -176,41 +170,64 @@ export class Outbox {
    * @throws TypeError for a malformed message, Error when no adapter serves the platform or the outbox is stopped.
    */
   async enqueue(message: OutboundMessage): Promise<Accepted> {
+    const [accepted] = await this.enqueueMany([message]);
+    return accepted!;
+  }
+
+  /**
+   * Accept several messages at once (an alert fanned out to its recipients): all are checked
+   * first — one bad message refuses the whole batch, and nothing is accepted — then persisted in
+   * one journal append. Resolves, in input order, once they are persisted.
+   * @throws as {@link enqueue}.
+   */
+  async enqueueMany(messages: readonly OutboundMessage[]): Promise<Accepted[]> {
     if (this.state === 'stopped') throw new Error('the outbox is stopped and accepts no more messages');
+    for (const message of messages) this.validate(message);
+    const now = Date.now();
+    const results: Accepted[] = [];
+    const fresh: Live[] = [];
+    const records: OutboxRecord[] = [];
+    for (const message of messages) {
+      const key = message.dedupeKey ? `${addressKey(message.to)}\u0000${message.dedupeKey}` : undefined;
+      const existing = key ? this.dedupe.get(key) : undefined;
+      if (existing) {
+        results.push({ id: existing, parts: this.pending.get(existing)?.entry.parts.length ?? 0, duplicate: true });
+        continue;
+      }
+      const entry: { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] } = {
+        id: `${now.toString(36)}-${(this.seq++).toString(36)}`,
+        to: { platform: message.to.platform, kind: message.to.kind, id: message.to.id },
+        parts: splitText(message.text, this.adapters.get(message.to.platform)?.adapter.limits.maxTextLength ?? Infinity),
+        priority: message.priority ?? 'normal',
+        createdAt: message.createdAt ?? now,
+        acceptedAt: now,
+      };
+      if (message.replyContext !== undefined) entry.replyContext = message.replyContext;
+      if (message.dedupeKey !== undefined) entry.dedupeKey = message.dedupeKey;
+      const live: Live = { entry, next: 0, attempts: 0, failures: 0, deferred: false };
+      this.track(entry.id, live);
+      fresh.push(live);
+      records.push({ t: 'a', e: entry });
+      results.push({ id: entry.id, parts: entry.parts.length, duplicate: false });
+    }
+    try {
+      await this.journal.append(records);
+    } catch (error) {
+      for (const live of fresh) this.untrack(live.entry.id);
+      throw error;
+    }
+    if (this.state === 'started') for (const live of fresh) this.dispatch(live);
+    return results;
+  }
+
+  private validate(message: OutboundMessage): void {
     assertAddress(message.to);
     if (typeof message.text !== 'string' || message.text.trim() === '') {
       throw new TypeError(`message to ${addressKey(message.to)} has no text`);
     }
-    const served = this.adapters.get(message.to.platform);
-    if (!served && this.state === 'started') {
+    if (!this.adapters.has(message.to.platform) && this.state === 'started') {
       throw new Error(`no adapter serves platform "${message.to.platform}"; cannot send to ${addressKey(message.to)}`);
     }
-    const dedupeKey = message.dedupeKey ? `${addressKey(message.to)}\u0000${message.dedupeKey}` : undefined;
-    const existing = dedupeKey ? this.dedupe.get(dedupeKey) : undefined;
-    if (existing) {
-      return { id: existing, parts: this.pending.get(existing)?.entry.parts.length ?? 0, duplicate: true };
-    }
-    const now = Date.now();
-    const entry: { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] } = {
-      id: `${now.toString(36)}-${(this.seq++).toString(36)}`,
-      to: { platform: message.to.platform, kind: message.to.kind, id: message.to.id },
-      parts: splitText(message.text, served?.adapter.limits.maxTextLength ?? Infinity),
-      priority: message.priority ?? 'normal',
-      createdAt: message.createdAt ?? now,
-      acceptedAt: now,
-    };
-    if (message.replyContext !== undefined) entry.replyContext = message.replyContext;
-    if (message.dedupeKey !== undefined) entry.dedupeKey = message.dedupeKey;
-    const live: Live = { entry, next: 0, attempts: 0, failures: 0, deferred: false };
-    this.track(entry.id, live);
-    try {
-      await this.journal.append([{ t: 'a', e: entry } satisfies OutboxRecord]);
-    } catch (error) {
-      this.untrack(entry.id);
-      throw error;
-    }
-    if (this.state === 'started') this.queued.next(live);
-    return { id: entry.id, parts: entry.parts.length, duplicate: false };
   }
 
   /**
@@ -237,21 +254,57 @@ export class Outbox {
     }
     // Sends already handed to an adapter finish (and are journalled) before we let go of the store.
     for (let waited = 0; this.inflight > 0 && waited < 10_000; waited += 10) await sleep(10);
-    this.subscription?.unsubscribe();
-    this.queued.complete();
     this.deliveriesSubject.complete();
   }
 
-  private async deliver(live: Live): Promise<void> {
-    const { entry } = live;
-    const signal = this.stopController.signal;
+  /**
+   * Queue a message on its destination's lane, starting the lane when it was idle. One loop per
+   * active destination keeps acceptance order there, while destinations proceed independently.
+   * (A plain lane rather than groupBy + concatMap: fan-out reaches thousands of destinations, and an
+   * RxJS group per destination would live, and allocate per message, forever.)
+   */
+  private dispatch(live: Live): void {
+    const key = addressKey(live.entry.to);
+    const lane = this.lanes.get(key);
+    if (lane) {
+      lane.items.push(live);
+      return;
+    }
+    const fresh = { items: [live], head: 0 };
+    this.lanes.set(key, fresh);
+    void this.runLane(key, fresh);
+  }
+
+  private async runLane(key: string, lane: { items: Live[]; head: number }): Promise<void> {
     this.inflight++;
     try {
+      while (lane.head < lane.items.length) {
+        const finished = await this.deliver(lane.items[lane.head]!);
+        if (!finished) return;
+        lane.items[lane.head++] = undefined as never;
+        if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
+          lane.items = lane.items.slice(lane.head);
+          lane.head = 0;
+        }
+      }
+    } catch (error) {
+      this.logger.error({ ...errorInfo(error), destination: key }, 'outbox lane failed');
+    } finally {
+      if (this.lanes.get(key) === lane) this.lanes.delete(key);
+      this.inflight--;
+    }
+  }
+
+  /** Deliver one message until it is finished (true) or the outbox stops (false; it stays pending). */
+  private async deliver(live: Live): Promise<boolean> {
+    const { entry } = live;
+    const signal = this.stopController.signal;
+    try {
       while (live.next < entry.parts.length) {
-        if (signal.aborted) return;
+        if (signal.aborted) return false;
         const served = this.adapters.get(entry.to.platform) ?? (await this.adapterFor(entry.to.platform));
-        if (!served) return;
-        if (!served.limiter.unlimited && !(await served.limiter.acquire(entry.priority, signal))) return;
+        if (!served) return false;
+        if (!served.limiter.unlimited && !(await served.limiter.acquire(entry.priority, signal))) return false;
         live.attempts++;
         const result = await this.attempt(served.adapter, live);
         if (result.type === 'delivered') {
@@ -285,12 +338,11 @@ export class Outbox {
         });
         await sleep(Math.max(0, delay), signal);
       }
-      this.finish(live, true);
+      return this.finish(live, true);
     } catch (error) {
       // Only the journal can throw here (a full disk, say). The message stays pending for the next start.
       this.logger.error({ ...errorInfo(error), id: entry.id }, 'could not record delivery progress');
-    } finally {
-      this.inflight--;
+      return false;
     }
   }
 
@@ -312,7 +364,7 @@ export class Outbox {
     }
   }
 
-  private finish(live: Live, ok: boolean, reason?: string): void {
+  private finish(live: Live, ok: boolean, reason?: string): true {
     const { entry } = live;
     // Not awaited and not flushed on its own: journal writes stay in order, and losing this record in a
     // crash only repeats the message once (delivery is at-least-once).
@@ -328,6 +380,7 @@ export class Outbox {
         .compact(() => this.snapshot())
         .catch((error: unknown) => this.logger.error(errorInfo(error), 'could not compact the outbox journal'));
     }
+    return true;
   }
 
   private report(live: Live, status: DeliveryReport['status'], reason?: string): void {

@@ -1,0 +1,188 @@
+// Relay benchmark: a local WebSocket feed (its own process) pushes 50,000 updates over 1,000 devices
+// into a bridge with 10,000 users (each subscribed to 5 devices) and 20 routing rules. Notifications
+// are accepted into the outbox (file store, fsync) and delivered to an in-memory adapter.
+//
+//   npm run build && node bench/relay.bench.mjs [--updates 50000] [--devices 1000] [--users 10000] [--rate 12500] [--change 0.2]
+//
+// Printed per run: updates/s processed, outbox messages/s accepted (persisted), p50/p99 feed→outbox
+// latency (frame timestamp → every notification for it accepted), peak RSS.
+// Two runs: the feed pushing at a fixed rate (--rate updates/s, open loop), and the feed pushing
+// as fast as the socket takes it (saturation).
+//
+// The update mix (printed): each update picks a random device; with probability --change its state
+// changes (to ok 60%, warn 30%, fail 10%), otherwise it repeats the current state, as telemetry does.
+import { fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    updates: { type: 'string', default: '50000' },
+    devices: { type: 'string', default: '1000' },
+    users: { type: 'string', default: '10000' },
+    rate: { type: 'string', default: '12500' },
+    change: { type: 'string', default: '0.2' },
+    role: { type: 'string', default: 'main' },
+    mode: { type: 'string', default: 'rate' },
+  },
+});
+const totalUpdates = Number(values.updates);
+const deviceCount = Number(values.devices);
+const userCount = Number(values.users);
+const rate = Number(values.rate);
+const changeProbability = Number(values.change);
+const now = () => performance.timeOrigin + performance.now();
+
+if (values.role === 'feed') await runFeed();
+else if (values.role === 'bridge') await runBridge();
+else await main();
+
+/** The feed process: a ws server that pushes the updates once a client says go. */
+async function runFeed() {
+  const { WebSocketServer } = await import('ws');
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  server.on('listening', () => process.send({ port: server.address().port }));
+  const states = Array.from({ length: deviceCount }, () => 'ok');
+  const severity = { ok: 'info', warn: 'warning', fail: 'critical' };
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const next = (i) => {
+    const d = Math.floor(random() * deviceCount);
+    if (random() < changeProbability) {
+      const r = random();
+      const candidate = r < 0.6 ? 'ok' : r < 0.9 ? 'warn' : 'fail';
+      states[d] = candidate === states[d] ? (candidate === 'ok' ? 'warn' : 'ok') : candidate;
+    }
+    const state = states[d];
+    return { device: `dev-${d}`, kind: `kind-${d % 20}`, state, severity: severity[state], text: `reading ${i}`, ts: now() };
+  };
+  server.on('connection', (socket) => {
+    socket.once('message', () => {
+      let sent = 0;
+      const t0 = now();
+      const batch = 50;
+      const push = () => {
+        if (values.mode === 'rate') {
+          const due = Math.min(totalUpdates, Math.floor(((now() - t0) / 1000) * rate));
+          while (sent < due) {
+            const n = Math.min(batch, due - sent);
+            socket.send(JSON.stringify(Array.from({ length: n }, (_, k) => next(sent + k))));
+            sent += n;
+          }
+          if (sent < totalUpdates) setTimeout(push, 1);
+        } else {
+          // Saturation: keep the socket's buffer topped up, no faster than the relay reads it.
+          while (sent < totalUpdates && socket.bufferedAmount < 1 << 20) {
+            const n = Math.min(batch, totalUpdates - sent);
+            socket.send(JSON.stringify(Array.from({ length: n }, (_, k) => next(sent + k))));
+            sent += n;
+          }
+          if (sent < totalUpdates) setImmediate(push);
+        }
+      };
+      push();
+    });
+  });
+}
+
+/** The bridge process: relay + outbox on the file store, reporting figures to the parent. */
+async function runBridge() {
+  const { Bridge, FileStore, MemoryAdapter } = await import('@switchboard/core');
+  const { Relay, RelaySections, RouteSchema, FrameMappingSchema } = await import('@switchboard/relay');
+  const port = Number(process.env.FEED_PORT);
+  const dir = await mkdtemp(join(tmpdir(), 'sb-relay-bench-'));
+  let seed = 7;
+  const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const users = Array.from({ length: userCount }, (_, i) => ({
+    name: `u${i}`,
+    tier: i < 10 ? 'root' : i < 110 ? 'admin' : 'user',
+    identities: [{ platform: 'memory', id: `u${i}` }],
+    subscriptions: Array.from({ length: 5 }, () => `dev-${Math.floor(random() * deviceCount)}`),
+  }));
+  // 20 rules: critical to admins (continue), 18 per-topic rules for followers (warnings and up,
+  // plus resolves via the relay's resolve routing), and a catch-all that lets users see the rest.
+  const routes = [
+    { name: 'critical to admins', match: { severity: 'critical' }, notify: { tier: 'admin' }, continue: true },
+    ...Array.from({ length: 18 }, (_, k) => ({ name: `kind-${k}`, match: { topic: `kind-${k}`, severity: 'warning' }, subscribers: 'user' })),
+    { name: 'the rest, visible to users', match: {}, subscribers: 'user' },
+  ].map((r) => RouteSchema.parse(r));
+  const adapter = new MemoryAdapter({ record: false });
+  const relay = new Relay({
+    feeds: [
+      {
+        type: 'websocket',
+        name: 'bench',
+        url: `ws://127.0.0.1:${port}`,
+        onOpen: [{ go: true }],
+        mapping: FrameMappingSchema.parse({ device: 'device', state: 'state', severity: 'severity', text: 'text', topic: 'kind', at: 'ts', normal: ['ok'] }),
+        ping: 25_000,
+        backoff: { base: 1000, max: 60_000 },
+        headers: undefined,
+      },
+    ].map(({ headers: _h, ...f }) => f),
+    routes,
+    relay: RelaySections.relay.parse({ startJitter: 0 }),
+  });
+  const bridge = new Bridge({ store: new FileStore({ dir }), adapters: [adapter], users, plugins: [relay] });
+  const latencies = new Float64Array(totalUpdates);
+  let processed = 0;
+  let news = 0;
+  let messages = 0;
+  let firstAt = 0;
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  const done = new Promise((resolve) => {
+    relay.routed$.subscribe(({ update, news: isNews, recipients }) => {
+      if (processed === 0) firstAt = now();
+      latencies[processed++] = now() - update.at;
+      if (isNews) news++;
+      messages += recipients.length;
+      if (processed === totalUpdates) resolve();
+    });
+  });
+  await bridge.start();
+  const t0 = now();
+  await done;
+  const seconds = (now() - Math.min(t0, firstAt)) / 1000;
+  clearInterval(sampler);
+  while (adapter.deliveredCount < messages) await new Promise((r) => setTimeout(r, 10));
+  const deliveredSeconds = (now() - t0) / 1000;
+  await bridge.stop();
+  await rm(dir, { recursive: true, force: true });
+  latencies.sort();
+  const pct = (p) => latencies[Math.min(totalUpdates - 1, Math.floor((p / 100) * totalUpdates))];
+  process.send({
+    load: values.mode === 'rate' ? `${rate}/s offered` : 'flat out',
+    updates: totalUpdates,
+    'news': news,
+    'updates/s': Math.round(totalUpdates / seconds),
+    'outbox msgs': messages,
+    'outbox msgs/s': Math.round(messages / seconds),
+    'p50 ms': pct(50).toFixed(2),
+    'p99 ms': pct(99).toFixed(2),
+    'all delivered s': deliveredSeconds.toFixed(2),
+    'peak RSS MB': Math.round(peakRss / 2 ** 20),
+  });
+}
+
+async function main() {
+  const self = fileURLToPath(import.meta.url);
+  const args = (extra) => ['--updates', String(totalUpdates), '--devices', String(deviceCount), '--users', String(userCount), '--rate', String(rate), '--change', String(changeProbability), ...extra];
+  const rows = [];
+  for (const mode of ['rate', 'saturate']) {
+    const feed = fork(self, args(['--role', 'feed', '--mode', mode]), { stdio: 'inherit' });
+    const { port } = await new Promise((resolve) => feed.once('message', resolve));
+    const bridge = fork(self, args(['--role', 'bridge', '--mode', mode]), { stdio: 'inherit', env: { ...process.env, FEED_PORT: String(port) } });
+    rows.push(await new Promise((resolve) => bridge.once('message', resolve)));
+    await new Promise((resolve) => bridge.once('exit', resolve));
+    feed.kill();
+  }
+  console.log(
+    `node ${process.version}, ${cpus().length} cores; ${deviceCount} devices, ${userCount} users × 5 subscriptions, 20 rules; ` +
+      `P(state change) = ${changeProbability}; feed and bridge in separate processes; file store (fsync)`,
+  );
+  console.table(rows);
+}
