@@ -374,7 +374,9 @@ export class Outbox {
     this.untrack(entry.id);
     if (!ok) this.logger.warn({ id: entry.id, to: addressKey(entry.to), reason }, 'message failed permanently');
     this.report(live, ok ? 'delivered' : 'failed', reason);
-    if (++this.finishedSinceCompact >= this.options.compactAfter && this.finishedSinceCompact > this.pending.size) {
+    // Rewrite only when finished records outnumber live ones two to one, so the cost of copying what
+    // is pending stays proportional to what was finished (amortised O(1) per message).
+    if (++this.finishedSinceCompact >= this.options.compactAfter && this.finishedSinceCompact > 2 * this.pending.size) {
       this.finishedSinceCompact = 0;
       this.journal
         .compact(() => this.snapshot())
