@@ -8,6 +8,7 @@ export * from './util/duration.js';
 export * from './util/backoff.js';
 export * from './util/sleep.js';
 export * from './util/Mutex.js';
+export * from './util/definedOnly.js';
 export type * from './store/Store.js';
 export * from './store/MemoryStore.js';
 export * from './store/FileStore.js';

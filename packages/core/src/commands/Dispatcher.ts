@@ -8,6 +8,7 @@ import type { UserDirectory } from '../users/UserDirectory.js';
 import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { Semaphore } from '../util/Semaphore.js';
+import { definedOnly } from '../util/definedOnly.js';
 import type { Caller, Command, CommandServices, ReplyOptions } from './Command.js';
 import { RunningCommand } from './RunningCommand.js';
 import type { CommandRegistry } from './CommandRegistry.js';
@@ -80,7 +81,7 @@ export class Dispatcher {
   readonly outcomes$: Observable<DispatchOutcome> = this.outcomesSubject.asObservable();
 
   constructor(options: DispatcherOptions) {
-    this.options = { ...DefaultDispatcherOptions, ...stripUndefined(options) } as typeof this.options;
+    this.options = { ...DefaultDispatcherOptions, ...definedOnly(options) } as typeof this.options;
     if (!(this.options.concurrency >= 1)) throw new RangeError('dispatcher concurrency must be at least 1');
     if (!(this.options.timeoutMs > 0)) throw new RangeError('dispatcher timeout must be positive');
     this.slots = new Semaphore(this.options.concurrency);
@@ -277,8 +278,4 @@ export class Dispatcher {
       ...(message.replyContext !== undefined ? { replyContext: message.replyContext } : {}),
     });
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -148,6 +148,9 @@ function reportZodIssue(
     case 'unrecognized_keys':
       for (const key of issue.keys) add([...path, key], 'unknown key');
       return;
+    case 'invalid_union_discriminator':
+      add(path, `must be one of ${issue.options.map(String).join(', ')}`);
+      return;
     case 'invalid_enum_value':
       add(path, `must be one of ${issue.options.join(', ')} (got ${JSON.stringify(issue.received)})`);
       return;

@@ -8,6 +8,7 @@ import { backoffDelay } from '../util/backoff.js';
 import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
+import { definedOnly } from '../util/definedOnly.js';
 import { RateLimiter } from './RateLimiter.js';
 import { splitText } from './splitText.js';
 import type { Accepted, DeliveryReport, OutboxEntry, OutboxRecord } from './types.js';
@@ -79,7 +80,7 @@ export class Outbox {
     this.options = {
       ...DefaultOutboxOptions,
       random: Math.random,
-      ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+      ...definedOnly(options),
     } as typeof this.options;
     this.logger = (options.logger ?? silentLogger).child({ component: 'outbox' });
     this.journal = options.store.journal(JournalName);

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { backoffDelay, silentLogger, type Logger } from '@switchboard/core';
+import { backoffDelay, definedOnly, silentLogger, type Logger } from '@switchboard/core';
 
 /** Options of {@link ReconnectingSocket}. */
 export interface ReconnectingSocketOptions {
@@ -60,7 +60,7 @@ export class ReconnectingSocket {
     private readonly handlers: SocketHandlers,
   ) {
     if (!/^wss?:\/\//.test(options.url)) throw new TypeError(`"${options.url}" is not a ws:// or wss:// URL`);
-    this.options = { ...DefaultSocketOptions, ...stripUndefined(options) } as ResolvedSocketOptions;
+    this.options = { ...DefaultSocketOptions, ...definedOnly(options) } as ResolvedSocketOptions;
     this.logger = options.logger ?? silentLogger;
   }
 
@@ -169,8 +169,4 @@ export class ReconnectingSocket {
     if (socket.readyState === WebSocket.OPEN) socket.close(code, reason);
     else socket.terminate();
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, consoleModule, parseConfig, type AdapterModule } from '@switchboard/core';
+import { RelaySections, relayConfigFrom } from '@switchboard/relay';
+
+const base = 'adapters:\n  console:\n    user: alice\n';
+const load = (text: string, env: Record<string, string> = {}) =>
+  parseConfig(base + text, { adapters: [consoleModule as AdapterModule<never>], sections: RelaySections, env });
+
+function issues(text: string): string[] {
+  try {
+    load(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).issues.map((i) => `${i.path}: ${i.message}`);
+  }
+  throw new Error('expected the config to be refused');
+}
+
+describe('relay config', () => {
+  it('reads feeds, routes and defaults', () => {
+    const config = load(`feeds:
+  - { name: lab, type: websocket, url: "ws://127.0.0.1:1", mapping: { device: id } }
+  - { name: hooks, type: webhook, token: "\${HOOK_TOKEN}", format: alertmanager }
+routes:
+  - { match: { severity: critical }, notify: { tier: admin } }
+`, { HOOK_TOKEN: 'sixteen-chars-or-more' });
+    const relay = relayConfigFrom(config.sections)!;
+    expect(relay.feeds.map((f) => f.name)).toEqual(['lab', 'hooks']);
+    expect(relay.feeds[0]).toMatchObject({ ping: 25_000, backoff: { base: 1000, max: 60_000 }, mapping: { device: 'id', state: 'state' } });
+    expect(relay.feeds[1]).toMatchObject({ listen: '127.0.0.1:8780', format: 'alertmanager' });
+    expect(relay.routes[0]).toMatchObject({ continue: false, notify: { tier: 'admin', users: [] } });
+    expect(relay.relay.template).toBe('{{icon}} {{device}}: {{text}}');
+    expect(config.secrets).toContain('sixteen-chars-or-more');
+  });
+
+  it('names each bad feed and route field by path', () => {
+    expect(
+      issues(`feeds:
+  - { name: lab, type: websocket, url: "http://nope" }
+  - { name: lab, type: webhook, token: short }
+  - { name: x, type: carrier-pigeon }
+routes:
+  - { match: { severity: extreme }, notify: { tier: boss } }
+`),
+    ).toEqual([
+      'feeds.0.url: must be a ws:// or wss:// URL',
+      'feeds.1.token: use a token of at least 16 characters',
+      'feeds.2.type: must be one of websocket, homeassistant, mqtt, webhook',
+      'routes.0.match.severity: must be one of info, warning, error, critical (got "extreme")',
+      'routes.0.notify.tier: must be one of root, admin, user (got "boss")',
+    ]);
+  });
+
+  it('has no relay without feeds', () => {
+    expect(relayConfigFrom(load('').sections)).toBeUndefined();
+  });
+});

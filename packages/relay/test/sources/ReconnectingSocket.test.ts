@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { ReconnectingSocket } from '@switchboard/relay';
+import { until, wsServer } from '../fixtures/servers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe('ReconnectingSocket', () => {
+  it('backs off exponentially while a server keeps dropping it, and starts afresh once healthy', async () => {
+    const fake = await wsServer();
+    cleanups.push(fake.close);
+    const connectedAt: number[] = [];
+    let healthyAfter = Infinity;
+    fake.server.on('connection', (socket) => {
+      connectedAt.push(Date.now());
+      if (connectedAt.length >= healthyAfter) socket.send('hello');
+      else socket.close();
+    });
+    let socket!: ReconnectingSocket;
+    socket = new ReconnectingSocket(
+      { url: fake.url, backoff: { baseMs: 40, maxMs: 2000 }, random: () => 0.999 },
+      {
+        onOpen: () => undefined,
+        onMessage: () => socket.markHealthy(),
+        onClose: () => undefined,
+      },
+    );
+    cleanups.push(() => socket.stop());
+    socket.start();
+    await until(() => connectedAt.length === 5, 'five attempts', 5000);
+    const gaps = connectedAt.slice(1).map((t, i) => t - connectedAt[i]!);
+    // Full jitter with random≈1: roughly 40, 80, 160, 320 ms.
+    expect(gaps[1]!).toBeGreaterThan(gaps[0]! * 1.5);
+    expect(gaps[3]!).toBeGreaterThan(gaps[2]! * 1.5);
+    expect(gaps[3]!).toBeGreaterThanOrEqual(300);
+
+    // Let the next connection succeed (the owner marks it healthy), then drop it: the wait is short again.
+    healthyAfter = connectedAt.length + 1;
+    await until(() => connectedAt.length === healthyAfter, 'a healthy connection', 5000);
+    await new Promise((r) => setTimeout(r, 30));
+    const before = Date.now();
+    for (const client of fake.server.clients) client.terminate();
+    await until(() => connectedAt.length === healthyAfter + 1, 'the reconnect', 5000);
+    expect(connectedAt.at(-1)! - before).toBeLessThan(150);
+  });
+
+  it('refuses a URL that is not ws:// or wss://', () => {
+    expect(() => new ReconnectingSocket({ url: 'http://x' }, { onOpen() {}, onMessage() {}, onClose() {} })).toThrow(
+      '"http://x" is not a ws:// or wss:// URL',
+    );
+  });
+});
