@@ -18,8 +18,8 @@ describe('ReconnectingSocket', () => {
       if (connectedAt.length >= healthyAfter) socket.send('hello');
       else socket.close();
     });
-    let socket!: ReconnectingSocket;
-    socket = new ReconnectingSocket(
+    // The handlers run only after construction, so they may refer to the socket itself.
+    const socket: ReconnectingSocket = new ReconnectingSocket(
       { url: fake.url, backoff: { baseMs: 40, maxMs: 2000 }, random: () => 0.999 },
       {
         onOpen: () => undefined,
