@@ -10,6 +10,9 @@ import {
   type Priority,
   type User,
 } from '@switchboard/core';
+import { AlertBook } from './alerts/AlertBook.js';
+import { Alerting } from './alerts/Alerting.js';
+import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
@@ -53,6 +56,8 @@ export class Relay implements BridgePlugin {
   private bridge: Bridge | undefined;
   private states: DeviceStates | undefined;
   private router: Router | undefined;
+  private alertBook: AlertBook | undefined;
+  private alertingEngine: Alerting | undefined;
   private readonly ingresses = new Map<string, HttpIngress>();
   private readonly subscriptions: Subscription[] = [];
   private readonly disposers: (() => void)[] = [];
@@ -77,12 +82,34 @@ export class Relay implements BridgePlugin {
     return this.router;
   }
 
+  /** Open alerts and history. */
+  get alerts(): AlertBook {
+    if (!this.alertBook) throw new Error('the relay has not started');
+    return this.alertBook;
+  }
+
+  /** The alert lifecycle engine. */
+  get alerting(): Alerting {
+    if (!this.alertingEngine) throw new Error('the relay has not started');
+    return this.alertingEngine;
+  }
+
   async start(bridge: Bridge): Promise<void> {
     this.bridge = bridge;
     this.states = new DeviceStates({ store: bridge.store, logger: this.logger });
     await this.states.load();
     this.router = new Router(this.options.routes, bridge.directory);
-    for (const spec of relayCommands(this)) this.disposers.push(bridge.registry.register(spec));
+    this.alertBook = new AlertBook(bridge.store);
+    await this.alertBook.load();
+    this.alertingEngine = new Alerting({
+      book: this.alertBook,
+      router: this.router,
+      directory: bridge.directory,
+      notify: (users, text, severity) => this.notify(users, text, severity),
+      logger: this.logger,
+    });
+    this.alertingEngine.start();
+    for (const spec of [...relayCommands(this), ...alertCommands(this)]) this.disposers.push(bridge.registry.register(spec));
     for (const feed of this.options.feeds) {
       const source = (this.options.createSource ?? ((f) => this.createSource(f)))(feed, this);
       this.sources.push(source);
@@ -108,6 +135,7 @@ export class Relay implements BridgePlugin {
   }
 
   async stop(): Promise<void> {
+    this.alertingEngine?.stop();
     for (const timer of this.timers.splice(0)) clearTimeout(timer);
     for (const source of this.sources) await source.stop();
     for (const ingress of this.ingresses.values()) await ingress.stop();
@@ -123,6 +151,21 @@ export class Relay implements BridgePlugin {
    */
   async handle(update: Update): Promise<RoutedUpdate> {
     const { news, previous } = this.deviceStates.observe(update);
+    // Alert flow: the device has an open alert, or a rule with an alert policy matches.
+    const open = this.alerts.openFor(Alerting.keyOf(update));
+    const alertRoute = open ? this.routes.byName(open.route) : this.routes.matching(update).find((r) => r.alert);
+    if (alertRoute?.alert) {
+      const now = Date.now();
+      const recipients = news
+        ? this.routes
+            .recipients(update)
+            .map((r) => r.user)
+            .filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now))
+        : [];
+      if (await this.alerting.onUpdate(update, alertRoute, recipients, news)) {
+        return this.report({ update, news, recipients: recipients.map((u) => u.name) });
+      }
+    }
     if (!news) return this.report({ update, news, recipients: [] });
     const routedAs = update.resolved && previous && !previous.resolved && !atLeast(update.severity, previous.severity)
       ? { ...update, severity: previous.severity }
@@ -157,6 +200,31 @@ export class Relay implements BridgePlugin {
       }
     }
     return this.report({ update, news, recipients });
+  }
+
+  /**
+   * Send one text to users (skipping the muted and the unreachable) as one outbox batch.
+   * @returns the names it was accepted for.
+   */
+  async notify(users: readonly User[], text: string, severity: Severity): Promise<string[]> {
+    const now = Date.now();
+    const names: string[] = [];
+    const messages: OutboundMessage[] = [];
+    for (const user of users) {
+      if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
+      const to = this.addressOf(user);
+      if (!to) continue;
+      names.push(user.name);
+      messages.push({ to, text, priority: priorityOf(severity) });
+    }
+    if (messages.length === 0) return [];
+    try {
+      await this.bridge!.outbox.enqueueMany(messages);
+      return names;
+    } catch (error) {
+      this.logger.error(errorInfo(error), 'could not queue notifications');
+      return [];
+    }
   }
 
   /** The chat address to reach a user on: their first identity on a platform the bridge runs. */

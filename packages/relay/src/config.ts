@@ -89,7 +89,17 @@ export const RelaySections = {
       seen.add(feed.name);
     });
   }),
-  routes: z.array(RouteSchema),
+  routes: z.array(RouteSchema).superRefine((routes, ctx) => {
+    const names = new Set<string>();
+    routes.forEach((route, i) => {
+      // Persisted alerts refer to their rule by name across restarts.
+      if (route.alert && !route.name) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'name'], message: 'a rule with an alert policy needs a name' });
+      if (route.name !== undefined) {
+        if (names.has(route.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, 'name'], message: `duplicate rule name "${route.name}"` });
+        names.add(route.name);
+      }
+    });
+  }),
   relay: z
     .object({
       /** Default message text for routes without their own. */

@@ -16,3 +16,7 @@ export * from './sources/WebhookSource.js';
 export * from './sources/webhookFormats.js';
 export * from './commands/relayCommands.js';
 export * from './sources/MqttSource.js';
+export type * from './alerts/Alert.js';
+export * from './alerts/AlertBook.js';
+export * from './alerts/Alerting.js';
+export * from './commands/alertCommands.js';

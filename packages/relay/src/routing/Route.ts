@@ -1,6 +1,31 @@
 import { z } from 'zod';
-import { Tiers } from '@switchboard/core';
+import { DurationSchema, Tiers } from '@switchboard/core';
 import { Severities } from '../Update.js';
+
+const TargetSchema = z
+  .object({
+    tier: z.enum(Tiers).optional(),
+    users: z.array(z.string()).default([]),
+  })
+  .strict();
+
+/** The alert policy of a rule: what opens an alert and how it escalates while nobody acknowledges it. */
+export const AlertPolicySchema = z
+  .object({
+    /** Updates at or above this severity open an alert (or count toward the open one). */
+    severity: z.enum(Severities).default('warning'),
+    /**
+     * Steps taken while the alert stays unacknowledged, each `after` the previous one
+     * (e.g. admins after 10m, root after 30m more).
+     */
+    escalate: z.array(z.object({ after: DurationSchema, notify: TargetSchema }).strict()).default([]),
+    /** Run the escalation steps again this many times after the last one (PagerDuty allows 9). */
+    repeat: z.number().int().min(0).max(9).default(0),
+  })
+  .strict();
+
+/** A parsed alert policy. */
+export type AlertPolicy = z.output<typeof AlertPolicySchema>;
 
 /** One routing rule, as written under `routes:` in the config. */
 export const RouteSchema = z
@@ -19,17 +44,13 @@ export const RouteSchema = z
       .strict()
       .default({}),
     /** Who is told, whether subscribed or not: a tier (that tier and above) and/or named users. */
-    notify: z
-      .object({
-        tier: z.enum(Tiers).optional(),
-        users: z.array(z.string()).default([]),
-      })
-      .strict()
-      .default({}),
+    notify: TargetSchema.default({}),
     /** Users of this tier and above may see it, and are told when subscribed to the device or topic. */
     subscribers: z.enum(Tiers).optional(),
     /** Message text; `{{icon}} {{device}}: {{text}}` style placeholders. */
     template: z.string().optional(),
+    /** Turn matching problems into alerts with a lifecycle (ack, escalate, resolve). */
+    alert: AlertPolicySchema.optional(),
     /** Keep evaluating later rules after this one matched. */
     continue: z.boolean().default(false),
   })

@@ -28,6 +28,11 @@ export class Router {
     directory.changes$.subscribe(() => this.version++);
   }
 
+  /** A rule by its name. */
+  byName(name: string): Route | undefined {
+    return this.routes.find((r) => r.name === name);
+  }
+
   /** The rules that apply to an update, in order. */
   matching(update: Update): Route[] {
     const matched: Route[] = [];

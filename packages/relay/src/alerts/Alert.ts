@@ -1,0 +1,35 @@
+import type { Severity } from '../Update.js';
+
+/** Where an alert is in its life. */
+export type AlertStatus = 'firing' | 'acknowledged' | 'resolved';
+
+/** An alert: a problem that someone should handle, with who knows and who took it. */
+export interface Alert {
+  /** Short number people type: `ack #12`. */
+  readonly id: number;
+  /** Dedupe key: source + the feed's fingerprint, or source + device. */
+  readonly key: string;
+  readonly source: string;
+  readonly device: string;
+  readonly topic: string;
+  readonly severity: Severity;
+  readonly text: string;
+  readonly status: AlertStatus;
+  readonly openedAt: number;
+  readonly lastSeenAt: number;
+  /** Updates that matched this open alert (1 for the one that opened it). */
+  readonly count: number;
+  /** Users told about it so far; a resolve or an ack goes to all of them. */
+  readonly notified: readonly string[];
+  /** Name of the rule whose policy drives it. */
+  readonly route: string;
+  /** Escalation steps already taken (0 = only the first notification). */
+  readonly step: number;
+  /** Epoch ms of the next escalation step, absent when there is none left or it was acknowledged. */
+  readonly nextAt?: number;
+  readonly ackedBy?: string;
+  readonly ackedAt?: number;
+  readonly resolvedAt?: number;
+  /** Who resolved it by hand; absent when the feed resolved it. */
+  readonly resolvedBy?: string;
+}

@@ -1,0 +1,76 @@
+import { Mutex, type Store } from '@switchboard/core';
+import type { Alert } from './Alert.js';
+
+/** Store key of the alert document. */
+export const AlertsKey = 'relay-alerts';
+
+interface AlertsDocument {
+  readonly version: 1;
+  readonly nextId: number;
+  readonly alerts: Alert[];
+}
+
+/** Resolved alerts kept for history (`alerts` shows open ones; ids stay unique regardless). */
+const HistoryLimit = 500;
+
+/**
+ * Open alerts and recent history, persisted as one document written atomically after every change,
+ * so a restart neither re-pages nor forgets (alert traffic is low next to update traffic).
+ */
+export class AlertBook {
+  private alerts = new Map<number, Alert>();
+  private openByKey = new Map<string, number>();
+  private nextId = 1;
+  private readonly mutex = new Mutex();
+
+  constructor(private readonly store: Store) {}
+
+  async load(): Promise<void> {
+    const doc = await this.store.get<AlertsDocument>(AlertsKey);
+    this.nextId = doc?.nextId ?? 1;
+    this.alerts = new Map((doc?.alerts ?? []).map((a) => [a.id, a]));
+    this.openByKey = new Map([...this.alerts.values()].filter((a) => a.status !== 'resolved').map((a) => [a.key, a.id]));
+  }
+
+  /** The open (firing or acknowledged) alert for a dedupe key. */
+  openFor(key: string): Alert | undefined {
+    const id = this.openByKey.get(key);
+    return id === undefined ? undefined : this.alerts.get(id);
+  }
+
+  get(id: number): Alert | undefined {
+    return this.alerts.get(id);
+  }
+
+  /** Open alerts, oldest first. */
+  open(): Alert[] {
+    return [...this.openByKey.values()].map((id) => this.alerts.get(id)!).sort((a, b) => a.id - b.id);
+  }
+
+  /** Persist a change, then apply it. `change` gets the next id for a new alert. */
+  commit(change: (nextId: number) => Alert): Promise<Alert> {
+    return this.mutex.run(async () => {
+      const alert = change(this.nextId);
+      const isNew = !this.alerts.has(alert.id);
+      const alerts = new Map(this.alerts).set(alert.id, alert);
+      const doc: AlertsDocument = {
+        version: 1,
+        nextId: isNew ? Math.max(this.nextId, alert.id + 1) : this.nextId,
+        alerts: trimHistory([...alerts.values()]),
+      };
+      await this.store.put(AlertsKey, doc);
+      this.nextId = doc.nextId;
+      this.alerts = new Map(doc.alerts.map((a) => [a.id, a]));
+      if (alert.status === 'resolved') this.openByKey.delete(alert.key);
+      else this.openByKey.set(alert.key, alert.id);
+      return alert;
+    });
+  }
+}
+
+function trimHistory(alerts: Alert[]): Alert[] {
+  const resolved = alerts.filter((a) => a.status === 'resolved');
+  if (resolved.length <= HistoryLimit) return alerts;
+  const drop = new Set(resolved.sort((a, b) => a.id - b.id).slice(0, resolved.length - HistoryLimit).map((a) => a.id));
+  return alerts.filter((a) => !drop.has(a.id));
+}

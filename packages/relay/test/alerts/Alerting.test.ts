@@ -1,0 +1,164 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Bridge, MemoryAdapter, MemoryStore, type Store } from '@switchboard/core';
+import { Relay, RelaySections, type Update } from '@switchboard/relay';
+
+const routes = RelaySections.routes.parse([
+  {
+    name: 'heat',
+    match: { topic: 'temperature' },
+    notify: { users: ['uma'] },
+    subscribers: 'user',
+    alert: { severity: 'warning', escalate: [{ after: '10m', notify: { tier: 'admin' } }, { after: '20m', notify: { tier: 'root' } }] },
+  },
+  { name: 'vault', match: { source: 'vault' }, notify: { tier: 'root' }, alert: { severity: 'warning' } },
+]);
+
+const running: Bridge[] = [];
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'setImmediate'] });
+  vi.setSystemTime(new Date('2026-11-23T08:00:00Z'));
+});
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop();
+  vi.useRealTimers();
+});
+
+/** Let promises and due timers run. */
+const settle = async (ms = 0) => {
+  await vi.advanceTimersByTimeAsync(ms);
+  for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(0);
+};
+
+async function setup(store: Store = new MemoryStore()) {
+  const adapter = new MemoryAdapter();
+  const relay = new Relay({ feeds: [], routes, relay: RelaySections.relay.parse({ startJitter: 0 }) });
+  const id = (name: string) => [{ platform: 'memory', id: name }];
+  const bridge = new Bridge({
+    store,
+    adapters: [adapter],
+    plugins: [relay],
+    users: [
+      { name: 'root1', tier: 'root', identities: id('root1') },
+      { name: 'ada', tier: 'admin', identities: id('ada') },
+      { name: 'uma', tier: 'user', identities: id('uma') },
+      { name: 'ulf', tier: 'user', identities: id('ulf') },
+    ],
+  });
+  const started = bridge.start();
+  await settle();
+  await started;
+  running.push(bridge);
+  const update = (u: Partial<Update>): Update => ({
+    source: 'lab',
+    key: 'oven',
+    topic: 'temperature',
+    severity: 'warning',
+    state: 'hot',
+    text: 'Oven at 70 °C',
+    at: Date.now(),
+    resolved: false,
+    ...u,
+  });
+  const feed = async (u: Partial<Update>) => {
+    const done = relay.handle(update(u));
+    await settle();
+    return done;
+  };
+  const say = async (from: string, text: string): Promise<string> => {
+    const before = adapter.textsTo(from).length;
+    adapter.inject({ from, text });
+    for (let i = 0; i < 20 && adapter.textsTo(from).length === before; i++) await settle();
+    return adapter.textsTo(from).at(-1)!;
+  };
+  const inbox = (who: string) => adapter.textsTo(who);
+  return { bridge, relay, adapter, feed, say, inbox };
+}
+
+describe('alert lifecycle', () => {
+  it('opens an alert with a short id, counts repeats without sending, and tells of a rise in severity', async () => {
+    const { feed, inbox, relay } = await setup();
+    await feed({});
+    expect(inbox('uma')).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
+    await feed({ text: 'Oven at 71 °C' });
+    await feed({ text: 'Oven at 72 °C' });
+    expect(inbox('uma')).toHaveLength(1);
+    expect(relay.alerts.get(1)).toMatchObject({ count: 3, status: 'firing' });
+    await feed({ state: 'overheat', severity: 'critical', text: 'Oven at 95 °C' });
+    expect(inbox('uma').at(-1)).toBe('🔥 #1 is now critical: oven: Oven at 95 °C');
+    expect(inbox('ada')).toEqual([]);
+  });
+
+  it('escalates to admins after 10 minutes and root after 20 more, unless acknowledged', async () => {
+    const { feed, inbox } = await setup();
+    await feed({});
+    await settle(9 * 60_000);
+    expect(inbox('ada')).toEqual([]);
+    await settle(60_000);
+    expect(inbox('ada')).toEqual(['⏫ #1 unacknowledged for 10m: oven: Oven at 70 °C. Send "ack 1" to take it.']);
+    expect(inbox('root1')).toHaveLength(1);
+    await settle(20 * 60_000);
+    expect(inbox('root1')).toHaveLength(2);
+    expect(inbox('root1').at(-1)).toMatch(/^⏫ #1 unacknowledged for 30m/);
+    await settle(60 * 60_000);
+    expect(inbox('root1')).toHaveLength(2);
+  });
+
+  it('an ack stops escalation and tells the others who took it; unack resumes it', async () => {
+    const { feed, inbox, say } = await setup();
+    await feed({});
+    await settle(10 * 60_000);
+    expect(await say('ada', 'ack #1')).toBe('You acknowledged #1.');
+    expect(inbox('uma').at(-1)).toBe('👍 #1 acknowledged by ada: oven: Oven at 70 °C');
+    expect(inbox('root1').at(-1)).toBe('👍 #1 acknowledged by ada: oven: Oven at 70 °C');
+    await settle(60 * 60_000);
+    expect(inbox('root1').filter((t) => t.startsWith('⏫'))).toHaveLength(1);
+    expect(await say('uma', 'ack 1')).toBe('#1 was already acknowledged by ada.');
+    expect(await say('ada', 'unack #1')).toBe('#1 is unacknowledged again.');
+    await settle(20 * 60_000);
+    expect(inbox('root1').filter((t) => t.startsWith('⏫'))).toHaveLength(2);
+  });
+
+  it('a resolve closes it and tells everyone who was told', async () => {
+    const { feed, inbox, say } = await setup();
+    await feed({});
+    await settle(10 * 60_000);
+    await feed({ state: 'ok', severity: 'info', resolved: true, text: 'Oven at 40 °C' });
+    for (const who of ['uma', 'ada', 'root1']) expect(inbox(who).at(-1)).toBe('✅ #1 resolved: oven: Oven at 40 °C');
+    expect(await say('uma', 'alerts')).toBe('No open alerts.');
+    // The next problem is a new alert.
+    await feed({ text: 'Oven at 75 °C' });
+    expect(inbox('uma').at(-1)).toBe('⚠️ #2 oven: Oven at 75 °C');
+  });
+
+  it('continues an escalation where it was after a restart, and does not page again', async () => {
+    const store = new MemoryStore();
+    const first = await setup(store);
+    await first.feed({});
+    await settle(6 * 60_000);
+    await first.bridge.stop();
+    running.length = 0;
+
+    const second = await setup(store);
+    // The feed's resync after the restart repeats the state: no new page.
+    await second.feed({});
+    expect(second.inbox('uma')).toEqual([]);
+    await settle(3 * 60_000);
+    expect(second.inbox('ada')).toEqual([]);
+    await settle(60_000);
+    expect(second.inbox('ada')).toEqual(['⏫ #1 unacknowledged for 10m: oven: Oven at 70 °C. Send "ack 1" to take it.']);
+    expect(second.relay.alerts.get(1)).toMatchObject({ count: 2, step: 1 });
+  });
+
+  it('lists open alerts and hides alerts about devices the caller may not see', async () => {
+    const { feed, say } = await setup();
+    await feed({});
+    await feed({ source: 'vault', key: 'door', topic: 'door', state: 'forced', severity: 'critical', text: 'Vault door forced' });
+    expect(await say('uma', 'alerts')).toBe('#1 warning lab/oven: Oven at 70 °C — 0ms old, ×1, unacknowledged');
+    expect(await say('root1', 'alerts')).toMatch(/#1 warning lab\/oven.*\n#2 critical vault\/door: Vault door forced/);
+    expect(await say('ulf', 'ack #2')).toBe('There is no alert #2 that you may see.');
+    expect(await say('uma', 'resolve #1')).toBe('"resolve" needs admin or above; you are user.');
+    expect(await say('ada', 'resolve #2')).toBe('There is no alert #2 that you may see.');
+    expect(await say('root1', 'resolve #2')).toBe('#2 is resolved.');
+    expect(await say('root1', 'ack nonsense')).toBe('"nonsense" is not an alert number; use e.g. ack #12');
+  });
+});
