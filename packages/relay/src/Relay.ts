@@ -12,6 +12,7 @@ import {
 } from '@switchboard/core';
 import { AlertBook } from './alerts/AlertBook.js';
 import { Alerting } from './alerts/Alerting.js';
+import { SilenceBook } from './alerts/SilenceBook.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import type { FeedConfig, RelayConfig } from './config.js';
@@ -58,6 +59,7 @@ export class Relay implements BridgePlugin {
   private router: Router | undefined;
   private alertBook: AlertBook | undefined;
   private alertingEngine: Alerting | undefined;
+  private silenceBook: SilenceBook | undefined;
   private readonly ingresses = new Map<string, HttpIngress>();
   private readonly subscriptions: Subscription[] = [];
   private readonly disposers: (() => void)[] = [];
@@ -88,6 +90,12 @@ export class Relay implements BridgePlugin {
     return this.alertBook;
   }
 
+  /** Silences in force. */
+  get silences(): SilenceBook {
+    if (!this.silenceBook) throw new Error('the relay has not started');
+    return this.silenceBook;
+  }
+
   /** The alert lifecycle engine. */
   get alerting(): Alerting {
     if (!this.alertingEngine) throw new Error('the relay has not started');
@@ -101,8 +109,11 @@ export class Relay implements BridgePlugin {
     this.router = new Router(this.options.routes, bridge.directory);
     this.alertBook = new AlertBook(bridge.store);
     await this.alertBook.load();
+    this.silenceBook = new SilenceBook(bridge.store);
+    await this.silenceBook.load();
     this.alertingEngine = new Alerting({
       book: this.alertBook,
+      silences: this.silenceBook,
       router: this.router,
       directory: bridge.directory,
       notify: (users, text, severity) => this.notify(users, text, severity),

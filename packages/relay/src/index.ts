@@ -20,3 +20,5 @@ export type * from './alerts/Alert.js';
 export * from './alerts/AlertBook.js';
 export * from './alerts/Alerting.js';
 export * from './commands/alertCommands.js';
+export * from './alerts/matchers.js';
+export * from './alerts/SilenceBook.js';

@@ -4,6 +4,7 @@ import type { Router } from '../routing/Router.js';
 import { atLeast, severityRank, type Severity, type Update } from '../Update.js';
 import type { Alert } from './Alert.js';
 import type { AlertBook } from './AlertBook.js';
+import type { SilenceBook } from './SilenceBook.js';
 
 /** Sends one text to users, through the outbox (the relay supplies it). */
 export type Notify = (users: readonly User[], text: string, severity: Severity) => Promise<string[]>;
@@ -11,6 +12,7 @@ export type Notify = (users: readonly User[], text: string, severity: Severity) 
 /** Options of {@link Alerting}. */
 export interface AlertingOptions {
   readonly book: AlertBook;
+  readonly silences: SilenceBook;
   readonly router: Router;
   readonly directory: UserDirectory;
   readonly notify: Notify;
@@ -81,12 +83,15 @@ export class Alerting {
         text: news ? update.text : open.text,
       }));
       // A repeat sends nothing new; a rise in severity is worth telling those already involved.
-      if (worse) await this.tell(alert.notified, `${icons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
+      if (worse && !this.options.silences.silencing(asUpdate(alert))) await this.tell(alert.notified, `${icons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
       return true;
     }
     if (!news) return true;
     const first = policy.escalate[0];
-    const told = recipients.map((u) => u.name);
+    // While a silence matches, the alert is tracked but pages nobody; its first page goes out if it
+    // is still firing when the silence ends.
+    const silenced = this.options.silences.silencing(update) !== undefined;
+    const told = silenced ? [] : recipients.map((u) => u.name);
     const alert = await book.commit((id) => ({
       id,
       key,
@@ -104,7 +109,7 @@ export class Alerting {
       step: 0,
       ...(first ? { nextAt: Date.now() + first.after } : {}),
     }));
-    await this.options.notify(recipients, `${icons[alert.severity]} #${alert.id} ${alert.device}: ${update.text}`, alert.severity);
+    if (!silenced) await this.options.notify(recipients, firstPage(alert), alert.severity);
     this.schedule();
     return true;
   }
@@ -167,21 +172,51 @@ export class Alerting {
     await this.options.notify(users, text, severity);
   }
 
-  private schedule(): void {
+  /** Run what is due now (after a silence was lifted, say) and re-arm the timer. */
+  sweep(): Promise<void> {
+    return this.escalate();
+  }
+
+  /** Re-arm the one timer for the earliest escalation step or silence end. */
+  schedule(): void {
     clearTimeout(this.timer);
     if (this.stopped) return;
-    const due = this.options.book.open().filter((a) => a.status === 'firing' && a.nextAt !== undefined);
-    if (due.length === 0) return;
-    const next = Math.min(...due.map((a) => a.nextAt!));
-    this.timer = setTimeout(() => void this.escalate(), Math.max(0, next - Date.now()));
+    const times = [
+      ...this.options.book.open().filter((a) => a.status === 'firing' && a.nextAt !== undefined).map((a) => a.nextAt!),
+      ...this.options.silences.active().map((s) => s.endsAt),
+    ];
+    if (times.length === 0) return;
+    this.timer = setTimeout(() => void this.escalate(), Math.max(0, Math.min(...times) - Date.now()));
     this.timer.unref?.();
+  }
+
+  /** Alerts opened under a silence that has ended get their first page now, if still firing. */
+  private async pageUnsilenced(): Promise<void> {
+    for (const alert of this.options.book.open()) {
+      if (alert.status !== 'firing' || alert.notified.length > 0 || this.options.silences.silencing(asUpdate(alert))) continue;
+      const now = Date.now();
+      const recipients = this.options.router
+        .recipients(asUpdate(alert))
+        .map((r) => r.user)
+        .filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now));
+      if (recipients.length === 0) continue;
+      await this.options.book.commit(() => ({ ...alert, notified: recipients.map((u) => u.name) }));
+      await this.options.notify(recipients, firstPage(alert), alert.severity);
+    }
   }
 
   private async escalate(): Promise<void> {
     const now = Date.now();
     try {
+      await this.pageUnsilenced();
       for (const alert of this.options.book.open()) {
         if (alert.status !== 'firing' || alert.nextAt === undefined || alert.nextAt > now) continue;
+        const silence = this.options.silences.silencing(asUpdate(alert), now);
+        if (silence) {
+          // Escalation waits for the silence to end.
+          await this.options.book.commit(() => ({ ...alert, nextAt: silence.endsAt }));
+          continue;
+        }
         const route = this.routeOf(alert);
         const steps = route?.alert?.escalate ?? [];
         if (!route || steps.length === 0) {
@@ -227,6 +262,10 @@ export class Alerting {
     if (target.tier) for (const user of this.options.directory.list()) if (satisfiesTier(user.tier, target.tier)) users.set(user.name, user);
     return [...users.values()];
   }
+}
+
+function firstPage(alert: Alert): string {
+  return `${icons[alert.severity]} #${alert.id} ${alert.device}: ${alert.text}`;
 }
 
 function withoutSchedule(alert: Alert): Alert {

@@ -1,10 +1,12 @@
-import { CommandError, formatDuration, type CommandContext, type CommandSpec, type User } from '@switchboard/core';
+import { CommandError, formatDuration, parseDuration, type CommandContext, type CommandSpec, type User } from '@switchboard/core';
+import { formatMatchers, isMatcherText, matchesAll, parseMatchers } from '../alerts/matchers.js';
 import type { AlertActionResult } from '../alerts/Alerting.js';
 import type { Relay } from '../Relay.js';
 
 /** `#12`, `12` → 12. */
 function alertId(ctx: CommandContext): number {
   const text = ctx.args[0] ?? '';
+  if (text === '' && ctx.command.name === 'ack') return NaN;
   const match = /^#?(\d{1,9})$/.exec(text);
   if (!match) throw new CommandError(`"${text}" is not an alert number; use e.g. ${ctx.command.name} #12`);
   return Number(match[1]);
@@ -42,11 +44,15 @@ export function alertCommands(relay: Relay): CommandSpec[] {
       name: 'ack',
       kind: 'control',
       minTier: 'user',
-      description: 'Take an alert: stops its escalation and tells the others',
-      usage: '#id',
-      minArgs: 1,
+      description: 'Take an alert (the latest one sent to you when no number is given)',
+      usage: '[#id]',
       run: async (ctx) => {
-        const id = alertId(ctx);
+        let id = alertId(ctx);
+        if (Number.isNaN(id)) {
+          const mine = relay.alerts.open().filter((a) => a.status === 'firing' && a.notified.includes(user(ctx).name));
+          if (mine.length === 0) throw new CommandError('No unacknowledged alert was sent to you; use ack #id.');
+          id = mine[mine.length - 1]!.id;
+        }
         await reply(ctx, await relay.alerting.ack(user(ctx), id), `You acknowledged #${id}.`);
       },
     },
@@ -72,6 +78,73 @@ export function alertCommands(relay: Relay): CommandSpec[] {
       run: async (ctx) => {
         const id = alertId(ctx);
         await reply(ctx, await relay.alerting.resolve(user(ctx), id), `#${id} is resolved.`);
+      },
+    },
+    {
+      name: 'silence',
+      kind: 'control',
+      minTier: 'admin',
+      description: 'Page nobody about alerts matching all matchers for a while',
+      usage: '<field=value,...> <duration> [reason]',
+      minArgs: 2,
+      run: async (ctx) => {
+        const matcherArgs: string[] = [];
+        let i = 0;
+        while (i < ctx.args.length && isMatcherText(ctx.args[i]!)) matcherArgs.push(ctx.args[i++]!);
+        const durationText = ctx.args[i];
+        if (matcherArgs.length === 0) throw new CommandError(`"${ctx.args[0]}" is not a matcher; use field=value, e.g. silence device=thermo-1 2h maintenance`);
+        if (durationText === undefined) throw new CommandError('How long? e.g. silence device=thermo-1 2h maintenance');
+        let matchers;
+        let ms: number;
+        try {
+          matchers = parseMatchers(matcherArgs);
+          ms = parseDuration(durationText);
+        } catch (error) {
+          throw new CommandError((error as Error).message);
+        }
+        if (ms < 1000 || ms > 30 * 86_400_000) throw new CommandError('Silence for between 1s and 30d.');
+        const reason = ctx.args.slice(i + 1).join(' ');
+        const silence = await relay.silences.add({ matchers, createdBy: user(ctx).name, createdAt: Date.now(), endsAt: Date.now() + ms, reason });
+        relay.alerting.schedule();
+        await ctx.reply(`Silence ${silence.id}: ${formatMatchers(matchers)} for ${formatDuration(ms)}${reason ? ` (${reason})` : ''}.`);
+      },
+    },
+    {
+      name: 'silences',
+      kind: 'get',
+      minTier: 'admin',
+      description: 'Silences in force that concern devices you may see',
+      run: async (ctx) => {
+        const now = Date.now();
+        const me = user(ctx);
+        const devices = relay.deviceStates.list().filter((d) => relay.routes.canSee(me, { ...d, event: false }));
+        const visible = relay.silences
+          .active(now)
+          .filter((s) => s.createdBy === me.name || devices.some((d) => matchesAll(s.matchers, { ...d, event: false })));
+        if (visible.length === 0) {
+          await ctx.reply('No silences in force.');
+          return;
+        }
+        await ctx.reply(
+          visible
+            .map((s) => `${s.id}: ${formatMatchers(s.matchers)} — ${formatDuration(s.endsAt - now)} left, by ${s.createdBy}${s.reason ? `: ${s.reason}` : ''}`)
+            .join('\n'),
+        );
+      },
+    },
+    {
+      name: 'unsilence',
+      kind: 'control',
+      minTier: 'admin',
+      description: 'End a silence now',
+      usage: '<id>',
+      minArgs: 1,
+      run: async (ctx) => {
+        const id = Number(ctx.args[0]?.replace(/^#/, ''));
+        const removed = Number.isInteger(id) ? await relay.silences.remove(id) : undefined;
+        if (!removed) throw new CommandError(`There is no silence ${ctx.args[0]} in force.`);
+        await ctx.reply(`Silence ${id} ended.`);
+        await relay.alerting.sweep();
       },
     },
   ];

@@ -162,3 +162,46 @@ describe('alert lifecycle', () => {
     expect(await say('root1', 'ack nonsense')).toBe('"nonsense" is not an alert number; use e.g. ack #12');
   });
 });
+
+describe('silences', () => {
+  it('holds pages for matching alerts while it lasts, then pages what is still firing', async () => {
+    const { feed, inbox, say } = await setup();
+    expect(await say('ada', 'silence device=oven,source=lab 1h oven maintenance')).toBe('Silence 1: device=oven,source=lab for 1h (oven maintenance).');
+    await feed({});
+    expect(inbox('uma')).toEqual([]);
+    expect(await say('uma', 'alerts')).toBe('#1 warning lab/oven: Oven at 70 °C — 0ms old, ×1, unacknowledged');
+    // Escalation is due at 10m but waits for the silence.
+    await settle(30 * 60_000);
+    expect(inbox('ada').filter((t) => t.startsWith('⏫'))).toEqual([]);
+    await settle(30 * 60_000);
+    expect(inbox('uma').filter((t) => !t.startsWith('#'))).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
+    expect(inbox('ada').filter((t) => t.startsWith('⏫'))).toHaveLength(1);
+  });
+
+  it('refuses matchers and durations it cannot read, creating nothing', async () => {
+    const { say } = await setup();
+    expect(await say('ada', 'silence device 1h')).toBe('"device" is not a matcher; use field=value, e.g. silence device=thermo-1 2h maintenance');
+    expect(await say('ada', 'silence device=~( 1h')).toMatch(/^"device=~\(": Invalid regular expression/);
+    expect(await say('ada', 'silence device=oven,=x 1h')).toBe('"=x" is not a matcher; use field=value, field!=value, field=~regex or field!~regex');
+    expect(await say('ada', 'silence device=oven soon')).toBe('"soon" is not a duration; use e.g. 30s, 5m, 1h30m');
+    expect(await say('ada', 'silence device=oven')).toBe('Usage: silence <field=value,...> <duration> [reason]');
+    expect(await say('ada', 'silences')).toBe('No silences in force.');
+    expect(await say('uma', 'silence device=oven 1h')).toBe('"silence" needs admin or above; you are user.');
+  });
+
+  it('unsilence pages at once; silences about devices an admin may not see stay hidden from them', async () => {
+    const { feed, inbox, say } = await setup();
+    await feed({ source: 'vault', key: 'door', topic: 'door', state: 'forced', severity: 'critical', text: 'Vault door forced' });
+    expect(await say('root1', 'ack')).toBe('You acknowledged #1.');
+    expect(await say('root1', 'silence source=vault 2h drill')).toBe('Silence 1: source=vault for 2h (drill).');
+    expect(await say('ada', 'silences')).toBe('No silences in force.');
+    expect(await say('root1', 'silences')).toBe('1: source=vault — 2h left, by root1: drill');
+    expect(await say('ada', 'silence device=oven 1h')).toBe('Silence 2: device=oven for 1h.');
+    await feed({});
+    expect(inbox('uma')).toEqual([]);
+    expect(await say('ada', 'unsilence 2')).toBe('Silence 2 ended.');
+    await settle();
+    expect(inbox('uma')).toEqual(['⚠️ #2 oven: Oven at 70 °C']);
+    expect(await say('ada', 'unsilence 2')).toBe('There is no silence 2 in force.');
+  });
+});
