@@ -3,15 +3,22 @@
 // subscribes to. Each frame is JSON: {type, device, kind, state, severity, message, ts}.
 // On connect a client first gets every device's current state (a snapshot), then changes as they happen.
 //
-//   node examples/demo/feed.mjs [--port 8765] [--speed 1]
+//   node examples/demo/feed.mjs [--port 8765] [--speed 1] [--scripted]
 //
-// --speed scales time (2 = twice as fast); the test suite runs it fast.
+// --speed scales time (2 = twice as fast). --scripted turns the simulation off: devices change only
+// when told on stdin, one command a line: `set DEVICE STATE SEVERITY MESSAGE…` (used by the tests).
 import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 
-const { values } = parseArgs({ options: { port: { type: 'string', default: process.env.DEMO_FEED_PORT ?? '8765' }, speed: { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.DEMO_FEED_PORT ?? '8765' },
+    speed: { type: 'string', default: '1' },
+    scripted: { type: 'boolean', default: false },
+  },
+});
 const speed = Number(values.speed);
-const every = (ms, fn) => setInterval(fn, ms / speed);
+const every = (ms, fn) => (values.scripted ? undefined : setInterval(fn, ms / speed));
 
 const devices = {
   'thermo-1': { kind: 'temperature', state: 'ok', severity: 'info', message: 'Server room at 24.0 °C' },
@@ -67,6 +74,18 @@ every(9000, () => {
     else set('printer-1', { state: 'idle', severity: 'info', message: 'Print job done' });
   } else if (Math.random() < 0.6) set('printer-1', { state: 'printing', severity: 'info', message: 'Printing a 12-page job' });
 });
+
+if (values.scripted) {
+  const { createInterface } = await import('node:readline');
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    const [command, device, state, severity, ...message] = line.trim().split(/\s+/);
+    if (command !== 'set' || !devices[device] || !state || !severity) {
+      process.stderr.write(`feed: cannot do "${line}"; use: set DEVICE STATE SEVERITY MESSAGE…\n`);
+      return;
+    }
+    set(device, { state, severity, message: message.join(' ') || `${device} is ${state}` });
+  });
+}
 
 server.on('listening', () => process.stdout.write(`demo feed listening on ws://127.0.0.1:${server.address().port}\n`));
 const stop = () => server.close(() => process.exit(0));
