@@ -17,8 +17,9 @@ import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
+import { RouteSchema } from './routing/Route.js';
 import { Router } from './routing/Router.js';
-import type { FeedSource } from './sources/FeedSource.js';
+import type { FeedSource, SourceStatus } from './sources/FeedSource.js';
 import { HomeAssistantSource } from './sources/HomeAssistantSource.js';
 import { HttpIngress } from './sources/HttpIngress.js';
 import { MqttSource } from './sources/MqttSource.js';
@@ -46,6 +47,17 @@ export interface RoutedUpdate {
 
 const icons: Record<Severity, string> = { info: 'ℹ️', warning: '⚠️', error: '❗', critical: '🔥' };
 
+/** The source name of the relay's own alerts (feed names cannot start with "@"). */
+export const RelaySource = '@relay';
+
+/** Built-in rule: a feed that stays down pages admins, once, as an alert of its own. */
+const FeedDownRoute = RouteSchema.parse({
+  name: '@feed-down',
+  match: { source: RelaySource },
+  notify: { tier: 'admin' },
+  alert: { severity: 'warning' },
+});
+
 /**
  * The relay: keeps feed connections, remembers each device's last state, and tells the users the
  * routing rules allow — through the bridge's outbox, like everything else that leaves.
@@ -65,6 +77,9 @@ export class Relay implements BridgePlugin {
   private readonly disposers: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly routedSubject = new Subject<RoutedUpdate>();
+  /** Feeds down for longer than `sourceDownAfter`: their devices' alerts are held (inhibition). */
+  private readonly downSources = new Set<string>();
+  private readonly downTimers = new Map<string, NodeJS.Timeout>();
 
   /** Every update after routing: for tests, metrics and the benchmark. */
   readonly routed$: Observable<RoutedUpdate> = this.routedSubject.asObservable();
@@ -106,7 +121,7 @@ export class Relay implements BridgePlugin {
     this.bridge = bridge;
     this.states = new DeviceStates({ store: bridge.store, logger: this.logger });
     await this.states.load();
-    this.router = new Router(this.options.routes, bridge.directory);
+    this.router = new Router([FeedDownRoute, ...this.options.routes], bridge.directory);
     this.alertBook = new AlertBook(bridge.store);
     await this.alertBook.load();
     this.silenceBook = new SilenceBook(bridge.store);
@@ -117,6 +132,7 @@ export class Relay implements BridgePlugin {
       router: this.router,
       directory: bridge.directory,
       notify: (users, text, severity) => this.notify(users, text, severity),
+      inhibited: (source) => this.downSources.has(source),
       logger: this.logger,
     });
     this.alertingEngine.start();
@@ -129,6 +145,7 @@ export class Relay implements BridgePlugin {
         source.status$.subscribe((status) => {
           const level = status.state === 'failed' ? 'error' : status.state === 'reconnecting' ? 'warn' : 'info';
           this.logger[level]({ source: status.source, state: status.state, detail: status.detail }, 'feed status');
+          this.onSourceStatus(status);
         }),
       );
     }
@@ -147,6 +164,8 @@ export class Relay implements BridgePlugin {
 
   async stop(): Promise<void> {
     this.alertingEngine?.stop();
+    for (const timer of this.downTimers.values()) clearTimeout(timer);
+    this.downTimers.clear();
     for (const timer of this.timers.splice(0)) clearTimeout(timer);
     for (const source of this.sources) await source.stop();
     for (const ingress of this.ingresses.values()) await ingress.stop();
@@ -243,6 +262,46 @@ export class Relay implements BridgePlugin {
     const platforms = this.bridge?.adapters.map((a) => a.name) ?? [];
     const identity = user.identities.find((i) => platforms.includes(i.platform));
     return identity ? directAddress(identity) : undefined;
+  }
+
+  /** Whether a feed is down (past the grace period), holding its devices' alerts. */
+  isDown(source: string): boolean {
+    return this.downSources.has(source);
+  }
+
+  private onSourceStatus(status: SourceStatus): void {
+    const { source } = status;
+    if (status.state === 'reconnecting' || status.state === 'failed') {
+      if (this.downSources.has(source) || this.downTimers.has(source)) return;
+      // A short blip is not worth a page: only a feed down past the grace period is.
+      const timer = setTimeout(() => {
+        this.downTimers.delete(source);
+        this.downSources.add(source);
+        void this.handle(this.feedUpdate(source, false, status.detail ?? status.state));
+      }, this.options.relay.sourceDownAfter);
+      timer.unref?.();
+      this.downTimers.set(source, timer);
+      return;
+    }
+    if (status.state === 'connected') {
+      clearTimeout(this.downTimers.get(source));
+      this.downTimers.delete(source);
+      if (!this.downSources.delete(source)) return;
+      void this.handle(this.feedUpdate(source, true, 'reconnected')).then(() => this.alerting.sweep());
+    }
+  }
+
+  private feedUpdate(source: string, up: boolean, detail: string): Update {
+    return {
+      source: RelaySource,
+      key: source,
+      topic: 'feed',
+      severity: up ? 'info' : 'error',
+      state: up ? 'up' : 'down',
+      text: up ? `feed ${source} is back (${detail}); held alerts follow` : `feed ${source} is down (${detail}); its devices' alerts are held`,
+      at: Date.now(),
+      resolved: up,
+    };
   }
 
   /** The webhook ingress for a listen address, created on first use. */

@@ -108,6 +108,8 @@ export const RelaySections = {
       resolvedTemplate: z.string().default('✅ {{device}}: {{text}}'),
       /** Random delay before each feed's first connection, so a restart does not hit every feed at once. */
       startJitter: DurationSchema.default('2s'),
+      /** A feed disconnected this long raises one "feed down" alert to admins and holds its devices' alerts. */
+      sourceDownAfter: DurationSchema.default('1m'),
     })
     .strict(),
 } as const;

@@ -16,6 +16,8 @@ export interface AlertingOptions {
   readonly router: Router;
   readonly directory: UserDirectory;
   readonly notify: Notify;
+  /** Inhibition: true while alerts from this source must be held back (its feed is down). */
+  readonly inhibited?: (source: string) => boolean;
   readonly logger?: Logger;
 }
 
@@ -83,14 +85,14 @@ export class Alerting {
         text: news ? update.text : open.text,
       }));
       // A repeat sends nothing new; a rise in severity is worth telling those already involved.
-      if (worse && !this.options.silences.silencing(asUpdate(alert))) await this.tell(alert.notified, `${icons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
+      if (worse && !this.held(asUpdate(alert))) await this.tell(alert.notified, `${icons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
       return true;
     }
     if (!news) return true;
     const first = policy.escalate[0];
     // While a silence matches, the alert is tracked but pages nobody; its first page goes out if it
     // is still firing when the silence ends.
-    const silenced = this.options.silences.silencing(update) !== undefined;
+    const silenced = this.held(update);
     const told = silenced ? [] : recipients.map((u) => u.name);
     const alert = await book.commit((id) => ({
       id,
@@ -172,6 +174,11 @@ export class Alerting {
     await this.options.notify(users, text, severity);
   }
 
+  /** Whether pages about this update are held back now: a silence matches, or its feed is down. */
+  private held(update: Update): boolean {
+    return this.options.silences.silencing(update) !== undefined || (this.options.inhibited?.(update.source) ?? false);
+  }
+
   /** Run what is due now (after a silence was lifted, say) and re-arm the timer. */
   sweep(): Promise<void> {
     return this.escalate();
@@ -193,7 +200,7 @@ export class Alerting {
   /** Alerts opened under a silence that has ended get their first page now, if still firing. */
   private async pageUnsilenced(): Promise<void> {
     for (const alert of this.options.book.open()) {
-      if (alert.status !== 'firing' || alert.notified.length > 0 || this.options.silences.silencing(asUpdate(alert))) continue;
+      if (alert.status !== 'firing' || alert.notified.length > 0 || this.held(asUpdate(alert))) continue;
       const now = Date.now();
       const recipients = this.options.router
         .recipients(asUpdate(alert))
@@ -212,9 +219,10 @@ export class Alerting {
       for (const alert of this.options.book.open()) {
         if (alert.status !== 'firing' || alert.nextAt === undefined || alert.nextAt > now) continue;
         const silence = this.options.silences.silencing(asUpdate(alert), now);
-        if (silence) {
-          // Escalation waits for the silence to end.
-          await this.options.book.commit(() => ({ ...alert, nextAt: silence.endsAt }));
+        if (silence || this.options.inhibited?.(alert.source)) {
+          // Escalation waits for the silence to end, or (inhibition) re-checks in a minute; the
+          // feed coming back triggers a sweep sooner.
+          await this.options.book.commit(() => ({ ...alert, nextAt: silence ? silence.endsAt : now + 60_000 }));
           continue;
         }
         const route = this.routeOf(alert);
