@@ -24,7 +24,7 @@ describe('alerts end to end on the demo', () => {
     await new Promise((resolve) => createInterface({ input: feed.stdout! }).once('line', resolve));
 
     const bridge = spawn(process.execPath, [bin, 'start', '-c', join(dir, 'switchboard.yaml')], {
-      env: { ...process.env, DEMO_FEED_PORT: port, DEMO_ESCALATE_AFTER: '1500ms' },
+      env: { ...process.env, DEMO_FEED_PORT: port, DEMO_ESCALATE_AFTER: '1500ms', DEMO_GROUP_WAIT: '0s' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     children.push(bridge);

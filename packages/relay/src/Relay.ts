@@ -55,7 +55,8 @@ const FeedDownRoute = RouteSchema.parse({
   name: '@feed-down',
   match: { source: RelaySource },
   notify: { tier: 'admin' },
-  alert: { severity: 'warning' },
+  // The grace period (sourceDownAfter) already waited; page at once.
+  alert: { severity: 'warning', groupWait: 0 },
 });
 
 /**

@@ -27,6 +27,12 @@ export interface Alert {
   readonly step: number;
   /** Epoch ms of the next escalation step, absent when there is none left or it was acknowledged. */
   readonly nextAt?: number;
+  /** Group key (rule + groupBy values): new alerts of one group page together. */
+  readonly group?: string;
+  /** While set and in the future, the first page waits (group_wait). */
+  readonly pendingUntil?: number;
+  /** Next reminder while firing and unacknowledged. */
+  readonly remindAt?: number;
   readonly ackedBy?: string;
   readonly ackedAt?: number;
   readonly resolvedAt?: number;

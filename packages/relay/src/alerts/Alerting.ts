@@ -90,10 +90,14 @@ export class Alerting {
     }
     if (!news) return true;
     const first = policy.escalate[0];
-    // While a silence matches, the alert is tracked but pages nobody; its first page goes out if it
-    // is still firing when the silence ends.
-    const silenced = this.held(update);
-    const told = silenced ? [] : recipients.map((u) => u.name);
+    const now = Date.now();
+    const group = `${route.name ?? ''}|${policy.groupBy.map((f) => groupValue(update, f)).join('|')}`;
+    // While a silence matches (or the feed is down), the alert is tracked but pages nobody; its first
+    // page goes out if it is still firing when that ends. Otherwise it waits for its group.
+    const held = this.held(update);
+    const joining = this.options.book.open().find((a) => a.group === group && a.pendingUntil !== undefined && a.pendingUntil > now);
+    const pendingUntil = held || policy.groupWait <= 0 ? undefined : joining?.pendingUntil ?? now + policy.groupWait;
+    const pageNow = !held && pendingUntil === undefined;
     const alert = await book.commit((id) => ({
       id,
       key,
@@ -106,12 +110,15 @@ export class Alerting {
       openedAt: update.at,
       lastSeenAt: update.at,
       count: 1,
-      notified: told,
+      notified: pageNow ? recipients.map((u) => u.name) : [],
       route: route.name ?? '',
       step: 0,
-      ...(first ? { nextAt: Date.now() + first.after } : {}),
+      group,
+      ...(pendingUntil !== undefined ? { pendingUntil } : {}),
+      ...(pageNow ? { remindAt: now + policy.repeatInterval } : {}),
+      ...(first ? { nextAt: now + first.after } : {}),
     }));
-    if (!silenced) await this.options.notify(recipients, firstPage(alert), alert.severity);
+    if (pageNow) await this.options.notify(recipients, firstPage(alert), alert.severity);
     this.schedule();
     return true;
   }
@@ -130,8 +137,15 @@ export class Alerting {
   unack(user: User, id: number): Promise<AlertActionResult> {
     return this.act(user, id, (alert) => (alert.status !== 'acknowledged' ? `#${id} is not acknowledged.` : undefined), (alert) => {
       const { ackedBy: _by, ackedAt: _at, ...rest } = alert;
-      const next = this.nextStepAt(alert, Date.now());
-      return { ...rest, status: 'firing', ...(next !== undefined ? { nextAt: next } : {}) };
+      const now = Date.now();
+      const next = this.nextStepAt(alert, now);
+      const policy = this.routeOf(alert)?.alert;
+      return {
+        ...rest,
+        status: 'firing',
+        ...(next !== undefined ? { nextAt: next } : {}),
+        ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
+      };
     }, (alert) => `↩️ #${alert.id} is unacknowledged again (${user.name}): ${alert.device}: ${alert.text}`);
   }
 
@@ -188,8 +202,9 @@ export class Alerting {
   schedule(): void {
     clearTimeout(this.timer);
     if (this.stopped) return;
+    const firing = this.options.book.open().filter((a) => a.status === 'firing');
     const times = [
-      ...this.options.book.open().filter((a) => a.status === 'firing' && a.nextAt !== undefined).map((a) => a.nextAt!),
+      ...firing.flatMap((a) => [a.nextAt, a.pendingUntil, a.remindAt]).filter((t): t is number => t !== undefined),
       ...this.options.silences.active().map((s) => s.endsAt),
     ];
     if (times.length === 0) return;
@@ -197,25 +212,64 @@ export class Alerting {
     this.timer.unref?.();
   }
 
-  /** Alerts opened under a silence that has ended get their first page now, if still firing. */
-  private async pageUnsilenced(): Promise<void> {
-    for (const alert of this.options.book.open()) {
-      if (alert.status !== 'firing' || alert.notified.length > 0 || this.held(asUpdate(alert))) continue;
-      const now = Date.now();
+  /**
+   * First pages that are due: alerts whose group wait is over, and alerts opened under a silence or
+   * an outage that has ended. Each user gets one message for all of theirs.
+   */
+  private async pageDue(now: number): Promise<void> {
+    const due = this.options.book
+      .open()
+      .filter((a) => a.status === 'firing' && a.notified.length === 0 && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.held(asUpdate(a)));
+    if (due.length === 0) return;
+    const perUser = new Map<string, { user: User; alerts: Alert[] }>();
+    for (const alert of due) {
       const recipients = this.options.router
         .recipients(asUpdate(alert))
         .map((r) => r.user)
         .filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now));
-      if (recipients.length === 0) continue;
-      await this.options.book.commit(() => ({ ...alert, notified: recipients.map((u) => u.name) }));
-      await this.options.notify(recipients, firstPage(alert), alert.severity);
+      const { pendingUntil: _p, ...rest } = alert;
+      const policy = this.routeOf(alert)?.alert;
+      await this.options.book.commit(() => ({
+        ...rest,
+        notified: recipients.map((u) => u.name),
+        ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
+      }));
+      for (const user of recipients) {
+        const entry = perUser.get(user.name) ?? { user, alerts: [] };
+        entry.alerts.push(alert);
+        perUser.set(user.name, entry);
+      }
+    }
+    // Users with the same set of alerts share one outbox batch.
+    const byText = new Map<string, { users: User[]; severity: Severity }>();
+    for (const { user, alerts } of perUser.values()) {
+      const text = alerts.length === 1 ? firstPage(alerts[0]!) : groupPage(alerts);
+      const worst = alerts.reduce((s, a) => (severityRank(a.severity) > severityRank(s) ? a.severity : s), 'info' as Severity);
+      const entry = byText.get(text) ?? { users: [], severity: worst };
+      entry.users.push(user);
+      byText.set(text, entry);
+    }
+    for (const [text, { users, severity }] of byText) await this.options.notify(users, text, severity);
+  }
+
+  /** Reminders for alerts still firing and unacknowledged (repeat interval). */
+  private async remind(now: number): Promise<void> {
+    for (const alert of this.options.book.open()) {
+      if (alert.status !== 'firing' || alert.remindAt === undefined || alert.remindAt > now || this.held(asUpdate(alert))) continue;
+      const policy = this.routeOf(alert)?.alert;
+      const updated = await this.options.book.commit(() => {
+        const { remindAt: _r, ...rest } = alert;
+        return policy ? { ...rest, remindAt: now + policy.repeatInterval } : rest;
+      });
+      await this.tell(updated.notified, `🔁 #${alert.id} still firing after ${formatDuration(now - alert.openedAt)}, unacknowledged: ${alert.device}: ${alert.text}`, alert.severity);
     }
   }
 
   private async escalate(): Promise<void> {
     const now = Date.now();
     try {
-      await this.pageUnsilenced();
+      await this.pageDue(now);
+      await this.remind(now);
       for (const alert of this.options.book.open()) {
         if (alert.status !== 'firing' || alert.nextAt === undefined || alert.nextAt > now) continue;
         const silence = this.options.silences.silencing(asUpdate(alert), now);
@@ -272,12 +326,32 @@ export class Alerting {
   }
 }
 
+function groupPage(alerts: readonly Alert[]): string {
+  const worst = alerts.reduce((s, a) => (severityRank(a.severity) > severityRank(s) ? a.severity : s), 'info' as Severity);
+  return [`${icons[worst]} ${alerts.length} new alerts:`, ...alerts.map((a) => `#${a.id} ${a.device}: ${a.text}`)].join('\n');
+}
+
+function groupValue(update: Update, field: string): string {
+  switch (field) {
+    case 'source':
+      return update.source;
+    case 'device':
+      return update.key;
+    case 'topic':
+      return update.topic;
+    case 'severity':
+      return update.severity;
+    default:
+      return update.labels?.[field] ?? '';
+  }
+}
+
 function firstPage(alert: Alert): string {
   return `${icons[alert.severity]} #${alert.id} ${alert.device}: ${alert.text}`;
 }
 
 function withoutSchedule(alert: Alert): Alert {
-  const { nextAt: _next, ...rest } = alert;
+  const { nextAt: _next, remindAt: _remind, pendingUntil: _pending, ...rest } = alert;
   return rest;
 }
 

@@ -21,6 +21,15 @@ export const AlertPolicySchema = z
     escalate: z.array(z.object({ after: DurationSchema, notify: TargetSchema }).strict()).default([]),
     /** Run the escalation steps again this many times after the last one (PagerDuty allows 9). */
     repeat: z.number().int().min(0).max(9).default(0),
+    /**
+     * Wait this long before the first page, collecting the group's other new alerts into the same
+     * message; an alert resolved meanwhile never pages (Alertmanager's group_wait).
+     */
+    groupWait: DurationSchema.default('30s'),
+    /** Fields or labels whose values define a group (`source`, `topic`, `device`, `severity`, labels). */
+    groupBy: z.array(z.string()).default(['source']),
+    /** Remind everyone told while it stays firing and unacknowledged (Alertmanager's repeat_interval). */
+    repeatInterval: DurationSchema.default('4h'),
   })
   .strict();
 

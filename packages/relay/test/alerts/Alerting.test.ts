@@ -8,9 +8,15 @@ const routes = RelaySections.routes.parse([
     match: { topic: 'temperature' },
     notify: { users: ['uma'] },
     subscribers: 'user',
-    alert: { severity: 'warning', escalate: [{ after: '10m', notify: { tier: 'admin' } }, { after: '20m', notify: { tier: 'root' } }] },
+    alert: { severity: 'warning', groupWait: '0s', escalate: [{ after: '10m', notify: { tier: 'admin' } }, { after: '20m', notify: { tier: 'root' } }] },
   },
-  { name: 'vault', match: { source: 'vault' }, notify: { tier: 'root' }, alert: { severity: 'warning' } },
+  { name: 'vault', match: { source: 'vault' }, notify: { tier: 'root' }, alert: { severity: 'warning', groupWait: '0s' } },
+  {
+    name: 'racks',
+    match: { source: 'dc' },
+    notify: { users: ['uma', 'ada'] },
+    alert: { severity: 'warning', groupWait: '30s', repeatInterval: '1h' },
+  },
 ]);
 
 const running: Bridge[] = [];
@@ -160,6 +166,38 @@ describe('alert lifecycle', () => {
     expect(await say('ada', 'resolve #2')).toBe('There is no alert #2 that you may see.');
     expect(await say('root1', 'resolve #2')).toBe('#2 is resolved.');
     expect(await say('root1', 'ack nonsense')).toBe('"nonsense" is not an alert number; use e.g. ack #12');
+  });
+});
+
+describe('grouping and reminders', () => {
+  const rack = (key: string, text: string): Partial<Update> => ({ source: 'dc', key, topic: 'rack', state: 'hot', text });
+
+  it('collects a group’s new alerts during group wait into one message per user', async () => {
+    const { feed, inbox } = await setup();
+    await feed(rack('rack-1', 'Rack 1 at 41 °C'));
+    await settle(10_000);
+    await feed(rack('rack-2', 'Rack 2 at 43 °C'));
+    await feed(rack('rack-3', 'Rack 3 at 40 °C'));
+    // Rack 3 recovers within the wait: it never pages.
+    await feed({ ...rack('rack-3', 'Rack 3 at 30 °C'), state: 'ok', severity: 'info', resolved: true });
+    expect(inbox('uma')).toEqual([]);
+    await settle(20_000);
+    const combined = '⚠️ 2 new alerts:\n#1 rack-1: Rack 1 at 41 °C\n#2 rack-2: Rack 2 at 43 °C';
+    expect(inbox('uma')).toEqual([combined]);
+    expect(inbox('ada')).toEqual([combined]);
+  });
+
+  it('reminds about what is still firing and unacknowledged, and stops when acknowledged', async () => {
+    const { feed, inbox, say } = await setup();
+    await feed(rack('rack-1', 'Rack 1 at 41 °C'));
+    await settle(30_000);
+    expect(inbox('uma')).toHaveLength(1);
+    await settle(60 * 60_000);
+    expect(inbox('uma').at(-1)).toBe('🔁 #1 still firing after 1h, unacknowledged: rack-1: Rack 1 at 41 °C');
+    expect(await say('ada', 'ack')).toBe('You acknowledged #1.');
+    const count = inbox('uma').length;
+    await settle(3 * 60 * 60_000);
+    expect(inbox('uma')).toHaveLength(count);
   });
 });
 

@@ -34,7 +34,7 @@ async function setup() {
   const relay = new Relay({
     feeds: RelaySections.feeds.parse([{ name: 'lab', type: 'websocket', url: 'ws://127.0.0.1:1' }]),
     routes: RelaySections.routes.parse([
-      { name: 'lab', match: { source: 'lab' }, notify: { users: ['uma'] }, alert: { severity: 'error', escalate: [{ after: '5m', notify: { tier: 'admin' } }] } },
+      { name: 'lab', match: { source: 'lab' }, notify: { users: ['uma'] }, alert: { severity: 'error', groupWait: '0s', escalate: [{ after: '5m', notify: { tier: 'admin' } }] } },
     ]),
     relay: RelaySections.relay.parse({ startJitter: 0, sourceDownAfter: '1m' }),
     createSource: (feed) => (source = new FakeSource(feed.name)),
