@@ -13,6 +13,7 @@ import {
 import { AlertBook } from './alerts/AlertBook.js';
 import { Alerting } from './alerts/Alerting.js';
 import { SilenceBook } from './alerts/SilenceBook.js';
+import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import type { FeedConfig, RelayConfig } from './config.js';
@@ -26,7 +27,7 @@ import { MqttSource } from './sources/MqttSource.js';
 import { WebhookSource } from './sources/WebhookSource.js';
 import { WebSocketSource } from './sources/WebSocketSource.js';
 import { DeviceStates, type DeviceState } from './state/DeviceStates.js';
-import { atLeast, deviceId, type Severity, type Update } from './Update.js';
+import { atLeast, type Severity, type Update } from './Update.js';
 
 /** Options of {@link Relay}. */
 export interface RelayOptions extends RelayConfig {
@@ -73,6 +74,8 @@ export class Relay implements BridgePlugin {
   private alertBook: AlertBook | undefined;
   private alertingEngine: Alerting | undefined;
   private silenceBook: SilenceBook | undefined;
+  private quietHours: QuietHours | undefined;
+  private digestTimer: NodeJS.Timeout | undefined;
   private readonly ingresses = new Map<string, HttpIngress>();
   private readonly subscriptions: Subscription[] = [];
   private readonly disposers: (() => void)[] = [];
@@ -112,6 +115,12 @@ export class Relay implements BridgePlugin {
     return this.silenceBook;
   }
 
+  /** Quiet hours per user and their held pages. */
+  get quiet(): QuietHours {
+    if (!this.quietHours) throw new Error('the relay has not started');
+    return this.quietHours;
+  }
+
   /** The alert lifecycle engine. */
   get alerting(): Alerting {
     if (!this.alertingEngine) throw new Error('the relay has not started');
@@ -127,6 +136,9 @@ export class Relay implements BridgePlugin {
     await this.alertBook.load();
     this.silenceBook = new SilenceBook(bridge.store);
     await this.silenceBook.load();
+    this.quietHours = new QuietHours(bridge.store);
+    await this.quietHours.load();
+    this.scheduleDigests();
     this.alertingEngine = new Alerting({
       book: this.alertBook,
       silences: this.silenceBook,
@@ -165,6 +177,7 @@ export class Relay implements BridgePlugin {
 
   async stop(): Promise<void> {
     this.alertingEngine?.stop();
+    clearTimeout(this.digestTimer);
     for (const timer of this.downTimers.values()) clearTimeout(timer);
     this.downTimers.clear();
     for (const timer of this.timers.splice(0)) clearTimeout(timer);
@@ -201,35 +214,20 @@ export class Relay implements BridgePlugin {
     const routedAs = update.resolved && previous && !previous.resolved && !atLeast(update.severity, previous.severity)
       ? { ...update, severity: previous.severity }
       : update;
-    const now = Date.now();
-    const recipients: string[] = [];
-    const messages: OutboundMessage[] = [];
     const isResolve = update.resolved && previous !== undefined && !previous.resolved;
     const fields = this.fields(update, previous);
     const rendered = new Map<string, string>();
-    const priority = priorityOf(routedAs.severity);
+    const items: { user: User; text: string }[] = [];
     for (const { user, route } of this.routes.recipients(routedAs)) {
-      if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
-      const to = this.addressOf(user);
-      if (!to) continue;
       const template = isResolve ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
       let text = rendered.get(template);
       if (text === undefined) {
         text = renderTemplate(template, fields);
         rendered.set(template, text);
       }
-      recipients.push(user.name);
-      messages.push({ to, text, priority });
+      items.push({ user, text });
     }
-    if (messages.length > 0) {
-      try {
-        // One batch per update: validated together and persisted in one journal append.
-        await this.bridge!.outbox.enqueueMany(messages);
-      } catch (error) {
-        this.logger.error({ ...errorInfo(error), device: deviceId(update) }, 'could not queue notifications');
-        return this.report({ update, news, recipients: [] });
-      }
-    }
+    const recipients = await this.deliver(items, routedAs.severity);
     return this.report({ update, news, recipients });
   }
 
@@ -237,19 +235,37 @@ export class Relay implements BridgePlugin {
    * Send one text to users (skipping the muted and the unreachable) as one outbox batch.
    * @returns the names it was accepted for.
    */
-  async notify(users: readonly User[], text: string, severity: Severity): Promise<string[]> {
+  notify(users: readonly User[], text: string, severity: Severity): Promise<string[]> {
+    return this.deliver(users.map((user) => ({ user, text })), severity);
+  }
+
+  /**
+   * Send each user their text as one outbox batch, skipping the muted and the unreachable; during a
+   * user's quiet hours the text is held for their digest instead (critical passes unless they opted out).
+   * @returns the names it was accepted or held for.
+   */
+  async deliver(items: readonly { user: User; text: string }[], severity: Severity): Promise<string[]> {
     const now = Date.now();
     const names: string[] = [];
     const messages: OutboundMessage[] = [];
-    for (const user of users) {
+    const priority = priorityOf(severity);
+    let held = false;
+    for (const { user, text } of items) {
       if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
       const to = this.addressOf(user);
       if (!to) continue;
       names.push(user.name);
-      messages.push({ to, text, priority: priorityOf(severity) });
+      if (this.quiet.holds(user.name, severity === 'critical', now)) {
+        await this.quiet.hold(user.name, text, now);
+        held = true;
+        continue;
+      }
+      messages.push({ to, text, priority });
     }
-    if (messages.length === 0) return [];
+    if (held) this.scheduleDigests();
+    if (messages.length === 0) return names;
     try {
+      // One batch: validated together and persisted in one journal append.
       await this.bridge!.outbox.enqueueMany(messages);
       return names;
     } catch (error) {
@@ -258,11 +274,42 @@ export class Relay implements BridgePlugin {
     }
   }
 
+  /** Arm the timer for the next quiet-hours digest. */
+  scheduleDigests(): void {
+    clearTimeout(this.digestTimer);
+    const at = this.quietHours?.nextDigestAt();
+    if (at === undefined) return;
+    this.digestTimer = setTimeout(() => void this.sendDigests(), Math.max(0, at - Date.now()));
+    this.digestTimer.unref?.();
+  }
+
+  private async sendDigests(): Promise<void> {
+    for (const { user: name, texts } of this.quiet.due()) {
+      const user = this.bridge?.directory.get(name);
+      const to = user ? this.addressOf(user) : undefined;
+      try {
+        if (to) {
+          const body = `While you were in quiet hours (${texts.length}):\n${texts.map((t) => `• ${t}`).join('\n')}`;
+          await this.bridge!.outbox.enqueue({ to, text: body, priority: 'normal' });
+        }
+        await this.quiet.clear(name, texts.length);
+      } catch (error) {
+        this.logger.error({ ...errorInfo(error), user: name }, 'could not send a quiet-hours digest');
+      }
+    }
+    this.scheduleDigests();
+  }
+
   /** The chat address to reach a user on: their first identity on a platform the bridge runs. */
   addressOf(user: User): ReturnType<typeof directAddress> | undefined {
     const platforms = this.bridge?.adapters.map((a) => a.name) ?? [];
     const identity = user.identities.find((i) => platforms.includes(i.platform));
     return identity ? directAddress(identity) : undefined;
+  }
+
+  /** Time zone for quiet hours set without one. */
+  get defaultTimeZone(): string {
+    return this.options.relay.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   }
 
   /** Whether a feed is down (past the grace period), holding its devices' alerts. */

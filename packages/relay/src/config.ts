@@ -110,6 +110,18 @@ export const RelaySections = {
       startJitter: DurationSchema.default('2s'),
       /** A feed disconnected this long raises one "feed down" alert to admins and holds its devices' alerts. */
       sourceDownAfter: DurationSchema.default('1m'),
+      /** Time zone for quiet hours set without one; the machine's zone when absent. */
+      timeZone: z
+        .string()
+        .refine((tz) => {
+          try {
+            new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not a time zone; use an IANA name such as Asia/Shanghai')
+        .optional(),
     })
     .strict(),
 } as const;

@@ -22,3 +22,4 @@ export * from './alerts/Alerting.js';
 export * from './commands/alertCommands.js';
 export * from './alerts/matchers.js';
 export * from './alerts/SilenceBook.js';
+export * from './alerts/QuietHours.js';

@@ -1,4 +1,5 @@
 import { CommandError, formatDuration, parseDuration, type CommandSpec } from '@switchboard/core';
+import { assertTimeZone, parseClock } from '../alerts/QuietHours.js';
 import type { Relay } from '../Relay.js';
 import type { DeviceState } from '../state/DeviceStates.js';
 
@@ -109,6 +110,53 @@ export function relayCommands(relay: Relay): CommandSpec[] {
         if (ms <= 0 || ms > 30 * 86_400_000) throw new CommandError('Mute for between 1s and 30d.');
         await ctx.services.directory.setMutedUntil(user, user.name, Date.now() + ms);
         await ctx.reply(`Muted for ${formatDuration(ms)}. Send "mute off" to end it sooner.`);
+      },
+    },
+    {
+      name: 'quiet',
+      kind: 'set',
+      minTier: 'user',
+      description: 'Quiet hours: hold pages (critical ones pass) and get a digest after',
+      usage: '<HH:MM-HH:MM [time zone]|off|critical on|critical off>',
+      minArgs: 0,
+      run: async (ctx) => {
+        const user = ctx.caller.user!;
+        const [first, second] = ctx.args;
+        const current = relay.quiet.windowOf(user.name);
+        if (first === undefined) {
+          await ctx.reply(
+            current
+              ? `Quiet hours ${current.from}–${current.to} (${current.timeZone}); critical pages ${current.critical ? 'come through' : 'are held too'}.`
+              : 'No quiet hours. Set them with e.g. "quiet 23:00-07:00 Asia/Shanghai".',
+          );
+          return;
+        }
+        if (first.toLowerCase() === 'off') {
+          await relay.quiet.setWindow(user.name, undefined);
+          await ctx.reply('Quiet hours are off; anything held arrives as a digest now.');
+          relay.scheduleDigests();
+          return;
+        }
+        if (first.toLowerCase() === 'critical') {
+          if (!current) throw new CommandError('Set quiet hours first, e.g. "quiet 23:00-07:00".');
+          if (second !== 'on' && second !== 'off') throw new CommandError('Use "quiet critical on" (critical pages come through) or "quiet critical off".');
+          await relay.quiet.setWindow(user.name, { ...current, critical: second === 'on' });
+          await ctx.reply(second === 'on' ? 'Critical pages come through your quiet hours.' : 'Critical pages are held during your quiet hours too.');
+          return;
+        }
+        const range = /^(\S+)-(\S+)$/.exec(first);
+        if (!range) throw new CommandError(`"${first}" is not a time range; use e.g. quiet 23:00-07:00 Asia/Shanghai`);
+        const timeZone = second ?? relay.defaultTimeZone;
+        try {
+          parseClock(range[1]!);
+          parseClock(range[2]!);
+          assertTimeZone(timeZone);
+        } catch (error) {
+          throw new CommandError((error as Error).message);
+        }
+        if (parseClock(range[1]!) === parseClock(range[2]!)) throw new CommandError('The quiet hours must not start and end at the same time.');
+        await relay.quiet.setWindow(user.name, { from: range[1]!, to: range[2]!, timeZone, critical: current?.critical ?? true });
+        await ctx.reply(`Quiet hours ${range[1]}–${range[2]} (${timeZone}); critical pages come through unless you send "quiet critical off".`);
       },
     },
   ];

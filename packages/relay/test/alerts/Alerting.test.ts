@@ -243,3 +243,42 @@ describe('silences', () => {
     expect(await say('ada', 'unsilence 2')).toBe('There is no silence 2 in force.');
   });
 });
+
+describe('quiet hours', () => {
+  // 16:00 UTC is midnight in Shanghai (UTC+8): inside 23:00–07:00 there.
+  const midnightShanghai = new Date('2026-11-23T16:00:00Z');
+
+  it('holds pages during a user’s quiet hours, lets critical through, and sends one digest at the end', async () => {
+    const { feed, inbox, say } = await setup();
+    expect(await say('uma', 'quiet 23:00-07:00 Asia/Shanghai')).toBe(
+      'Quiet hours 23:00–07:00 (Asia/Shanghai); critical pages come through unless you send "quiet critical off".',
+    );
+    vi.setSystemTime(midnightShanghai);
+    await feed({ text: 'Oven at 70 °C' });
+    await feed({ key: 'fridge', text: 'Fridge at 9 °C' });
+    await feed({ key: 'kiln', state: 'overheat', severity: 'critical', text: 'Kiln at 1300 °C' });
+    const pages = () => inbox('uma').filter((t) => !t.startsWith('Quiet hours'));
+    expect(pages()).toEqual(['🔥 #3 kiln: Kiln at 1300 °C']);
+    // 07:00 in Shanghai is seven hours later.
+    await settle(7 * 60 * 60_000);
+    expect(pages().at(-1)).toBe('While you were in quiet hours (2):\n• ⚠️ #1 oven: Oven at 70 °C\n• ⚠️ #2 fridge: Fridge at 9 °C');
+  });
+
+  it('holds critical pages too for users who opt out, and refuses bad settings by name', async () => {
+    const { feed, inbox, say } = await setup();
+    expect(await say('uma', 'quiet critical off')).toBe('Set quiet hours first, e.g. "quiet 23:00-07:00".');
+    expect(await say('uma', 'quiet 25:00-07:00')).toBe('"25:00" is not a time of day; use HH:MM, e.g. 23:00');
+    expect(await say('uma', 'quiet 23:00-07:00 Mars/Olympus')).toBe('"Mars/Olympus" is not a time zone; use an IANA name such as Asia/Shanghai or Europe/Berlin');
+    await say('uma', 'quiet 23:00-07:00 Asia/Shanghai');
+    expect(await say('uma', 'quiet critical off')).toBe('Critical pages are held during your quiet hours too.');
+    vi.setSystemTime(midnightShanghai);
+    await feed({ key: 'kiln', state: 'overheat', severity: 'critical', text: 'Kiln at 1300 °C' });
+    expect(inbox('uma').filter((t) => t.includes('Kiln'))).toEqual([]);
+    await say('uma', 'quiet off');
+    await settle();
+    expect(inbox('uma').slice(-2)).toEqual([
+      'Quiet hours are off; anything held arrives as a digest now.',
+      'While you were in quiet hours (1):\n• 🔥 #1 kiln: Kiln at 1300 °C',
+    ]);
+  });
+});
