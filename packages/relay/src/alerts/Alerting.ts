@@ -178,13 +178,15 @@ export class Alerting {
     if (reason) return { ok: false, reason };
     const alert = await this.options.book.commit(() => change(current));
     this.schedule();
-    await this.tell(alert.notified.filter((n) => n.toLowerCase() !== user.name.toLowerCase()), message(alert), alert.severity);
+    await this.tell(alert.notified.filter((n) => n.toLowerCase() !== user.name.toLowerCase()), message(alert), alert.severity, alert);
     return { ok: true, alert };
   }
 
   /** Tell named users who may still see the alert's device (rules can change between restarts). */
-  private async tell(names: readonly string[], text: string, severity: Severity): Promise<void> {
-    const users = names.map((n) => this.options.directory.get(n)).filter((u): u is User => u !== undefined);
+  private async tell(names: readonly string[], text: string, severity: Severity, about?: Alert): Promise<void> {
+    const users = names
+      .map((n) => this.options.directory.get(n))
+      .filter((u): u is User => u !== undefined && (about === undefined || this.canSee(u, about)));
     await this.options.notify(users, text, severity);
   }
 
