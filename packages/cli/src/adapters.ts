@@ -1,4 +1,5 @@
+import { wechatModule } from '@switchboard/adapter-wechat';
 import { consoleModule, type AdapterModule } from '@switchboard/core';
 
 /** Adapter modules this build of the CLI can start, by their `adapters.<name>` key. */
-export const knownAdapters: readonly AdapterModule<never>[] = [consoleModule as AdapterModule<never>];
+export const knownAdapters: readonly AdapterModule<never>[] = [consoleModule, wechatModule] as AdapterModule<never>[];

@@ -4,6 +4,7 @@ import type { InboundMessage, OutboundMessage } from '../domain/messages.js';
 import { satisfiesTier } from '../domain/tiers.js';
 import { CommandError } from '../errors.js';
 import type { Accepted } from '../outbox/types.js';
+import type { User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
@@ -168,7 +169,7 @@ export class Dispatcher {
     try {
       const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
       if (!parsed) return done('ignored');
-      const user = this.options.directory.byIdentity(message.from);
+      const user = this.resolveSender(message);
       const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
       const command = this.options.registry.resolve(parsed.name);
 
@@ -189,6 +190,17 @@ export class Dispatcher {
       this.logger.error({ ...errorInfo(error), messageId: message.id }, 'could not handle message');
       return done('error');
     }
+  }
+
+  private resolveSender(message: InboundMessage): User | undefined {
+    const { directory } = this.options;
+    const user = directory.byIdentity(message.from);
+    if (user || !message.alternates) return user;
+    for (const identity of message.alternates) {
+      const match = directory.byIdentity(identity);
+      if (match) return match;
+    }
+    return undefined;
   }
 
   private async handleGuest(

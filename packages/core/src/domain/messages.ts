@@ -6,6 +6,11 @@ export interface InboundMessage {
   readonly id: string;
   readonly platform: string;
   readonly from: Identity & { readonly name?: string };
+  /**
+   * Weaker identities of the same sender, tried in order when `from` matches no user: e.g. WeChat's
+   * `alias:<remark>` and `name:<display name>` on puppets whose ids change at every login.
+   */
+  readonly alternates?: readonly Identity[];
   /** Where an answer to this message goes. */
   readonly chat: Address;
   /** The text with platform mention markup already removed by the adapter where it can. */

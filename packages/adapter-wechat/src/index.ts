@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './WechatAdapter.js';
+export * from './module.js';
+export * from './qr.js';
