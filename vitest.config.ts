@@ -10,6 +10,7 @@ export default defineConfig({
       '@switchboard/core': src('core'),
       '@switchboard/cli': src('cli'),
       '@switchboard/relay': src('relay'),
+      '@switchboard/adapter-qq': src('adapter-qq'),
       '@switchboard/adapter-wechat': src('adapter-wechat'),
     },
   },
