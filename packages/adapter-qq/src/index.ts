@@ -7,3 +7,5 @@ export * from './decode.js';
 export * from './ReplyWindows.js';
 export * from './webhook/WebhookReceiver.js';
 export * from './send.js';
+export * from './gateway/closeCodes.js';
+export * from './gateway/GatewayShard.js';
