@@ -89,13 +89,13 @@ export class ReplyWindows {
     this.windows.delete(addressKey(address));
   }
 
-  /** A seq was refused as a duplicate: skip past it (the reply itself was not counted by the platform). */
-  skipSeq(address: Address): void {
+  /**
+   * The send did not go through (rate limit, 5xx, network, duplicate seq): give the reply back to
+   * the budget. The seq is not given back: it may have reached the platform, and a reused seq is refused.
+   */
+  refund(address: Address): void {
     const window = this.windows.get(addressKey(address));
-    if (window) {
-      window.used = Math.max(0, window.used - 1);
-      window.nextSeq++;
-    }
+    if (window) window.used = Math.max(0, window.used - 1);
   }
 
   private usable(window: Window): boolean {

@@ -9,3 +9,6 @@ export * from './webhook/WebhookReceiver.js';
 export * from './send.js';
 export * from './gateway/closeCodes.js';
 export * from './gateway/GatewayShard.js';
+export * from './config.js';
+export * from './QqAdapter.js';
+export * from './module.js';

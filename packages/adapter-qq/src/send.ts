@@ -33,10 +33,13 @@ export async function sendText(rest: RestClient, windows: ReplyWindows, to: Addr
     const sent = await post(rest, to, body);
     return { type: 'delivered', ...(sent?.id ? { platformId: sent.id } : {}) };
   } catch (error) {
-    if (!(error instanceof QqApiError)) return { type: 'retry', reason: error instanceof Error ? error.message : String(error) };
+    if (!(error instanceof QqApiError)) {
+      windows.refund(to);
+      return { type: 'retry', reason: error instanceof Error ? error.message : String(error) };
+    }
     const code = error.platformCode;
     if (code === DuplicateSeqCode) {
-      windows.skipSeq(to);
+      windows.refund(to);
       return { type: 'retry', afterMs: 0, reason: error.message };
     }
     if (code !== undefined && WindowClosedCodes.has(code)) {
@@ -47,8 +50,10 @@ export async function sendText(rest: RestClient, windows: ReplyWindows, to: Addr
       windows.close(to);
       return { type: 'deferred', reason: error.message };
     }
-    if (error.status === 429 || (code !== undefined && RateLimitCodes.has(code))) return { type: 'retry', reason: error.message };
-    if (error.status >= 500) return { type: 'retry', reason: error.message };
+    if (error.status === 429 || (code !== undefined && RateLimitCodes.has(code)) || error.status >= 500) {
+      windows.refund(to);
+      return { type: 'retry', reason: error.message };
+    }
     return { type: 'failed', reason: error.message };
   }
 }

@@ -1,0 +1,213 @@
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import type { Dispatcher } from 'undici';
+import type WebSocket from 'ws';
+import {
+  errorInfo,
+  sleep,
+  silentLogger,
+  type Adapter,
+  type AdapterLimits,
+  type AdapterStatus,
+  type Address,
+  type InboundMessage,
+  type Logger,
+  type SendRequest,
+  type SendResult,
+} from '@switchboard/core';
+import { TokenManager } from './auth/TokenManager.js';
+import type { QqConfig } from './config.js';
+import { decodeDispatch, QqPlatform } from './decode.js';
+import { intentBits } from './gateway/closeCodes.js';
+import { GatewayShard, type ShardStatus } from './gateway/GatewayShard.js';
+import { ReplyWindows } from './ReplyWindows.js';
+import { RestClient } from './rest/RestClient.js';
+import { sendText } from './send.js';
+import type { GatewayPayload } from './types.js';
+import { WebhookReceiver } from './webhook/WebhookReceiver.js';
+
+/** Options of {@link QqAdapter}. */
+export interface QqAdapterOptions {
+  readonly config: QqConfig;
+  readonly logger?: Logger;
+  /** undici dispatcher for REST and token calls (tests, proxies). */
+  readonly dispatcher?: Dispatcher;
+  readonly WebSocketImpl?: typeof WebSocket;
+  /** Gateway reconnect backoff. @defaultValue 1s doubling to 60s */
+  readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
+  /** How long `max_concurrency` sessions share a start slot. @defaultValue 5000 (the platform's rule) */
+  readonly shardStartWindowMs?: number;
+}
+
+const DedupeWindow = 20_000;
+
+/**
+ * The QQ Bot Open Platform: access tokens, REST on undici, the gateway (sharded) or the webhook for
+ * events, and reply windows for sending. Inbound events are de-duplicated by message id: resume
+ * replays and the platform's own repeats never run a command twice.
+ */
+export class QqAdapter implements Adapter {
+  readonly name = QqPlatform;
+  readonly limits: AdapterLimits;
+  readonly tokens: TokenManager;
+  readonly rest: RestClient;
+  readonly windows = new ReplyWindows();
+  private readonly config: QqConfig;
+  private readonly logger: Logger;
+  private readonly shards: GatewayShard[] = [];
+  private receiver: WebhookReceiver | undefined;
+  private readonly seen = new Set<string>();
+  private readonly inboundSubject = new Subject<InboundMessage>();
+  private readonly statusSubject = new BehaviorSubject<AdapterStatus>({ adapter: QqPlatform, state: 'stopped', at: Date.now() });
+  private readonly windowsSubject = new Subject<Address>();
+  private readonly shardStates = new Map<number, ShardStatus>();
+  private stopping = false;
+
+  readonly inbound$: Observable<InboundMessage> = this.inboundSubject.asObservable();
+  readonly status$: Observable<AdapterStatus> = this.statusSubject.asObservable();
+  readonly windows$: Observable<Address> = this.windowsSubject.asObservable();
+
+  constructor(private readonly options: QqAdapterOptions) {
+    this.config = options.config;
+    this.logger = (options.logger ?? silentLogger).child({ adapter: QqPlatform });
+    this.limits = { maxTextLength: this.config.maxTextLength, sendRatePerSecond: this.config.sendRate, sendBurst: 5 };
+    const apiBase = this.config.apiBase ?? (this.config.sandbox ? 'https://sandbox.api.sgroup.qq.com' : 'https://api.sgroup.qq.com');
+    this.tokens = new TokenManager({
+      appId: this.config.appId,
+      secret: this.config.secret,
+      tokenUrl: this.config.tokenUrl,
+      logger: this.logger,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+    this.rest = new RestClient({
+      appId: this.config.appId,
+      apiBase,
+      tokens: this.tokens,
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    this.setStatus('starting', `connecting over ${this.config.transport}`);
+    await this.tokens.token();
+    if (this.config.transport === 'webhook') return this.startWebhook();
+    await this.startGateway();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const shard of this.shards.splice(0)) shard.stop();
+    await this.receiver?.stop();
+    this.tokens.stop();
+    await this.rest.close();
+    this.setStatus('stopped');
+    this.inboundSubject.complete();
+    this.statusSubject.complete();
+    this.windowsSubject.complete();
+  }
+
+  send(request: SendRequest): Promise<SendResult> {
+    return sendText(this.rest, this.windows, request.to, request.text, { activeMessages: this.config.activeMessages, markdown: this.config.markdown });
+  }
+
+  /** Handle one dispatch from the gateway or the webhook. */
+  dispatch(payload: GatewayPayload): void {
+    if (!payload.t) return;
+    const decoded = decodeDispatch(payload.t, payload.d, payload.id);
+    if (decoded.kind === 'ignored') return;
+    if (decoded.kind === 'window') {
+      if (this.windows.open(decoded.window)) this.windowsSubject.next(decoded.window.address);
+      return;
+    }
+    const { inbound, window } = decoded;
+    // Resume replays and the platform's repeats carry the same message id.
+    if (this.seen.has(inbound.id)) return;
+    this.seen.add(inbound.id);
+    if (this.seen.size > DedupeWindow) this.seen.delete(this.seen.values().next().value!);
+    if (this.windows.open(window)) this.windowsSubject.next(window.address);
+    this.inboundSubject.next(inbound);
+  }
+
+  private async startWebhook(): Promise<void> {
+    const [host, port] = splitListen(this.config.webhook.listen);
+    this.receiver = new WebhookReceiver({
+      appId: this.config.appId,
+      secret: this.config.secret,
+      listen: { host, port },
+      path: this.config.webhook.path,
+      onDispatch: (payload) => this.dispatch(payload),
+      logger: this.logger,
+    });
+    await this.receiver.start();
+    this.setStatus('ready', `webhook listening on ${host}:${this.receiver.port}${this.config.webhook.path}`);
+  }
+
+  private async startGateway(): Promise<void> {
+    const info = await this.rest.gatewayBot();
+    const count = this.config.shards === 'auto' ? Math.max(1, info.shards) : this.config.shards;
+    const limit = info.session_start_limit;
+    if (count > limit.remaining) {
+      const message = `the gateway allows ${limit.remaining} more sessions today (reset in ${Math.round(limit.reset_after / 60_000)} min); ${count} shards needed`;
+      this.setStatus('failed', message);
+      throw new Error(message);
+    }
+    const url = this.config.gatewayUrl ?? info.url;
+    const intents = intentBits(this.config.intents);
+    const perWindow = Math.max(1, limit.max_concurrency);
+    for (let i = 0; i < count; i++) {
+      const shard = new GatewayShard({
+        url,
+        shard: [i, count],
+        intents,
+        token: () => this.tokens.token(),
+        invalidateToken: () => this.tokens.invalidate(),
+        onDispatch: (payload) => {
+          try {
+            this.dispatch(payload);
+          } catch (error) {
+            this.logger.error(errorInfo(error), 'dispatch failed');
+          }
+        },
+        logger: this.logger,
+        ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
+        ...(this.options.WebSocketImpl ? { WebSocketImpl: this.options.WebSocketImpl } : {}),
+      });
+      shard.status$.subscribe((s) => this.onShardStatus(s, count));
+      this.shards.push(shard);
+    }
+    // No more than max_concurrency sessions start per 5 seconds.
+    for (let i = 0; i < this.shards.length; i++) {
+      if (this.stopping) return;
+      if (i > 0 && i % perWindow === 0) await sleep(this.options.shardStartWindowMs ?? 5000);
+      this.shards[i]!.start();
+    }
+  }
+
+  private onShardStatus(status: ShardStatus, count: number): void {
+    this.shardStates.set(status.shard, status);
+    const states = [...this.shardStates.values()];
+    if (states.some((s) => s.state === 'failed')) {
+      const failed = states.find((s) => s.state === 'failed')!;
+      this.setStatus('failed', `shard ${failed.shard}: ${failed.detail ?? 'failed'}`);
+    } else if (states.length === count && states.every((s) => s.state === 'ready')) {
+      this.setStatus('ready', `${count} shard${count === 1 ? '' : 's'} connected`);
+    } else if (states.some((s) => s.state === 'reconnecting')) {
+      const r = states.find((s) => s.state === 'reconnecting')!;
+      this.setStatus('reconnecting', `shard ${r.shard}: ${r.detail ?? ''}`.trim());
+    }
+  }
+
+  private setStatus(state: AdapterStatus['state'], detail?: string): void {
+    if (this.statusSubject.closed) return;
+    const last = this.statusSubject.getValue();
+    if (last.state === state && last.detail === detail) return;
+    this.statusSubject.next({ adapter: QqPlatform, state, at: Date.now(), ...(detail !== undefined ? { detail } : {}) });
+  }
+}
+
+function splitListen(listen: string): [string, number] {
+  const at = listen.lastIndexOf(':');
+  const port = Number(listen.slice(at + 1));
+  if (at < 0 || !Number.isInteger(port)) throw new TypeError(`"${listen}" is not host:port`);
+  return [listen.slice(0, at) || '127.0.0.1', port];
+}

@@ -1,0 +1,106 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Bridge, MemoryStore, type DispatchOutcome } from '@switchboard/core';
+import { QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
+import { FakeGateway } from './fixtures/FakeGateway.js';
+import { FakeQqHttp } from './fixtures/FakeQqHttp.js';
+
+const secret = 'DG5g3B4j9X2KOErG';
+let http: FakeQqHttp;
+let gateway: FakeGateway;
+let bridge: Bridge;
+let adapter: QqAdapter;
+let outcomes: DispatchOutcome[];
+
+const until = async (predicate: () => boolean, what: string, ms = 5000): Promise<void> => {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+beforeEach(async () => {
+  http = new FakeQqHttp('11111111', secret);
+  await http.start();
+  gateway = new FakeGateway();
+  await gateway.start();
+  http.gatewayUrl = gateway.url;
+  adapter = new QqAdapter({
+    config: QqConfigSchema.parse({ appId: '11111111', secret, apiBase: http.base, tokenUrl: `${http.base}/app/getAppAccessToken` }),
+    backoff: { baseMs: 10, maxMs: 40 },
+  });
+  bridge = new Bridge({
+    store: new MemoryStore(),
+    adapters: [adapter],
+    users: [
+      { name: 'alice', tier: 'root', identities: [{ platform: 'qq', id: 'U1' }] },
+      { name: 'carol', tier: 'user', identities: [{ platform: 'qq', id: 'MEM-C' }] },
+    ],
+    outbox: { retryBaseMs: 10, retryMaxMs: 40 },
+  });
+  outcomes = [];
+  bridge.dispatcher.outcomes$.subscribe((o) => outcomes.push(o));
+  await bridge.start();
+  await until(() => gateway.connections.length === 1 && gateway.current!.received.some((p) => p.op === 2), 'identify');
+});
+afterEach(async () => {
+  await bridge.stop();
+  await gateway.stop();
+  await http.stop();
+});
+
+const c2c = (id: string, content: string, openid = 'U1') => {
+  http.issueMsgId(id);
+  return gateway.dispatch('C2C_MESSAGE_CREATE', { id, content, timestamp: new Date().toISOString(), author: { user_openid: openid } });
+};
+
+describe('QQ adapter end to end', () => {
+  it('runs a command from a C2C message and replies passively to it', async () => {
+    c2c('M1', 'whoami');
+    await until(() => http.sent.length === 1, 'the reply');
+    expect(http.sent[0]).toMatchObject({ path: '/v2/users/U1/messages', body: { msg_type: 0, msg_id: 'M1', msg_seq: 1 } });
+    expect(String(http.sent[0]!.body.content)).toMatch(/^alice \(root\)/);
+  });
+
+  it('never runs a command twice for a resume replay or a repeated event', async () => {
+    c2c('M1', 'whoami');
+    await until(() => http.sent.length === 1, 'the first reply');
+    // The platform pushes the same message again…
+    gateway.dispatch('C2C_MESSAGE_CREATE', { id: 'M1', content: 'whoami', author: { user_openid: 'U1' } });
+    // …and after a 4009 the resume replays everything after the last seq the client saw.
+    const seen = adapter['shards'][0]!.session.seq!;
+    gateway.close(4009);
+    gateway.history.push({ s: seen + 1, t: 'C2C_MESSAGE_CREATE', d: { id: 'M1', content: 'whoami', author: { user_openid: 'U1' } }, id: 'r1' });
+    http.issueMsgId('M2');
+    gateway.history.push({ s: seen + 2, t: 'C2C_MESSAGE_CREATE', d: { id: 'M2', content: 'help', author: { user_openid: 'U1' } }, id: 'r2' });
+    await until(() => http.sent.length === 2, 'the reply to the message missed while away');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(outcomes.filter((o) => o.messageId === 'M1')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.messageId === 'M2')).toHaveLength(1);
+    expect(http.sent.map((s) => s.body.msg_id)).toEqual(['M1', 'M2']);
+  });
+
+  it('holds an alert with no reply window, and delivers it when the user writes', async () => {
+    const reports: string[] = [];
+    bridge.outbox.deliveries$.subscribe((r) => reports.push(r.status));
+    await bridge.outbox.enqueue({ to: { platform: 'qq', kind: 'user', id: 'U1' }, text: '🔥 thermo-1 overheat' });
+    await until(() => reports.includes('deferred'), 'the deferral');
+    expect(http.sent).toEqual([]);
+    c2c('M5', 'whoami');
+    await until(() => http.sent.length === 2, 'the alert and the reply');
+    expect(http.sent.map((s) => [s.body.msg_id, s.body.msg_seq])).toEqual([
+      ['M5', 1],
+      ['M5', 2],
+    ]);
+    expect(http.sent[0]!.body.content).toBe('🔥 thermo-1 overheat');
+  });
+
+  it('retries a 429 and then delivers', async () => {
+    http.rateLimitNext = 2;
+    c2c('M7', 'whoami');
+    await until(() => http.sent.length === 1, 'the reply after the rate limit');
+    // Seqs 1 and 2 went to refused attempts: never reused, but the refusals did not use up replies.
+    expect(http.sent[0]!.body).toMatchObject({ msg_id: 'M7', msg_seq: 3 });
+    expect(adapter.windows.remaining({ platform: 'qq', kind: 'user', id: 'U1' })).toBe(4);
+  });
+});
