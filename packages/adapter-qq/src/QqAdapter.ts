@@ -69,7 +69,7 @@ export class QqAdapter implements Adapter {
   constructor(private readonly options: QqAdapterOptions) {
     this.config = options.config;
     this.logger = (options.logger ?? silentLogger).child({ adapter: QqPlatform });
-    this.limits = { maxTextLength: this.config.maxTextLength, sendRatePerSecond: this.config.sendRate, sendBurst: 5 };
+    this.limits = { maxTextLength: this.config.maxTextLength, sendRatePerSecond: this.config.sendRate, sendBurst: 5, combine: true };
     const apiBase = this.config.apiBase ?? (this.config.sandbox ? 'https://sandbox.api.sgroup.qq.com' : 'https://api.sgroup.qq.com');
     this.tokens = new TokenManager({
       appId: this.config.appId,

@@ -18,6 +18,12 @@ export interface AdapterLimits {
   readonly sendRatePerSecond: number;
   /** Sends allowed in a burst above the sustained rate. @defaultValue 1 */
   readonly sendBurst?: number;
+  /**
+   * When several messages wait for one chat, send them as one (joined by a blank line, within
+   * `maxTextLength`). For platforms where each send is scarce (QQ: five replies per user message).
+   * @defaultValue false
+   */
+  readonly combine?: boolean;
 }
 
 /** One text part the outbox hands to an adapter. */

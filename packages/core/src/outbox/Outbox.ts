@@ -280,7 +280,9 @@ export class Outbox {
     this.inflight++;
     try {
       while (lane.head < lane.items.length) {
-        const finished = await this.deliver(lane.items[lane.head]!);
+        const live = lane.items[lane.head]!;
+        // Already delivered as part of a combined send.
+        const finished = !this.pending.has(live.entry.id) || (await this.deliver(live, lane));
         if (!finished) return;
         lane.items[lane.head++] = undefined as never;
         if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
@@ -297,7 +299,7 @@ export class Outbox {
   }
 
   /** Deliver one message until it is finished (true) or the outbox stops (false; it stays pending). */
-  private async deliver(live: Live): Promise<boolean> {
+  private async deliver(live: Live, lane?: { items: Live[]; head: number }): Promise<boolean> {
     const { entry } = live;
     const signal = this.stopController.signal;
     try {
@@ -307,8 +309,10 @@ export class Outbox {
         if (!served) return false;
         if (!served.limiter.unlimited && !(await served.limiter.acquire(entry.priority, signal))) return false;
         live.attempts++;
-        const result = await this.attempt(served.adapter, live);
+        const companions = lane ? this.companions(served.adapter, live, lane) : [];
+        const result = await this.attempt(served.adapter, live, companions);
         if (result.type === 'delivered') {
+          for (const companion of companions) this.finish(companion, true);
           live.next++;
           live.failures = 0;
           live.deferred = false;
@@ -347,13 +351,33 @@ export class Outbox {
     }
   }
 
-  private async attempt(adapter: Adapter, live: Live): Promise<SendResult> {
+  /**
+   * Messages waiting behind `live` in its lane that can ride along in one send, for adapters that
+   * combine: untouched, single-part, and all together within the length limit.
+   */
+  private companions(adapter: Adapter, live: Live, lane: { items: Live[]; head: number }): Live[] {
+    if (!adapter.limits.combine || live.next !== 0 || live.entry.parts.length !== 1) return [];
+    const out: Live[] = [];
+    let length = Array.from(live.entry.parts[0]!).length;
+    for (let i = lane.head + 1; i < lane.items.length; i++) {
+      const next = lane.items[i]!;
+      if (!this.pending.has(next.entry.id) || next.next !== 0 || next.entry.parts.length !== 1) break;
+      const add = 2 + Array.from(next.entry.parts[0]!).length;
+      if (length + add > adapter.limits.maxTextLength) break;
+      length += add;
+      out.push(next);
+    }
+    return out;
+  }
+
+  private async attempt(adapter: Adapter, live: Live, companions: readonly Live[] = []): Promise<SendResult> {
     const { entry } = live;
+    const text = companions.length === 0 ? entry.parts[live.next]! : [entry.parts[0]!, ...companions.map((c) => c.entry.parts[0]!)].join('\n\n');
     try {
       return await adapter.send({
         id: entry.parts.length > 1 ? `${entry.id}#${live.next + 1}` : entry.id,
         to: entry.to,
-        text: entry.parts[live.next]!,
+        text,
         attempt: live.failures + 1,
         ...(entry.replyContext !== undefined ? { replyContext: entry.replyContext } : {}),
       });

@@ -189,3 +189,24 @@ describe('Outbox', () => {
     expect(await reloaded.outbox.load()).toBe(1);
   });
 });
+
+describe('Outbox combining', () => {
+  it('sends messages waiting for one chat as one, for adapters that combine, within the length limit', async () => {
+    let open = false;
+    const { adapter, outbox, reports } = make((r) => (open ? { type: 'delivered' } : { type: 'deferred', reason: 'no window' }), {}, {
+      maxTextLength: 30,
+      sendRatePerSecond: Infinity,
+      combine: true,
+    });
+    outbox.start();
+    const ids = [];
+    for (const text of ['alert one', 'alert two', 'alert three', 'alert four']) ids.push((await outbox.enqueue({ to: to('g', 'group'), text })).id);
+    await until(() => reports.some((r) => r.status === 'deferred'), 'the deferral');
+    open = true;
+    adapter.openWindow(to('g', 'group'));
+    await until(() => reports.filter((r) => r.final).length === 4, 'all four final');
+    // 9 + 2 + 9 + 2 + 11 = 33 > 30, so the first send carries two, the next two.
+    expect(adapter.textsTo('g')).toEqual(['alert one\n\nalert two', 'alert three\n\nalert four']);
+    expect(outbox.size).toBe(0);
+  });
+});
