@@ -193,7 +193,7 @@ describe('Outbox', () => {
 describe('Outbox combining', () => {
   it('sends messages waiting for one chat as one, for adapters that combine, within the length limit', async () => {
     let open = false;
-    const { adapter, outbox, reports } = make((r) => (open ? { type: 'delivered' } : { type: 'deferred', reason: 'no window' }), {}, {
+    const { adapter, outbox, reports } = make(() => (open ? { type: 'delivered' } : { type: 'deferred', reason: 'no window' }), {}, {
       maxTextLength: 30,
       sendRatePerSecond: Infinity,
       combine: true,
