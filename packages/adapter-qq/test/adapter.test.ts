@@ -1,8 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Bridge, MemoryStore, type DispatchOutcome } from '@switchboard/core';
-import { QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
-import { FakeGateway } from './fixtures/FakeGateway.js';
-import { FakeQqHttp } from './fixtures/FakeQqHttp.js';
+import { FakeGateway, FakeQqHttp, QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
 
 const secret = 'DG5g3B4j9X2KOErG';
 let http: FakeQqHttp;

@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { classifyClose, GatewayShard, intentBits, type GatewayPayload, type ShardStatus } from '@switchboard/adapter-qq';
-import { FakeGateway } from './fixtures/FakeGateway.js';
+import { classifyClose, FakeGateway, type GatewayPayload, GatewayShard, intentBits, type ShardStatus } from '@switchboard/adapter-qq';
 
 let gateway: FakeGateway;
 let shard: GatewayShard;

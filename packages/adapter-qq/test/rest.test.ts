@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeDispatch, QqApiError, ReplyWindows, RestClient, sendText, TokenManager } from '@switchboard/adapter-qq';
-import { FakeQqHttp } from './fixtures/FakeQqHttp.js';
+import { decodeDispatch, FakeQqHttp, QqApiError, ReplyWindows, RestClient, sendText, TokenManager } from '@switchboard/adapter-qq';
 
 const secret = 'DG5g3B4j9X2KOErG';
 let fake: FakeQqHttp;
