@@ -35,7 +35,7 @@ export const QqConfigSchema = z
     /** Longest message; longer replies are split. */
     maxTextLength: z.number().int().min(100).max(5000).default(2000),
     /** Sends per second across all chats. */
-    sendRate: z.number().positive().max(100).default(20),
+    sendRate: z.number().positive().max(1000).default(20),
   })
   .strict();
 
