@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bridge, MemoryStore, type DispatchOutcome } from '@switchboard/core';
+import { Bridge, MemoryStore, type DispatchOutcome, waitUntil as until } from '@switchboard/core';
 import { FakeGateway, FakeQqHttp, QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
 
 const secret = 'DG5g3B4j9X2KOErG';
@@ -9,13 +9,6 @@ let bridge: Bridge;
 let adapter: QqAdapter;
 let outcomes: DispatchOutcome[];
 
-const until = async (predicate: () => boolean, what: string, ms = 5000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 beforeEach(async () => {
   http = new FakeQqHttp('11111111', secret);

@@ -1,3 +1,4 @@
+import { waitUntil as until } from '@switchboard/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyClose, FakeGateway, type GatewayPayload, GatewayShard, intentBits, type ShardStatus } from '@switchboard/adapter-qq';
 
@@ -7,13 +8,6 @@ let dispatched: GatewayPayload[];
 let statuses: ShardStatus[];
 let tokenCalls: number;
 
-const until = async (predicate: () => boolean, what: string, ms = 5000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 const ops = (n: number) => (gateway.connections[n]?.received ?? []).map((p) => p.op);
 
 beforeEach(async () => {

@@ -1,3 +1,4 @@
+import { waitUntil as until } from '@switchboard/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGateway, FakeQqHttp, QqAdapter, QqConfigSchema, RestClient, TokenManager } from '@switchboard/adapter-qq';
 
@@ -16,13 +17,6 @@ afterEach(async () => {
   await http.stop();
 });
 
-const until = async (predicate: () => boolean, what: string, ms = 5000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 const make = (shards: number) =>
   new QqAdapter({

@@ -33,4 +33,5 @@ export * from './console/consoleModule.js';
 export * from './bridge/Bridge.js';
 export * from './bridge/fromConfig.js';
 export * from './testing/MemoryAdapter.js';
+export * from './testing/waitUntil.js';
 export * from './commands/RunningCommand.js';

@@ -27,7 +27,7 @@ import { MqttSource } from './sources/MqttSource.js';
 import { WebhookSource } from './sources/WebhookSource.js';
 import { WebSocketSource } from './sources/WebSocketSource.js';
 import { DeviceStates, type DeviceState } from './state/DeviceStates.js';
-import { atLeast, type Severity, type Update } from './Update.js';
+import { atLeast, SeverityIcons, type Severity, type Update } from './Update.js';
 
 /** Options of {@link Relay}. */
 export interface RelayOptions extends RelayConfig {
@@ -46,7 +46,6 @@ export interface RoutedUpdate {
   readonly recipients: readonly string[];
 }
 
-const icons: Record<Severity, string> = { info: 'ℹ️', warning: '⚠️', error: '❗', critical: '🔥' };
 
 /** The source name of the relay's own alerts (feed names cannot start with "@"). */
 export const RelaySource = '@relay';
@@ -415,7 +414,7 @@ export class Relay implements BridgePlugin {
     return {
       ...update,
       device: update.key,
-      icon: icons[update.severity],
+      icon: SeverityIcons[update.severity],
       previousState: previous?.state ?? '',
       labels: update.labels ?? {},
       time: new Date(update.at).toISOString(),

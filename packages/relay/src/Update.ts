@@ -52,6 +52,9 @@ export function toSeverity(value: unknown, fallback: Severity = 'info'): Severit
   }
 }
 
+/** The icon that starts a notification of each severity. */
+export const SeverityIcons: Readonly<Record<Severity, string>> = { info: 'ℹ️', warning: '⚠️', error: '❗', critical: '🔥' };
+
 /** What a feed says about one device (or entity, monitor, alert) at one moment. */
 export interface Update {
   /** The feed it came from (its configured name). */

@@ -1,7 +1,7 @@
 import { errorInfo, formatDuration, satisfiesTier, silentLogger, type Logger, type Tier, type User, type UserDirectory } from '@switchboard/core';
 import type { Route } from '../routing/Route.js';
 import type { Router } from '../routing/Router.js';
-import { atLeast, severityRank, type Severity, type Update } from '../Update.js';
+import { atLeast, SeverityIcons, severityRank, type Severity, type Update } from '../Update.js';
 import type { Alert } from './Alert.js';
 import type { AlertBook } from './AlertBook.js';
 import type { SilenceBook } from './SilenceBook.js';
@@ -24,7 +24,6 @@ export interface AlertingOptions {
 /** What a command did, for its reply. */
 export type AlertActionResult = { readonly ok: true; readonly alert: Alert } | { readonly ok: false; readonly reason: string };
 
-const icons: Record<Severity, string> = { info: 'ℹ️', warning: '⚠️', error: '❗', critical: '🔥' };
 
 /**
  * The alert lifecycle (Alertmanager / PagerDuty / Opsgenie semantics, as summarised in the relay
@@ -85,7 +84,7 @@ export class Alerting {
         text: news ? update.text : open.text,
       }));
       // A repeat sends nothing new; a rise in severity is worth telling those already involved.
-      if (worse && !this.held(asUpdate(alert))) await this.tell(alert.notified, `${icons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
+      if (worse && !this.held(asUpdate(alert))) await this.tell(alert.notified, `${SeverityIcons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
       return true;
     }
     if (!news) return true;
@@ -330,7 +329,7 @@ export class Alerting {
 
 function groupPage(alerts: readonly Alert[]): string {
   const worst = alerts.reduce((s, a) => (severityRank(a.severity) > severityRank(s) ? a.severity : s), 'info' as Severity);
-  return [`${icons[worst]} ${alerts.length} new alerts:`, ...alerts.map((a) => `#${a.id} ${a.device}: ${a.text}`)].join('\n');
+  return [`${SeverityIcons[worst]} ${alerts.length} new alerts:`, ...alerts.map((a) => `#${a.id} ${a.device}: ${a.text}`)].join('\n');
 }
 
 function groupValue(update: Update, field: string): string {
@@ -349,7 +348,7 @@ function groupValue(update: Update, field: string): string {
 }
 
 function firstPage(alert: Alert): string {
-  return `${icons[alert.severity]} #${alert.id} ${alert.device}: ${alert.text}`;
+  return `${SeverityIcons[alert.severity]} #${alert.id} ${alert.device}: ${alert.text}`;
 }
 
 function withoutSchedule(alert: Alert): Alert {
