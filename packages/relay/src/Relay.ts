@@ -199,6 +199,7 @@ export class Relay implements BridgePlugin {
     const alertRoute = open ? this.routes.byName(open.route) : this.routes.matching(update).find((r) => r.alert);
     if (alertRoute?.alert) {
       const now = Date.now();
+      // Muted users are left out here too, so the alert does not record them as paged.
       const recipients = news
         ? this.routes
             .recipients(update)
@@ -210,10 +211,9 @@ export class Relay implements BridgePlugin {
       }
     }
     if (!news) return this.report({ update, news, recipients: [] });
-    const routedAs = update.resolved && previous && !previous.resolved && !atLeast(update.severity, previous.severity)
-      ? { ...update, severity: previous.severity }
-      : update;
     const isResolve = update.resolved && previous !== undefined && !previous.resolved;
+    // A return to normal goes to the audience of the problem it ends.
+    const routedAs = isResolve && !atLeast(update.severity, previous.severity) ? { ...update, severity: previous.severity } : update;
     const fields = this.fields(update, previous);
     const rendered = new Map<string, string>();
     const items: { user: User; text: string }[] = [];
