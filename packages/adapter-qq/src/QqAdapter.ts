@@ -3,6 +3,8 @@ import type { Dispatcher } from 'undici';
 import type WebSocket from 'ws';
 import {
   errorInfo,
+  parseListen,
+  RecentIds,
   sleep,
   silentLogger,
   type Adapter,
@@ -55,7 +57,7 @@ export class QqAdapter implements Adapter {
   private readonly logger: Logger;
   private readonly shards: GatewayShard[] = [];
   private receiver: WebhookReceiver | undefined;
-  private readonly seen = new Set<string>();
+  private readonly seen = new RecentIds(DedupeWindow);
   private readonly inboundSubject = new Subject<InboundMessage>();
   private readonly statusSubject = new BehaviorSubject<AdapterStatus>({ adapter: QqPlatform, state: 'stopped', at: Date.now() });
   private readonly windowsSubject = new Subject<Address>();
@@ -121,15 +123,13 @@ export class QqAdapter implements Adapter {
     }
     const { inbound, window } = decoded;
     // Resume replays and the platform's repeats carry the same message id.
-    if (this.seen.has(inbound.id)) return;
-    this.seen.add(inbound.id);
-    if (this.seen.size > DedupeWindow) this.seen.delete(this.seen.values().next().value!);
+    if (!this.seen.add(inbound.id)) return;
     if (this.windows.open(window)) this.windowsSubject.next(window.address);
     this.inboundSubject.next(inbound);
   }
 
   private async startWebhook(): Promise<void> {
-    const [host, port] = splitListen(this.config.webhook.listen);
+    const { host, port } = parseListen(this.config.webhook.listen);
     this.receiver = new WebhookReceiver({
       appId: this.config.appId,
       secret: this.config.secret,
@@ -203,11 +203,4 @@ export class QqAdapter implements Adapter {
     if (last.state === state && last.detail === detail) return;
     this.statusSubject.next({ adapter: QqPlatform, state, at: Date.now(), ...(detail !== undefined ? { detail } : {}) });
   }
-}
-
-function splitListen(listen: string): [string, number] {
-  const at = listen.lastIndexOf(':');
-  const port = Number(listen.slice(at + 1));
-  if (at < 0 || !Number.isInteger(port)) throw new TypeError(`"${listen}" is not host:port`);
-  return [listen.slice(0, at) || '127.0.0.1', port];
 }

@@ -6,6 +6,7 @@ import type { WechatyOptions } from 'wechaty';
 import {
   backoffDelay,
   errorInfo,
+  RecentIds,
   silentLogger,
   sleep,
   type Adapter,
@@ -61,7 +62,7 @@ export class WechatAdapter implements Adapter {
   private bot: WechatyInterface | undefined;
   private loginAt = 0;
   private selfName = '';
-  private readonly seen = new Set<string>();
+  private readonly seen = new RecentIds(DedupeWindow);
   private readonly lastSend = new Map<string, number>();
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | undefined;
@@ -210,8 +211,7 @@ export class WechatAdapter implements Adapter {
   private async onMessage(message: Message): Promise<void> {
     if (message.self()) return;
     if (message.type() !== types.Message.Text) return;
-    if (this.seen.has(message.id)) return;
-    this.remember(message.id);
+    if (!this.seen.add(message.id)) return;
     const sentAt = message.date().getTime();
     // Offline replays after a login, and anything older than maxAge, are not commands for now.
     if (sentAt < this.loginAt - 1000 || message.age() * 1000 > this.config.maxAge) return;
@@ -249,14 +249,6 @@ export class WechatAdapter implements Adapter {
     if (this.config.rooms.includes(room.id)) return true;
     const topic = await room.topic().catch(() => undefined);
     return topic !== undefined && this.config.rooms.includes(topic);
-  }
-
-  private remember(id: string): void {
-    this.seen.add(id);
-    if (this.seen.size > DedupeWindow) {
-      const oldest = this.seen.values().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
   }
 
   /** Find where to send: a room or contact by id, a contact by `alias:` or `name:`, a room by `topic:`. */

@@ -9,6 +9,8 @@ export * from './util/backoff.js';
 export * from './util/sleep.js';
 export * from './util/Mutex.js';
 export * from './util/definedOnly.js';
+export * from './util/RecentIds.js';
+export * from './util/listen.js';
 export type * from './store/Store.js';
 export * from './store/MemoryStore.js';
 export * from './store/FileStore.js';

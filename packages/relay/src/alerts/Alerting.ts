@@ -1,9 +1,10 @@
-import { errorInfo, formatDuration, satisfiesTier, silentLogger, type Logger, type Tier, type User, type UserDirectory } from '@switchboard/core';
+import { errorInfo, formatDuration, silentLogger, type Logger, type User, type UserDirectory } from '@switchboard/core';
 import type { Route } from '../routing/Route.js';
 import type { Router } from '../routing/Router.js';
 import { atLeast, SeverityIcons, severityRank, type Severity, type Update } from '../Update.js';
 import type { Alert } from './Alert.js';
 import type { AlertBook } from './AlertBook.js';
+import { fieldOf } from './matchers.js';
 import type { SilenceBook } from './SilenceBook.js';
 
 /** Sends one text to users, through the outbox (the relay supplies it). */
@@ -90,7 +91,7 @@ export class Alerting {
     if (!news) return true;
     const first = policy.escalate[0];
     const now = Date.now();
-    const group = `${route.name ?? ''}|${policy.groupBy.map((f) => groupValue(update, f)).join('|')}`;
+    const group = `${route.name ?? ''}|${policy.groupBy.map((f) => fieldOf(update, f) ?? '').join('|')}`;
     // While a silence matches (or the feed is down), the alert is tracked but pages nobody; its first
     // page goes out if it is still firing when that ends. Otherwise it waits for its group.
     const held = this.held(update);
@@ -288,7 +289,7 @@ export class Alerting {
         }
         const index = alert.step % steps.length;
         const step = steps[index]!;
-        const targets = this.targets(step.notify).filter((u) => this.canSee(u, alert));
+        const targets = this.options.router.usersFor(step.notify).filter((u) => this.canSee(u, alert));
         const updated = await this.options.book.commit(() => {
           const advanced = { ...alert, step: alert.step + 1, notified: union(alert.notified, targets.map((u) => u.name)) };
           const next = this.nextStepAt(advanced, now);
@@ -316,35 +317,11 @@ export class Alerting {
     return this.options.router.byName(alert.route);
   }
 
-  private targets(target: { tier?: Tier | undefined; users: readonly string[] }): User[] {
-    const users = new Map<string, User>();
-    for (const name of target.users) {
-      const user = this.options.directory.get(name);
-      if (user) users.set(user.name, user);
-    }
-    if (target.tier) for (const user of this.options.directory.list()) if (satisfiesTier(user.tier, target.tier)) users.set(user.name, user);
-    return [...users.values()];
-  }
 }
 
 function groupPage(alerts: readonly Alert[]): string {
   const worst = alerts.reduce((s, a) => (severityRank(a.severity) > severityRank(s) ? a.severity : s), 'info' as Severity);
   return [`${SeverityIcons[worst]} ${alerts.length} new alerts:`, ...alerts.map((a) => `#${a.id} ${a.device}: ${a.text}`)].join('\n');
-}
-
-function groupValue(update: Update, field: string): string {
-  switch (field) {
-    case 'source':
-      return update.source;
-    case 'device':
-      return update.key;
-    case 'topic':
-      return update.topic;
-    case 'severity':
-      return update.severity;
-    default:
-      return update.labels?.[field] ?? '';
-  }
 }
 
 function firstPage(alert: Alert): string {

@@ -56,7 +56,8 @@ export function matchesAll(matchers: readonly Matcher[], update: Update): boolea
   });
 }
 
-function fieldOf(update: Update, field: string): string | undefined {
+/** The value of a field (`source`, `device`, `topic`, `severity`, `state`) or label of an update. */
+export function fieldOf(update: Update, field: string): string | undefined {
   switch (field) {
     case 'source':
       return update.source;

@@ -51,8 +51,7 @@ export class Router {
       if (user && !out.has(user.name)) out.set(user.name, { user, route });
     };
     for (const route of this.matching(update)) {
-      for (const name of route.notify.users) add(this.directory.get(name), route);
-      if (route.notify.tier) for (const user of this.atLeast(route.notify.tier)) add(user, route);
+      for (const user of this.usersFor(route.notify)) add(user, route);
       if (route.subscribers) {
         for (const user of this.subscribedTo(update)) if (satisfiesTier(user.tier, route.subscribers)) add(user, route);
       }
@@ -80,6 +79,17 @@ export class Router {
       if (device === undefined && topic === undefined) return true;
       return (device !== undefined && globMatch(device, maybeKey!)) || (topic !== undefined && globMatch(topic, target));
     });
+  }
+
+  /** The users a target names: those listed, then everyone at or above its tier. */
+  usersFor(target: { readonly tier?: Tier | undefined; readonly users: readonly string[] }): User[] {
+    const users = new Map<string, User>();
+    for (const name of target.users) {
+      const user = this.directory.get(name);
+      if (user) users.set(user.name, user);
+    }
+    if (target.tier) for (const user of this.atLeast(target.tier)) users.set(user.name, user);
+    return [...users.values()];
   }
 
   private atLeast(tier: Tier): User[] {

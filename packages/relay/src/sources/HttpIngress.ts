@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { silentLogger, type Logger } from '@switchboard/core';
+import { parseListen, silentLogger, type Logger } from '@switchboard/core';
 
 /** A request as a webhook handler sees it: method, query, headers and the raw body. */
 export interface IngressRequest {
@@ -107,11 +107,3 @@ function reply(res: ServerResponse, response: IngressResponse): void {
   res.end(body);
 }
 
-/** `host:port`, `:port` or `port`. @throws TypeError naming the bad value. */
-export function parseListen(listen: string): { host: string; port: number } {
-  const match = /^(?:(.*):)?(\d{1,5})$/.exec(listen.trim());
-  const port = Number(match?.[2]);
-  if (!match || !(port >= 0 && port <= 65535)) throw new TypeError(`"${listen}" is not a listen address (host:port)`);
-  const host = match[1] === undefined || match[1] === '' ? '127.0.0.1' : match[1].replace(/^\[|\]$/g, '');
-  return { host, port };
-}
