@@ -185,6 +185,7 @@ export class Relay implements BridgePlugin {
     for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
     for (const dispose of this.disposers.splice(0)) dispose();
     await this.states?.flush();
+    await this.alertBook?.flush();
     this.routedSubject.complete();
   }
 
@@ -196,13 +197,15 @@ export class Relay implements BridgePlugin {
     const { news, previous } = this.deviceStates.observe(update);
     // Alert flow: the device has an open alert, or a rule with an alert policy matches.
     const open = this.alerts.openFor(Alerting.keyOf(update));
-    const alertRoute = open ? this.routes.byName(open.route) : this.routes.matching(update).find((r) => r.alert);
+    const matched = open ? [] : this.routes.matching(update);
+    const alertRoute = open ? this.routes.byName(open.route) : matched.find((r) => r.alert);
     if (alertRoute?.alert) {
       const now = Date.now();
-      // Muted users are left out here too, so the alert does not record them as paged.
-      const recipients = news
+      // Only a new alert pages the rule's audience (an open one already has its list). Muted users
+      // are left out here too, so the alert does not record them as paged.
+      const recipients = news && !open
         ? this.routes
-            .recipients(update)
+            .recipients(update, matched)
             .map((r) => r.user)
             .filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now))
         : [];

@@ -22,6 +22,8 @@ export class AlertBook {
   private openByKey = new Map<string, number>();
   private nextId = 1;
   private readonly mutex = new Mutex();
+  private dirty = false;
+  private flushTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly store: Store) {}
 
@@ -47,6 +49,33 @@ export class AlertBook {
     return [...this.openByKey.values()].map((id) => this.alerts.get(id)!).sort((a, b) => a.id - b.id);
   }
 
+  /**
+   * Record bookkeeping that is not a lifecycle change (a repeat's count and last-seen time) in memory,
+   * persisted coalesced within a second or at {@link flush}: a busy feed repeating a failing state
+   * must not rewrite the document per frame. A crash loses at most that second of counting.
+   */
+  touch(alert: Alert): void {
+    this.alerts.set(alert.id, alert);
+    this.dirty = true;
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush().catch(() => undefined);
+    }, 1000);
+    this.flushTimer.unref?.();
+  }
+
+  /** Write touched alerts now (at shutdown). */
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    return this.mutex.run(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      await this.store.put(AlertsKey, { version: 1, nextId: this.nextId, alerts: [...this.alerts.values()] } satisfies AlertsDocument);
+    });
+  }
+
   /** Persist a change, then apply it. `change` gets the next id for a new alert. */
   commit(change: (nextId: number) => Alert): Promise<Alert> {
     return this.mutex.run(async () => {
@@ -59,6 +88,7 @@ export class AlertBook {
         alerts: trimHistory([...alerts.values()]),
       };
       await this.store.put(AlertsKey, doc);
+      this.dirty = false;
       this.nextId = doc.nextId;
       this.alerts = new Map(doc.alerts.map((a) => [a.id, a]));
       if (alert.status === 'resolved') this.openByKey.delete(alert.key);

@@ -77,6 +77,10 @@ export class Alerting {
     }
     if (open) {
       const worse = severityRank(update.severity) > severityRank(open.severity);
+      if (!news && !worse) {
+        book.touch({ ...open, count: open.count + 1, lastSeenAt: update.at });
+        return true;
+      }
       const alert = await book.commit(() => ({
         ...open,
         count: open.count + 1,

@@ -44,13 +44,16 @@ export class Router {
     return matched;
   }
 
-  /** Everyone to tell about `update`, each once (the first granting rule decides the template). Mutes are not applied here. */
-  recipients(update: Update): Recipient[] {
+  /**
+   * Everyone to tell about `update`, each once (the first granting rule decides the template). Mutes
+   * are not applied here. Pass `matched` when the caller already walked the rules.
+   */
+  recipients(update: Update, matched: readonly Route[] = this.matching(update)): Recipient[] {
     const out = new Map<string, Recipient>();
     const add = (user: User | undefined, route: Route): void => {
       if (user && !out.has(user.name)) out.set(user.name, { user, route });
     };
-    for (const route of this.matching(update)) {
+    for (const route of matched) {
       for (const user of this.usersFor(route.notify)) add(user, route);
       if (route.subscribers) {
         for (const user of this.subscribedTo(update)) if (satisfiesTier(user.tier, route.subscribers)) add(user, route);
