@@ -133,7 +133,13 @@ async function runBridge() {
   let messages = 0;
   let firstAt = 0;
   let peakRss = process.memoryUsage.rss();
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  let peakHeap = 0;
+  let peakPending = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+    peakPending = Math.max(peakPending, bridge.outbox.size);
+  }, 50);
   const done = new Promise((resolve) => {
     relay.routed$.subscribe(({ update, news: isNews, recipients }) => {
       if (processed === 0) firstAt = now();
@@ -165,6 +171,8 @@ async function runBridge() {
     'p99 ms': pct(99).toFixed(2),
     'all delivered s': deliveredSeconds.toFixed(2),
     'peak RSS MB': Math.round(peakRss / 2 ** 20),
+    'peak heap MB': Math.round(peakHeap / 2 ** 20),
+    'peak pending': peakPending,
   });
 }
 

@@ -3,6 +3,7 @@ import {
   directAddress,
   errorInfo,
   silentLogger,
+  type Address,
   type Bridge,
   type BridgePlugin,
   type Logger,
@@ -83,6 +84,8 @@ export class Relay implements BridgePlugin {
   /** Feeds down for longer than `sourceDownAfter`: their devices' alerts are held (inhibition). */
   private readonly downSources = new Set<string>();
   private readonly downTimers = new Map<string, NodeJS.Timeout>();
+  /** Chat address per user object (null: none on a running platform); see {@link addressOf}. */
+  private readonly addresses = new WeakMap<User, Address | null>();
 
   /** Every update after routing: for tests, metrics and the benchmark. */
   readonly routed$: Observable<RoutedUpdate> = this.routedSubject.asObservable();
@@ -304,9 +307,15 @@ export class Relay implements BridgePlugin {
 
   /** The chat address to reach a user on: their first identity on a platform the bridge runs. */
   addressOf(user: User): ReturnType<typeof directAddress> | undefined {
+    // Asked for every recipient of every notification. The directory replaces a user object on any
+    // change (it never mutates one), so the answer can be kept per object.
+    const cached = this.addresses.get(user);
+    if (cached !== undefined) return cached ?? undefined;
     const platforms = this.bridge?.adapters.map((a) => a.name) ?? [];
     const identity = user.identities.find((i) => platforms.includes(i.platform));
-    return identity ? directAddress(identity) : undefined;
+    const address = identity ? directAddress(identity) : undefined;
+    if (this.bridge) this.addresses.set(user, address ?? null);
+    return address;
   }
 
   /** Time zone for quiet hours set without one. */

@@ -40,8 +40,18 @@ export const DefaultOutboxOptions = {
   compactAfter: 2000,
 } as const satisfies Partial<OutboxOptions>;
 
+/** What a message shares with the others of its multicast (one object for all of them). */
+type Body = Omit<OutboxEntry, 'id' | 'to'>;
+
+/** A pending message: its own id and destination, the shared body, and delivery progress. */
 interface Live {
-  readonly entry: OutboxEntry;
+  readonly id: string;
+  readonly to: Address;
+  readonly entry: Body;
+  /** Its destination's lane key ({@link addressKey}), computed once. */
+  readonly key: string;
+  /** Delivered or failed (also when it rode along in a combined send). */
+  done: boolean;
   next: number;
   attempts: number;
   failures: number;
@@ -49,6 +59,7 @@ interface Live {
 }
 
 const JournalName = 'outbox';
+const NoCompanions: readonly Live[] = Object.freeze([]);
 
 /**
  * The single way out. Every reply and alert is accepted here (persisted before the caller hears
@@ -59,8 +70,8 @@ export class Outbox {
   private readonly options: Required<Omit<OutboxOptions, 'logger' | 'store' | 'random'>> & { random: () => number };
   private readonly logger: Logger;
   private readonly journal: Journal;
-  private readonly pending = new Map<string, Live>();
-  private readonly dedupe = new Map<string, string>();
+  private readonly pending = new Set<Live>();
+  private readonly dedupe = new Map<string, Live>();
   private readonly adapters = new Map<string, { adapter: Adapter; limiter: RateLimiter; sub?: Subscription }>();
   private readonly adapterWaiters = new Map<string, (() => void)[]>();
   private readonly windowWaiters = new Map<string, Set<() => void>>();
@@ -70,6 +81,9 @@ export class Outbox {
   private readonly stopController = new AbortController();
   private inflight = 0;
   private finishedSinceCompact = 0;
+  /** Delivered ids whose done record is not written yet (see {@link finish}). */
+  private delivered: string[] = [];
+  private doneFlushScheduled = false;
   private seq = 0;
   private state: 'new' | 'started' | 'stopped' = 'new';
 
@@ -96,10 +110,10 @@ export class Outbox {
   /** Pending messages held for a reply window: the deferred ones and everything queued behind them. */
   get deferredCount(): number {
     const held = new Set<string>();
-    for (const live of this.pending.values()) if (live.deferred) held.add(addressKey(live.entry.to));
+    for (const live of this.pending) if (live.deferred) held.add(live.key);
     if (held.size === 0) return 0;
     let n = 0;
-    for (const live of this.pending.values()) if (held.has(addressKey(live.entry.to))) n++;
+    for (const live of this.pending) if (held.has(live.key)) n++;
     return n;
   }
 
@@ -124,13 +138,27 @@ export class Outbox {
   async load(): Promise<number> {
     const records = (await this.journal.readAll()) as OutboxRecord[];
     const live = new Map<string, Live>();
+    let accepted = 0;
+    const accept = (entry: OutboxEntry, next = 0, body?: Body): void => {
+      accepted++;
+      if (!live.has(entry.id)) live.set(entry.id, newLive(entry, next, body));
+    };
     for (const record of records) {
       switch (record?.t) {
         case 'a':
-          if (!live.has(record.e.id)) {
-            live.set(record.e.id, { entry: record.e, next: record.next ?? 0, attempts: 0, failures: 0, deferred: false });
-          }
+          accept(record.e, record.next);
           break;
+        case 'm': {
+          const { ids, to, parts, priority, createdAt, acceptedAt } = record;
+          if (!Array.isArray(ids) || !Array.isArray(to) || ids.length !== to.length) {
+            this.logger.warn({ ids: ids?.length, to: to?.length }, 'skipping a malformed outbox journal record');
+            break;
+          }
+          // The members keep sharing one body, so a compaction writes them as one record again.
+          const body: Body = { parts, priority, createdAt, acceptedAt };
+          for (let i = 0; i < ids.length; i++) accept({ id: ids[i]!, to: to[i]!, ...body }, 0, body);
+          break;
+        }
         case 'p': {
           const item = live.get(record.id);
           if (item) item.next = Math.max(item.next, record.next);
@@ -139,12 +167,17 @@ export class Outbox {
         case 'd':
           live.delete(record.id);
           break;
+        case 'D':
+          for (const id of record.ids) live.delete(id);
+          break;
         default:
           this.logger.warn({ record }, 'skipping unknown outbox journal record');
       }
     }
-    for (const [id, item] of live) this.track(id, item);
-    if (records.length > live.size) await this.journal.compact(() => this.snapshot());
+    for (const item of live.values()) this.track(item);
+    // Rewrite when anything in the journal is finished or superseded (a compacted journal holds exactly the pending).
+    const accepts = records.filter((r) => r?.t === 'a' || r?.t === 'm').length;
+    if (accepted > live.size || records.length > accepts) await this.journal.compact(() => this.snapshot());
     if (live.size > 0) this.logger.info({ pending: live.size }, 'resuming delivery of messages accepted before the restart');
     return live.size;
   }
@@ -154,9 +187,9 @@ export class Outbox {
     if (this.state !== 'new') throw new Error(`outbox cannot start: it is ${this.state}`);
     this.state = 'started';
     const orphaned = new Map<string, number>();
-    for (const live of this.pending.values()) {
-      if (!this.adapters.has(live.entry.to.platform)) {
-        orphaned.set(live.entry.to.platform, (orphaned.get(live.entry.to.platform) ?? 0) + 1);
+    for (const live of this.pending) {
+      if (!this.adapters.has(live.to.platform)) {
+        orphaned.set(live.to.platform, (orphaned.get(live.to.platform) ?? 0) + 1);
       }
       this.dispatch(live);
     }
@@ -188,33 +221,72 @@ export class Outbox {
     const results: Accepted[] = [];
     const fresh: Live[] = [];
     const records: OutboxRecord[] = [];
-    for (const message of messages) {
-      const key = message.dedupeKey ? `${addressKey(message.to)}\u0000${message.dedupeKey}` : undefined;
+    // One text to many chats (an alert fanned out) is journalled once with its list of destinations:
+    // members share the parts array, which is also how a compaction finds them again. Only when every
+    // destination appears once in the batch, so that record order cannot reorder any chat's messages.
+    const idPrefix = `${now.toString(36)}-`;
+    const laneKeys = messages.map((m) => addressKey(m.to));
+    const groups = messages.length > 1 && new Set(laneKeys).size === messages.length ? new Map<string, Live[][]>() : undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i]!;
+      const key = message.dedupeKey ? `${laneKeys[i]}\u0000${message.dedupeKey}` : undefined;
       const existing = key ? this.dedupe.get(key) : undefined;
       if (existing) {
-        results.push({ id: existing, parts: this.pending.get(existing)?.entry.parts.length ?? 0, duplicate: true });
+        results.push({ id: existing.id, parts: existing.entry.parts.length, duplicate: true });
         continue;
       }
-      const entry: { -readonly [K in keyof OutboxEntry]: OutboxEntry[K] } = {
-        id: `${now.toString(36)}-${(this.seq++).toString(36)}`,
+      const priority = message.priority ?? 'normal';
+      const createdAt = message.createdAt ?? now;
+      const shareable = groups !== undefined && message.replyContext === undefined && message.dedupeKey === undefined;
+      // Keyed by the text itself (a caller fanning out passes one string, whose hash is computed once),
+      // then by what else the members must share.
+      const variants = shareable ? groups.get(message.text) : undefined;
+      let group: Live[] | undefined;
+      for (const candidate of variants ?? []) {
+        const first = candidate[0]!;
+        if (first.to.platform === message.to.platform && first.entry.priority === priority && first.entry.createdAt === createdAt) {
+          group = candidate;
+          break;
+        }
+      }
+      let body = group?.[0]!.entry;
+      if (!body) {
+        const fresh: { -readonly [K in keyof Body]: Body[K] } = {
+          parts: splitText(message.text, this.adapters.get(message.to.platform)?.adapter.limits.maxTextLength ?? Infinity),
+          priority,
+          createdAt,
+          acceptedAt: now,
+        };
+        if (message.replyContext !== undefined) fresh.replyContext = message.replyContext;
+        if (message.dedupeKey !== undefined) fresh.dedupeKey = message.dedupeKey;
+        body = fresh;
+      }
+      const live: Live = {
+        id: idPrefix + (this.seq++).toString(36),
         to: { platform: message.to.platform, kind: message.to.kind, id: message.to.id },
-        parts: splitText(message.text, this.adapters.get(message.to.platform)?.adapter.limits.maxTextLength ?? Infinity),
-        priority: message.priority ?? 'normal',
-        createdAt: message.createdAt ?? now,
-        acceptedAt: now,
+        entry: body,
+        key: laneKeys[i]!,
+        done: false,
+        next: 0,
+        attempts: 0,
+        failures: 0,
+        deferred: false,
       };
-      if (message.replyContext !== undefined) entry.replyContext = message.replyContext;
-      if (message.dedupeKey !== undefined) entry.dedupeKey = message.dedupeKey;
-      const live: Live = { entry, next: 0, attempts: 0, failures: 0, deferred: false };
-      this.track(entry.id, live);
+      this.track(live);
       fresh.push(live);
-      records.push({ t: 'a', e: entry });
-      results.push({ id: entry.id, parts: entry.parts.length, duplicate: false });
+      if (group) group.push(live);
+      else if (variants) variants.push([live]);
+      else if (shareable) groups.set(message.text, [[live]]);
+      else records.push({ t: 'a', e: entryOf(live) });
+      results.push({ id: live.id, parts: body.parts.length, duplicate: false });
+    }
+    for (const variants of groups?.values() ?? []) {
+      for (const members of variants) records.push(members.length === 1 ? { t: 'a', e: entryOf(members[0]!) } : groupRecord(members));
     }
     try {
       await this.journal.append(records);
     } catch (error) {
-      for (const live of fresh) this.untrack(live.entry.id);
+      for (const live of fresh) this.untrack(live);
       throw error;
     }
     if (this.state === 'started') for (const live of fresh) this.dispatch(live);
@@ -255,6 +327,7 @@ export class Outbox {
     }
     // Sends already handed to an adapter finish (and are journalled) before we let go of the store.
     for (let waited = 0; this.inflight > 0 && waited < 10_000; waited += 10) await sleep(10);
+    await this.flushDone();
     this.deliveriesSubject.complete();
   }
 
@@ -265,7 +338,7 @@ export class Outbox {
    * RxJS group per destination would live, and allocate per message, forever.)
    */
   private dispatch(live: Live): void {
-    const key = addressKey(live.entry.to);
+    const key = live.key;
     const lane = this.lanes.get(key);
     if (lane) {
       lane.items.push(live);
@@ -282,7 +355,7 @@ export class Outbox {
       while (lane.head < lane.items.length) {
         const live = lane.items[lane.head]!;
         // Already delivered as part of a combined send.
-        const finished = !this.pending.has(live.entry.id) || (await this.deliver(live, lane));
+        const finished = live.done || (await this.deliver(live, lane));
         if (!finished) return;
         lane.items[lane.head++] = undefined as never;
         if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
@@ -305,11 +378,11 @@ export class Outbox {
     try {
       while (live.next < entry.parts.length) {
         if (signal.aborted) return false;
-        const served = this.adapters.get(entry.to.platform) ?? (await this.adapterFor(entry.to.platform));
+        const served = this.adapters.get(live.to.platform) ?? (await this.adapterFor(live.to.platform));
         if (!served) return false;
         if (!served.limiter.unlimited && !(await served.limiter.acquire(entry.priority, signal))) return false;
         live.attempts++;
-        const companions = lane ? this.companions(served.adapter, live, lane) : [];
+        const companions = lane ? this.companions(served.adapter, live, lane) : NoCompanions;
         const result = await this.attempt(served.adapter, live, companions);
         if (result.type === 'delivered') {
           for (const companion of companions) this.finish(companion, true);
@@ -318,7 +391,7 @@ export class Outbox {
           live.deferred = false;
           // Losing a progress record in a crash only means resending one part: no fsync of its own.
           if (live.next < entry.parts.length) {
-            await this.journal.append([{ t: 'p', id: entry.id, next: live.next }], { durable: false });
+            await this.journal.append([{ t: 'p', id: live.id, next: live.next }], { durable: false });
           }
           continue;
         }
@@ -326,7 +399,7 @@ export class Outbox {
         if (result.type === 'deferred') {
           if (!live.deferred) this.report(live, 'deferred', result.reason);
           live.deferred = true;
-          await this.waitForWindow(entry.to, signal);
+          await this.waitForWindow(live.to, signal);
           continue;
         }
         const age = Date.now() - entry.acceptedAt;
@@ -346,7 +419,7 @@ export class Outbox {
       return this.finish(live, true);
     } catch (error) {
       // Only the journal can throw here (a full disk, say). The message stays pending for the next start.
-      this.logger.error({ ...errorInfo(error), id: entry.id }, 'could not record delivery progress');
+      this.logger.error({ ...errorInfo(error), id: live.id }, 'could not record delivery progress');
       return false;
     }
   }
@@ -355,13 +428,13 @@ export class Outbox {
    * Messages waiting behind `live` in its lane that can ride along in one send, for adapters that
    * combine: untouched, single-part, and all together within the length limit.
    */
-  private companions(adapter: Adapter, live: Live, lane: { items: Live[]; head: number }): Live[] {
-    if (!adapter.limits.combine || live.next !== 0 || live.entry.parts.length !== 1) return [];
+  private companions(adapter: Adapter, live: Live, lane: { items: Live[]; head: number }): readonly Live[] {
+    if (!adapter.limits.combine || live.next !== 0 || live.entry.parts.length !== 1) return NoCompanions;
     const out: Live[] = [];
     let length = Array.from(live.entry.parts[0]!).length;
     for (let i = lane.head + 1; i < lane.items.length; i++) {
       const next = lane.items[i]!;
-      if (!this.pending.has(next.entry.id) || next.next !== 0 || next.entry.parts.length !== 1) break;
+      if (next.done || next.next !== 0 || next.entry.parts.length !== 1) break;
       const add = 2 + Array.from(next.entry.parts[0]!).length;
       if (length + add > adapter.limits.maxTextLength) break;
       length += add;
@@ -370,34 +443,42 @@ export class Outbox {
     return out;
   }
 
-  private async attempt(adapter: Adapter, live: Live, companions: readonly Live[] = []): Promise<SendResult> {
+  private attempt(adapter: Adapter, live: Live, companions: readonly Live[]): Promise<SendResult> {
     const { entry } = live;
     const text = companions.length === 0 ? entry.parts[live.next]! : [entry.parts[0]!, ...companions.map((c) => c.entry.parts[0]!)].join('\n\n');
-    try {
-      return await adapter.send({
-        id: entry.parts.length > 1 ? `${entry.id}#${live.next + 1}` : entry.id,
-        to: entry.to,
-        text,
-        attempt: live.failures + 1,
-        ...(entry.replyContext !== undefined ? { replyContext: entry.replyContext } : {}),
-      });
-    } catch (error) {
+    // Not an async function: this runs once per message, and one promise fewer per send is measurable under fan-out.
+    const thrown = (error: unknown): SendResult => {
       // An adapter that throws is treated like a network fault: transient.
       const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn({ ...errorInfo(error), id: entry.id, adapter: adapter.name }, 'adapter threw while sending');
+      this.logger.warn({ ...errorInfo(error), id: live.id, adapter: adapter.name }, 'adapter threw while sending');
       return { type: 'retry', reason };
+    };
+    try {
+      return adapter
+        .send({
+          id: entry.parts.length > 1 ? `${live.id}#${live.next + 1}` : live.id,
+          to: live.to,
+          text,
+          attempt: live.failures + 1,
+          ...(entry.replyContext !== undefined ? { replyContext: entry.replyContext } : {}),
+        })
+        .then(undefined, thrown);
+    } catch (error) {
+      return Promise.resolve(thrown(error));
     }
   }
 
   private finish(live: Live, ok: boolean, reason?: string): true {
-    const { entry } = live;
-    // Not awaited and not flushed on its own: journal writes stay in order, and losing this record in a
-    // crash only repeats the message once (delivery is at-least-once).
-    this.journal
-      .append([{ t: 'd', id: entry.id, ok, ...(reason !== undefined ? { reason } : {}) }], { durable: false })
-      .catch((error: unknown) => this.logger.error({ ...errorInfo(error), id: entry.id }, 'could not record a delivery'));
-    this.untrack(entry.id);
-    if (!ok) this.logger.warn({ id: entry.id, to: addressKey(entry.to), reason }, 'message failed permanently');
+    // Not awaited and not flushed on its own: losing a done record in a crash only repeats the message
+    // once (delivery is at-least-once). Deliveries are collected and written once per event-loop turn.
+    if (ok) this.recordDone(live.id);
+    else {
+      this.journal
+        .append([{ t: 'd', id: live.id, ok, ...(reason !== undefined ? { reason } : {}) }], { durable: false })
+        .catch((error: unknown) => this.logger.error({ ...errorInfo(error), id: live.id }, 'could not record a failure'));
+    }
+    this.untrack(live);
+    if (!ok) this.logger.warn({ id: live.id, to: live.key, reason }, 'message failed permanently');
     this.report(live, ok ? 'delivered' : 'failed', reason);
     // Rewrite only when finished records outnumber live ones two to one, so the cost of copying what
     // is pending stays proportional to what was finished (amortised O(1) per message).
@@ -410,11 +491,28 @@ export class Outbox {
     return true;
   }
 
+  private recordDone(id: string): void {
+    this.delivered.push(id);
+    if (this.doneFlushScheduled) return;
+    this.doneFlushScheduled = true;
+    setImmediate(() => void this.flushDone());
+  }
+
+  private async flushDone(): Promise<void> {
+    this.doneFlushScheduled = false;
+    if (this.delivered.length === 0) return;
+    const ids = this.delivered;
+    this.delivered = [];
+    await this.journal
+      .append([{ t: 'D', ids }], { durable: false })
+      .catch((error: unknown) => this.logger.error({ ...errorInfo(error), count: ids.length }, 'could not record deliveries'));
+  }
+
   private report(live: Live, status: DeliveryReport['status'], reason?: string): void {
     if (!this.deliveriesSubject.observed) return;
     this.deliveriesSubject.next({
-      id: live.entry.id,
-      to: live.entry.to,
+      id: live.id,
+      to: live.to,
       status,
       final: status === 'delivered' || status === 'failed',
       attempts: live.attempts,
@@ -424,19 +522,39 @@ export class Outbox {
     });
   }
 
+  /** What is pending, as journal records in acceptance order; multicast members still untouched stay one record. */
   private snapshot(): OutboxRecord[] {
-    return [...this.pending.values()].map((live) => ({ t: 'a', e: live.entry, ...(live.next > 0 ? { next: live.next } : {}) }));
+    const slots: (Live | Live[])[] = [];
+    const groups = new Map<Body, Live[]>();
+    for (const live of this.pending) {
+      if (live.next > 0 || live.entry.replyContext !== undefined || live.entry.dedupeKey !== undefined) {
+        slots.push(live);
+        continue;
+      }
+      const members = groups.get(live.entry);
+      if (members) members.push(live);
+      else {
+        const fresh = [live];
+        groups.set(live.entry, fresh);
+        slots.push(fresh);
+      }
+    }
+    return slots.map((slot) => {
+      const live = Array.isArray(slot) ? (slot.length === 1 ? slot[0]! : undefined) : slot;
+      if (!live) return groupRecord(slot as Live[]);
+      return { t: 'a', e: entryOf(live), ...(live.next > 0 ? { next: live.next } : {}) };
+    });
   }
 
-  private track(id: string, live: Live): void {
-    this.pending.set(id, live);
-    if (live.entry.dedupeKey) this.dedupe.set(`${addressKey(live.entry.to)}\u0000${live.entry.dedupeKey}`, id);
+  private track(live: Live): void {
+    this.pending.add(live);
+    if (live.entry.dedupeKey) this.dedupe.set(`${live.key}\u0000${live.entry.dedupeKey}`, live);
   }
 
-  private untrack(id: string): void {
-    const live = this.pending.get(id);
-    this.pending.delete(id);
-    if (live?.entry.dedupeKey) this.dedupe.delete(`${addressKey(live.entry.to)}\u0000${live.entry.dedupeKey}`);
+  private untrack(live: Live): void {
+    live.done = true;
+    this.pending.delete(live);
+    if (live.entry.dedupeKey) this.dedupe.delete(`${live.key}\u0000${live.entry.dedupeKey}`);
   }
 
   private async adapterFor(platform: string): Promise<{ adapter: Adapter; limiter: RateLimiter } | undefined> {
@@ -475,6 +593,30 @@ export class Outbox {
   private wakeWindow(address: Address): void {
     for (const wake of [...(this.windowWaiters.get(addressKey(address)) ?? [])]) wake();
   }
+}
+
+function newLive(entry: OutboxEntry, next = 0, body?: Body): Live {
+  const { id, to, ...rest } = entry;
+  return { id, to, entry: body ?? rest, key: addressKey(to), done: false, next, attempts: 0, failures: 0, deferred: false };
+}
+
+/** The journal form of one message. */
+function entryOf(live: Live): OutboxEntry {
+  return { id: live.id, to: live.to, ...live.entry };
+}
+
+/** One journal record for the members of a multicast (they share everything but id and destination). */
+function groupRecord(members: readonly Live[]): OutboxRecord {
+  const { parts, priority, createdAt, acceptedAt } = members[0]!.entry;
+  return {
+    t: 'm',
+    ids: members.map((m) => m.id),
+    to: members.map((m) => m.to),
+    parts,
+    priority,
+    createdAt,
+    acceptedAt,
+  };
 }
 
 function assertAddress(to: Address | undefined): void {

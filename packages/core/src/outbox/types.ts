@@ -36,8 +36,13 @@ export interface DeliveryReport {
   readonly at: number;
 }
 
-/** Journal records: accepted, part progress, done. */
+/**
+ * Journal records: accepted (one message, or one text to many destinations), part progress, done
+ * (one message with its outcome, or a batch of delivered ones).
+ */
 export type OutboxRecord =
   | { readonly t: 'a'; readonly e: OutboxEntry; readonly next?: number }
+  | ({ readonly t: 'm'; readonly ids: readonly string[]; readonly to: readonly Address[] } & Omit<OutboxEntry, 'id' | 'to' | 'replyContext' | 'dedupeKey'>)
   | { readonly t: 'p'; readonly id: string; readonly next: number }
-  | { readonly t: 'd'; readonly id: string; readonly ok: boolean; readonly reason?: string };
+  | { readonly t: 'd'; readonly id: string; readonly ok: boolean; readonly reason?: string }
+  | { readonly t: 'D'; readonly ids: readonly string[] };

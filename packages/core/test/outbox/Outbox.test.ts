@@ -190,6 +190,50 @@ describe('Outbox', () => {
   });
 });
 
+describe('Outbox multicast', () => {
+  it('journals one text to many chats as one record, and after a restart delivers exactly the members not yet done', async () => {
+    const store = new MemoryStore();
+    const held = new Set(['c', 'e']);
+    const first = make((r) => (held.has(r.to.id) ? { type: 'deferred', reason: 'no window' } : { type: 'delivered' }), { store });
+    first.outbox.start();
+    const accepted = await first.outbox.enqueueMany(['a', 'b', 'c', 'd', 'e'].map((id) => ({ to: to(id), text: 'disk full on nas' })));
+    expect(new Set(accepted.map((a) => a.id)).size).toBe(5);
+    const appended = (await store.journal('outbox').readAll()) as { t: string; ids?: string[] }[];
+    expect(appended).toEqual([expect.objectContaining({ t: 'm', ids: accepted.map((a) => a.id) })]);
+    await until(() => first.adapter.delivered.length === 3, 'the three open chats');
+    await first.outbox.stop();
+
+    const second = make(undefined, { store });
+    expect(await second.outbox.load()).toBe(2);
+    // The compaction on load keeps the two survivors as one shared record.
+    const compacted = (await store.journal('outbox').readAll()) as { t: string; ids?: string[] }[];
+    expect(compacted).toEqual([expect.objectContaining({ t: 'm', ids: [accepted[2]!.id, accepted[4]!.id] })]);
+    second.outbox.start();
+    await until(() => second.adapter.delivered.length === 2, 'the held chats');
+    expect(second.adapter.delivered.map((r) => [r.to.id, r.text, r.id])).toEqual([
+      ['c', 'disk full on nas', accepted[2]!.id],
+      ['e', 'disk full on nas', accepted[4]!.id],
+    ]);
+  });
+
+  it('keeps each chat’s order when a batch names a chat twice', async () => {
+    const store = new MemoryStore();
+    const first = make(() => ({ type: 'retry', reason: 'down' }), { store, retryBaseMs: 60_000, retryMaxMs: 60_000 });
+    first.outbox.start();
+    await first.outbox.enqueueMany([
+      { to: to('a'), text: 'one' },
+      { to: to('b'), text: 'two' },
+      { to: to('a'), text: 'two' },
+    ]);
+    await first.outbox.stop();
+    const second = make(undefined, { store });
+    expect(await second.outbox.load()).toBe(3);
+    second.outbox.start();
+    await until(() => second.adapter.delivered.length === 3, 'all three');
+    expect(second.adapter.textsTo('a')).toEqual(['one', 'two']);
+  });
+});
+
 describe('Outbox combining', () => {
   it('sends messages waiting for one chat as one, for adapters that combine, within the length limit', async () => {
     let open = false;

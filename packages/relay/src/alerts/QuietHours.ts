@@ -64,15 +64,19 @@ export function quietEnd(window: QuietWindow, at: number): number {
 /** Quiet hours per user and what was held during them; persisted, so a restart keeps both. */
 export class QuietHours {
   private doc: QuietDocument = { version: 1, windows: {}, held: {} };
+  private anyWindow = false;
   private readonly mutex = new Mutex();
 
   constructor(private readonly store: Store) {}
 
   async load(): Promise<void> {
     this.doc = (await this.store.get<QuietDocument>(QuietKey)) ?? { version: 1, windows: {}, held: {} };
+    this.anyWindow = Object.keys(this.doc.windows).length > 0;
   }
 
   windowOf(user: string): QuietWindow | undefined {
+    // Asked for every recipient of every notification: skip the lookup while nobody has quiet hours.
+    if (!this.anyWindow) return undefined;
     return this.doc.windows[user.toLowerCase()];
   }
 
@@ -123,6 +127,7 @@ export class QuietHours {
       const next = fn(this.doc);
       await this.store.put(QuietKey, next);
       this.doc = next;
+      this.anyWindow = Object.keys(next.windows).length > 0;
     });
   }
 }
