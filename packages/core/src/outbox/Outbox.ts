@@ -59,6 +59,10 @@ interface Live {
 }
 
 const JournalName = 'outbox';
+/** How long lanes may keep sending in one event-loop turn before they yield to I/O. */
+const DeliveryMsPerTurn = 10;
+/** Lanes resumed per turn after a yield (each then sends until the turn's time is up). */
+const WakeupsPerTurn = 4096;
 const NoCompanions: readonly Live[] = Object.freeze([]);
 
 /**
@@ -71,6 +75,7 @@ export class Outbox {
   private readonly logger: Logger;
   private readonly journal: Journal;
   private readonly pending = new Set<Live>();
+  private readonly laneKeys = new WeakMap<Address, string>();
   private readonly dedupe = new Map<string, Live>();
   private readonly adapters = new Map<string, { adapter: Adapter; limiter: RateLimiter; sub?: Subscription }>();
   private readonly adapterWaiters = new Map<string, (() => void)[]>();
@@ -80,6 +85,12 @@ export class Outbox {
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly stopController = new AbortController();
   private inflight = 0;
+  /** Sends begun in this event-loop turn, and the lanes waiting for a later one (see {@link nextTurn}). */
+  private turnSends = 0;
+  private turnStarted = 0;
+  private readonly turnWaiters: (() => void)[] = [];
+  private turnHead = 0;
+  private turnScheduled = false;
   private finishedSinceCompact = 0;
   /** Delivered ids whose done record is not written yet (see {@link finish}). */
   private delivered: string[] = [];
@@ -225,7 +236,7 @@ export class Outbox {
     // members share the parts array, which is also how a compaction finds them again. Only when every
     // destination appears once in the batch, so that record order cannot reorder any chat's messages.
     const idPrefix = `${now.toString(36)}-`;
-    const laneKeys = messages.map((m) => addressKey(m.to));
+    const laneKeys = messages.map((m) => this.laneKey(m.to));
     const groups = messages.length > 1 && new Set(laneKeys).size === messages.length ? new Map<string, Live[][]>() : undefined;
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
@@ -354,6 +365,7 @@ export class Outbox {
     try {
       while (lane.head < lane.items.length) {
         const live = lane.items[lane.head]!;
+        if (!live.done && ++this.turnSends % 64 === 0 && this.turnOver()) await this.nextTurn();
         // Already delivered as part of a combined send.
         const finished = live.done || (await this.deliver(live, lane));
         if (!finished) return;
@@ -368,6 +380,51 @@ export class Outbox {
     } finally {
       if (this.lanes.get(key) === lane) this.lanes.delete(key);
       this.inflight--;
+    }
+  }
+
+  /** Whether this event-loop turn has spent its time on sends. */
+  private turnOver(): boolean {
+    const now = performance.now();
+    if (this.turnStarted === 0) {
+      // The turn's clock starts with its first check and ends with the turn.
+      this.turnStarted = now;
+      setImmediate(() => (this.turnStarted = 0));
+    }
+    return now - this.turnStarted >= DeliveryMsPerTurn;
+  }
+
+  /**
+   * Wait for a later event-loop turn. Sends that resolve at once (an in-memory adapter, a fast local
+   * API) would otherwise run as one unbroken chain of microtasks across every lane: socket reads,
+   * timers and journal flushes would wait for all of it. Lanes queue here in order.
+   */
+  private nextTurn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.turnWaiters.push(resolve);
+      if (this.turnScheduled) return;
+      this.turnScheduled = true;
+      setImmediate(() => this.releaseTurn());
+    });
+  }
+
+  private releaseTurn(): void {
+    this.turnScheduled = false;
+    const waiting = this.turnWaiters.length - this.turnHead;
+    const release = this.state === 'stopped' ? waiting : Math.min(waiting, WakeupsPerTurn);
+    this.turnSends = 0;
+    this.turnStarted = 0;
+    for (let i = 0; i < release; i++) {
+      const resolve = this.turnWaiters[this.turnHead]!;
+      this.turnWaiters[this.turnHead++] = undefined as never;
+      resolve();
+    }
+    if (this.turnHead === this.turnWaiters.length) {
+      this.turnWaiters.length = 0;
+      this.turnHead = 0;
+    } else {
+      this.turnScheduled = true;
+      setImmediate(() => this.releaseTurn());
     }
   }
 
@@ -544,6 +601,19 @@ export class Outbox {
       if (!live) return groupRecord(slot as Live[]);
       return { t: 'a', e: entryOf(live), ...(live.next > 0 ? { next: live.next } : {}) };
     });
+  }
+
+  /**
+   * The lane key of an address. Callers that fan out reuse one address object per chat; its key is
+   * then one string whose hash the lane map computes once, rather than a fresh string per message.
+   */
+  private laneKey(to: Address): string {
+    let key = this.laneKeys.get(to);
+    if (key === undefined) {
+      key = addressKey(to);
+      this.laneKeys.set(to, key);
+    }
+    return key;
   }
 
   private track(live: Live): void {

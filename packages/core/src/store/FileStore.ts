@@ -148,6 +148,9 @@ type Op =
   | { kind: 'append'; data: string; durable: boolean; resolve: () => void; reject: (e: unknown) => void }
   | { kind: 'compact'; snapshot: () => readonly unknown[]; resolve: () => void; reject: (e: unknown) => void };
 
+/** Upper bound of one group commit's write (characters of JSON lines; a single larger record still goes alone). */
+const MaxBatchChars = 1 << 20;
+
 class FileJournal implements Journal {
   private handle: FileHandle | undefined;
   private readonly queue: Op[] = [];
@@ -237,10 +240,17 @@ class FileJournal implements Journal {
         }
         continue;
       }
-      // Everything up to the next compaction goes out in this batch; one splice, not a shift per op
-      // (shift is O(n), and under fan-out hundreds of thousands of ops can be queued).
-      const compactAt = this.queue.findIndex((op) => op.kind === 'compact');
-      const batch = this.queue.splice(0, compactAt === -1 ? this.queue.length : compactAt) as Extract<Op, { kind: 'append' }>[];
+      // Everything up to the next compaction goes out in this batch, up to MaxBatchChars: an unbounded
+      // batch makes its flush (and the write, which blocks the loop) take longer, which lets the next
+      // batch grow more. One splice, not a shift per op (shift is O(n), and under fan-out hundreds of
+      // thousands of ops can be queued).
+      let count = 0;
+      for (let chars = 0; count < this.queue.length; count++) {
+        const op = this.queue[count]!;
+        if (op.kind === 'compact' || (count > 0 && chars + op.data.length > MaxBatchChars)) break;
+        chars += op.data.length;
+      }
+      const batch = this.queue.splice(0, count) as Extract<Op, { kind: 'append' }>[];
       try {
         const handle = await this.file();
         // A small append lands in the page cache in microseconds; writing it synchronously (as pino's

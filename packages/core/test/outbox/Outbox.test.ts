@@ -216,6 +216,18 @@ describe('Outbox multicast', () => {
     ]);
   });
 
+  it('lets timers and I/O run while it works through a large fan-out to an adapter that answers at once', async () => {
+    const { adapter, outbox } = make();
+    outbox.start();
+    const total = 30_000;
+    await outbox.enqueueMany(Array.from({ length: total }, (_, i) => ({ to: to(`u${i}`), text: 'fan-out' })));
+    // Without yielding, every send would run in one chain of microtasks before this timer could fire.
+    const seenByTimer = await new Promise<number>((resolve) => setTimeout(() => resolve(adapter.delivered.length), 0));
+    expect(seenByTimer).toBeLessThan(total);
+    await until(() => adapter.delivered.length === total, 'every delivery', 20_000);
+    expect(outbox.size).toBe(0);
+  });
+
   it('keeps each chat’s order when a batch names a chat twice', async () => {
     const store = new MemoryStore();
     const first = make(() => ({ type: 'retry', reason: 'down' }), { store, retryBaseMs: 60_000, retryMaxMs: 60_000 });
