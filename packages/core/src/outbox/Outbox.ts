@@ -228,6 +228,7 @@ export class Outbox {
   async enqueueMany(messages: readonly OutboundMessage[]): Promise<Accepted[]> {
     if (this.state === 'stopped') throw new Error('the outbox is stopped and accepts no more messages');
     for (const message of messages) this.validate(message);
+    if (messages.length === 0) return [];
     const now = Date.now();
     const results: Accepted[] = [];
     const fresh: Live[] = [];
@@ -236,7 +237,9 @@ export class Outbox {
     // members share the parts array, which is also how a compaction finds them again. Only when every
     // destination appears once in the batch, so that record order cannot reorder any chat's messages.
     const idPrefix = `${now.toString(36)}-`;
-    const laneKeys = messages.map((m) => this.laneKey(m.to));
+    // A fan-out batch comes from a caller that keeps one address object per chat (see laneKey); a
+    // single reply usually carries a fresh one, which a cache would only make the GC track.
+    const laneKeys = messages.length > 1 ? messages.map((m) => this.laneKey(m.to)) : [addressKey(messages[0]!.to)];
     const groups = messages.length > 1 && new Set(laneKeys).size === messages.length ? new Map<string, Live[][]>() : undefined;
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
