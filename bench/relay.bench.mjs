@@ -15,6 +15,7 @@ import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -132,6 +133,8 @@ async function runBridge() {
   let news = 0;
   let messages = 0;
   let firstAt = 0;
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   let peakRss = process.memoryUsage.rss();
   let peakHeap = 0;
   let peakPending = 0;
@@ -173,6 +176,7 @@ async function runBridge() {
     'peak RSS MB': Math.round(peakRss / 2 ** 20),
     'peak heap MB': Math.round(peakHeap / 2 ** 20),
     'peak pending': peakPending,
+    'loop lag max ms': (loopDelay.max / 1e6).toFixed(1),
   });
 }
 

@@ -109,6 +109,11 @@ export class ReconnectingSocket {
     const Impl = this.options.WebSocketImpl ?? WebSocket;
     const socket = new Impl(this.options.url, {
       handshakeTimeout: this.options.handshakeTimeoutMs,
+      // One message per event-loop turn: a feed that has piled up megabytes while the process was
+      // busy is then taken in turn by turn, with journal flushes and deliveries in between, instead
+      // of in one synchronous burst (libuv reads up to 32 chunks per wake-up). The receiver's
+      // backlog pauses the socket, so TCP slows the feed down rather than memory filling up.
+      allowSynchronousEvents: false,
       ...(this.options.headers ? { headers: { ...this.options.headers } } : {}),
     });
     this.socket = socket;

@@ -51,6 +51,24 @@ describe('WebSocketSource', () => {
     expect(source.stats()).toMatchObject({ frames: 2, malformed: 0 });
   });
 
+  it('takes a burst of frames turn by turn, letting timers and I/O run in between', async () => {
+    const { fake, source, updates } = await setup();
+    const connected = nextConnection(fake.server);
+    await source.start();
+    const socket = await connected;
+    let seenWhenLoopTurned = -1;
+    const sub = source.updates$.subscribe(() => {
+      if (updates.length === 1) setImmediate(() => (seenWhenLoopTurned = updates.length));
+    });
+    const burst = 300;
+    for (let i = 0; i < burst; i++) socket.send(JSON.stringify({ type: 'state', id: `d${i}`, state: 'on', level: 'info' }));
+    await until(() => updates.length === burst, 'the whole burst');
+    sub.unsubscribe();
+    // Handled in one synchronous go, the whole burst would be in before the loop turned once.
+    expect(seenWhenLoopTurned).toBeGreaterThan(0);
+    expect(seenWhenLoopTurned).toBeLessThan(burst / 2);
+  });
+
   it('counts and skips malformed frames without dropping the connection', async () => {
     const { fake, source, updates } = await setup();
     const connected = nextConnection(fake.server);
