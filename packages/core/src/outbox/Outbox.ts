@@ -3,15 +3,19 @@ import { Subject, type Observable, type Subscription } from 'rxjs';
 import { addressKey, type Address } from '../domain/address.js';
 import type { Adapter } from '../domain/Adapter.js';
 import type { OutboundMessage, SendResult } from '../domain/messages.js';
-import type { Journal, Store } from '../store/Store.js';
+import type { Store } from '../store/Store.js';
 import { backoffDelay } from '../util/backoff.js';
 import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
 import { definedOnly } from '../util/definedOnly.js';
+import { Fifo } from '../util/Fifo.js';
+import { DeliveryTurns } from './DeliveryTurns.js';
+import { OutboxJournal } from './OutboxJournal.js';
+import { pending, SharedBodies, type Body, type Pending } from './Pending.js';
 import { RateLimiter } from './RateLimiter.js';
 import { splitText } from './splitText.js';
-import type { Accepted, DeliveryReport, OutboxEntry, OutboxRecord } from './types.js';
+import type { Accepted, DeliveryReport } from './types.js';
 
 /** Options of {@link Outbox}. */
 export interface OutboxOptions {
@@ -40,30 +44,8 @@ export const DefaultOutboxOptions = {
   compactAfter: 2000,
 } as const satisfies Partial<OutboxOptions>;
 
-/** What a message shares with the others of its multicast (one object for all of them). */
-type Body = Omit<OutboxEntry, 'id' | 'to'>;
-
-/** A pending message: its own id and destination, the shared body, and delivery progress. */
-interface Live {
-  readonly id: string;
-  readonly to: Address;
-  readonly entry: Body;
-  /** Its destination's lane key ({@link addressKey}), computed once. */
-  readonly key: string;
-  /** Delivered or failed (also when it rode along in a combined send). */
-  done: boolean;
-  next: number;
-  attempts: number;
-  failures: number;
-  deferred: boolean;
-}
-
 const JournalName = 'outbox';
-/** How long lanes may keep sending in one event-loop turn before they yield to I/O. */
-const DeliveryMsPerTurn = 10;
-/** Lanes resumed per turn after a yield (each then sends until the turn's time is up). */
-const WakeupsPerTurn = 4096;
-const NoCompanions: readonly Live[] = Object.freeze([]);
+const NoCompanions: readonly Pending[] = Object.freeze([]);
 
 /**
  * The single way out. Every reply and alert is accepted here (persisted before the caller hears
@@ -73,28 +55,20 @@ const NoCompanions: readonly Live[] = Object.freeze([]);
 export class Outbox {
   private readonly options: Required<Omit<OutboxOptions, 'logger' | 'store' | 'random'>> & { random: () => number };
   private readonly logger: Logger;
-  private readonly journal: Journal;
-  private readonly pending = new Set<Live>();
+  private readonly journal: OutboxJournal;
+  private readonly pending = new Set<Pending>();
   private readonly laneKeys = new WeakMap<Address, string>();
-  private readonly dedupe = new Map<string, Live>();
+  private readonly dedupe = new Map<string, Pending>();
   private readonly adapters = new Map<string, { adapter: Adapter; limiter: RateLimiter; sub?: Subscription }>();
   private readonly adapterWaiters = new Map<string, (() => void)[]>();
   private readonly windowWaiters = new Map<string, Set<() => void>>();
   /** Per-destination FIFO lanes; a lane exists while its destination has something to deliver. */
-  private readonly lanes = new Map<string, { items: Live[]; head: number }>();
+  private readonly lanes = new Map<string, Fifo<Pending>>();
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly stopController = new AbortController();
+  private readonly turns = new DeliveryTurns();
   private inflight = 0;
-  /** Sends begun in this event-loop turn, and the lanes waiting for a later one (see {@link nextTurn}). */
-  private turnSends = 0;
-  private turnStarted = 0;
-  private readonly turnWaiters: (() => void)[] = [];
-  private turnHead = 0;
-  private turnScheduled = false;
   private finishedSinceCompact = 0;
-  /** Delivered ids whose done record is not written yet (see {@link finish}). */
-  private delivered: string[] = [];
-  private doneFlushScheduled = false;
   private seq = 0;
   private state: 'new' | 'started' | 'stopped' = 'new';
 
@@ -108,7 +82,7 @@ export class Outbox {
       ...definedOnly(options),
     } as typeof this.options;
     this.logger = (options.logger ?? silentLogger).child({ component: 'outbox' });
-    this.journal = options.store.journal(JournalName);
+    this.journal = new OutboxJournal(options.store.journal(JournalName), this.logger);
     // Every destination waiting on a retry timer or a reply window listens to this one signal.
     setMaxListeners(0, this.stopController.signal);
   }
@@ -147,50 +121,11 @@ export class Outbox {
 
   /** Read the journal: whatever was accepted and not finished before the last stop (or crash) is pending again. */
   async load(): Promise<number> {
-    const records = (await this.journal.readAll()) as OutboxRecord[];
-    const live = new Map<string, Live>();
-    let accepted = 0;
-    const accept = (entry: OutboxEntry, next = 0, body?: Body): void => {
-      accepted++;
-      if (!live.has(entry.id)) live.set(entry.id, newLive(entry, next, body));
-    };
-    for (const record of records) {
-      switch (record?.t) {
-        case 'a':
-          accept(record.e, record.next);
-          break;
-        case 'm': {
-          const { ids, to, parts, priority, createdAt, acceptedAt } = record;
-          if (!Array.isArray(ids) || !Array.isArray(to) || ids.length !== to.length) {
-            this.logger.warn({ ids: ids?.length, to: to?.length }, 'skipping a malformed outbox journal record');
-            break;
-          }
-          // The members keep sharing one body, so a compaction writes them as one record again.
-          const body: Body = { parts, priority, createdAt, acceptedAt };
-          for (let i = 0; i < ids.length; i++) accept({ id: ids[i]!, to: to[i]!, ...body }, 0, body);
-          break;
-        }
-        case 'p': {
-          const item = live.get(record.id);
-          if (item) item.next = Math.max(item.next, record.next);
-          break;
-        }
-        case 'd':
-          live.delete(record.id);
-          break;
-        case 'D':
-          for (const id of record.ids) live.delete(id);
-          break;
-        default:
-          this.logger.warn({ record }, 'skipping unknown outbox journal record');
-      }
-    }
-    for (const item of live.values()) this.track(item);
-    // Rewrite when anything in the journal is finished or superseded (a compacted journal holds exactly the pending).
-    const accepts = records.filter((r) => r?.t === 'a' || r?.t === 'm').length;
-    if (accepted > live.size || records.length > accepts) await this.journal.compact(() => this.snapshot());
-    if (live.size > 0) this.logger.info({ pending: live.size }, 'resuming delivery of messages accepted before the restart');
-    return live.size;
+    const { pending: items, stale } = await this.journal.replay();
+    for (const item of items) this.track(item);
+    if (stale) await this.journal.compact(() => this.pending);
+    if (items.length > 0) this.logger.info({ pending: items.length }, 'resuming delivery of messages accepted before the restart');
+    return items.length;
   }
 
   /** Begin delivering: everything pending, then everything accepted from now on. */
@@ -231,80 +166,55 @@ export class Outbox {
     if (messages.length === 0) return [];
     const now = Date.now();
     const results: Accepted[] = [];
-    const fresh: Live[] = [];
-    const records: OutboxRecord[] = [];
-    // One text to many chats (an alert fanned out) is journalled once with its list of destinations:
-    // members share the parts array, which is also how a compaction finds them again. Only when every
-    // destination appears once in the batch, so that record order cannot reorder any chat's messages.
+    const fresh: Pending[] = [];
     const idPrefix = `${now.toString(36)}-`;
     // A fan-out batch comes from a caller that keeps one address object per chat (see laneKey); a
     // single reply usually carries a fresh one, which a cache would only make the GC track.
     const laneKeys = messages.length > 1 ? messages.map((m) => this.laneKey(m.to)) : [addressKey(messages[0]!.to)];
-    const groups = messages.length > 1 && new Set(laneKeys).size === messages.length ? new Map<string, Live[][]>() : undefined;
+    // One text to many chats (an alert fanned out) shares one body, which the journal then writes
+    // once with its list of destinations. Only when every chat appears once in the batch, so that
+    // journal order cannot reorder any chat's messages.
+    const shared = messages.length > 1 && new Set(laneKeys).size === messages.length ? new SharedBodies() : undefined;
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
-      const key = message.dedupeKey ? `${laneKeys[i]}\u0000${message.dedupeKey}` : undefined;
-      const existing = key ? this.dedupe.get(key) : undefined;
+      const existing = message.dedupeKey ? this.dedupe.get(`${laneKeys[i]}\u0000${message.dedupeKey}`) : undefined;
       if (existing) {
-        results.push({ id: existing.id, parts: existing.entry.parts.length, duplicate: true });
+        results.push({ id: existing.id, parts: existing.body.parts.length, duplicate: true });
         continue;
       }
-      const priority = message.priority ?? 'normal';
-      const createdAt = message.createdAt ?? now;
-      const shareable = groups !== undefined && message.replyContext === undefined && message.dedupeKey === undefined;
-      // Keyed by the text itself (a caller fanning out passes one string, whose hash is computed once),
-      // then by what else the members must share.
-      const variants = shareable ? groups.get(message.text) : undefined;
-      let group: Live[] | undefined;
-      for (const candidate of variants ?? []) {
-        const first = candidate[0]!;
-        if (first.to.platform === message.to.platform && first.entry.priority === priority && first.entry.createdAt === createdAt) {
-          group = candidate;
-          break;
-        }
-      }
-      let body = group?.[0]!.entry;
+      const shareable = message.replyContext === undefined && message.dedupeKey === undefined;
+      let body = shareable ? shared?.find(message, now) : undefined;
       if (!body) {
-        const fresh: { -readonly [K in keyof Body]: Body[K] } = {
-          parts: splitText(message.text, this.adapters.get(message.to.platform)?.adapter.limits.maxTextLength ?? Infinity),
-          priority,
-          createdAt,
-          acceptedAt: now,
-        };
-        if (message.replyContext !== undefined) fresh.replyContext = message.replyContext;
-        if (message.dedupeKey !== undefined) fresh.dedupeKey = message.dedupeKey;
-        body = fresh;
+        body = this.bodyOf(message, now);
+        if (shareable) shared?.add(message, body);
       }
-      const live: Live = {
-        id: idPrefix + (this.seq++).toString(36),
-        to: { platform: message.to.platform, kind: message.to.kind, id: message.to.id },
-        entry: body,
-        key: laneKeys[i]!,
-        done: false,
-        next: 0,
-        attempts: 0,
-        failures: 0,
-        deferred: false,
-      };
-      this.track(live);
-      fresh.push(live);
-      if (group) group.push(live);
-      else if (variants) variants.push([live]);
-      else if (shareable) groups.set(message.text, [[live]]);
-      else records.push({ t: 'a', e: entryOf(live) });
-      results.push({ id: live.id, parts: body.parts.length, duplicate: false });
-    }
-    for (const variants of groups?.values() ?? []) {
-      for (const members of variants) records.push(members.length === 1 ? { t: 'a', e: entryOf(members[0]!) } : groupRecord(members));
+      const to = { platform: message.to.platform, kind: message.to.kind, id: message.to.id };
+      const item = pending(idPrefix + (this.seq++).toString(36), to, body, 0, laneKeys[i]);
+      this.track(item);
+      fresh.push(item);
+      results.push({ id: item.id, parts: body.parts.length, duplicate: false });
     }
     try {
-      await this.journal.append(records);
+      await this.journal.accept(fresh);
     } catch (error) {
-      for (const live of fresh) this.untrack(live);
+      for (const item of fresh) this.untrack(item);
       throw error;
     }
-    if (this.state === 'started') for (const live of fresh) this.dispatch(live);
+    if (this.state === 'started') for (const item of fresh) this.dispatch(item);
     return results;
+  }
+
+  private bodyOf(message: OutboundMessage, now: number): Body {
+    const body: { -readonly [K in keyof Body]: Body[K] } = {
+      parts: splitText(message.text, this.adapters.get(message.to.platform)?.adapter.limits.maxTextLength ?? Infinity),
+      priority: message.priority ?? 'normal',
+      createdAt: message.createdAt ?? now,
+      acceptedAt: now,
+    };
+    // Assigned rather than spread: this runs for every reply.
+    if (message.replyContext !== undefined) body.replyContext = message.replyContext;
+    if (message.dedupeKey !== undefined) body.dedupeKey = message.dedupeKey;
+    return body;
   }
 
   private validate(message: OutboundMessage): void {
@@ -335,13 +245,14 @@ export class Outbox {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     this.stopController.abort();
+    this.turns.stop();
     for (const { limiter, sub } of this.adapters.values()) {
       limiter.close();
       sub?.unsubscribe();
     }
     // Sends already handed to an adapter finish (and are journalled) before we let go of the store.
     for (let waited = 0; this.inflight > 0 && waited < 10_000; waited += 10) await sleep(10);
-    await this.flushDone();
+    await this.journal.flush();
     this.deliveriesSubject.complete();
   }
 
@@ -351,32 +262,28 @@ export class Outbox {
    * (A plain lane rather than groupBy + concatMap: fan-out reaches thousands of destinations, and an
    * RxJS group per destination would live, and allocate per message, forever.)
    */
-  private dispatch(live: Live): void {
-    const key = live.key;
-    const lane = this.lanes.get(key);
+  private dispatch(item: Pending): void {
+    const lane = this.lanes.get(item.key);
     if (lane) {
-      lane.items.push(live);
+      lane.push(item);
       return;
     }
-    const fresh = { items: [live], head: 0 };
-    this.lanes.set(key, fresh);
-    void this.runLane(key, fresh);
+    const fresh = new Fifo<Pending>();
+    fresh.push(item);
+    this.lanes.set(item.key, fresh);
+    void this.runLane(item.key, fresh);
   }
 
-  private async runLane(key: string, lane: { items: Live[]; head: number }): Promise<void> {
+  private async runLane(key: string, lane: Fifo<Pending>): Promise<void> {
     this.inflight++;
     try {
-      while (lane.head < lane.items.length) {
-        const live = lane.items[lane.head]!;
-        if (!live.done && ++this.turnSends % 64 === 0 && this.turnOver()) await this.nextTurn();
-        // Already delivered as part of a combined send.
-        const finished = live.done || (await this.deliver(live, lane));
+      for (let item = lane.at(0); item; item = lane.at(0)) {
+        // An item already delivered as part of a combined send has nothing to wait for.
+        const turn = item.done ? undefined : this.turns.beforeSend();
+        if (turn) await turn;
+        const finished = item.done || (await this.deliver(item, lane));
         if (!finished) return;
-        lane.items[lane.head++] = undefined as never;
-        if (lane.head > 1024 && lane.head * 2 > lane.items.length) {
-          lane.items = lane.items.slice(lane.head);
-          lane.head = 0;
-        }
+        lane.shift();
       }
     } catch (error) {
       this.logger.error({ ...errorInfo(error), destination: key }, 'outbox lane failed');
@@ -386,116 +293,69 @@ export class Outbox {
     }
   }
 
-  /** Whether this event-loop turn has spent its time on sends. */
-  private turnOver(): boolean {
-    const now = performance.now();
-    if (this.turnStarted === 0) {
-      // The turn's clock starts with its first check and ends with the turn.
-      this.turnStarted = now;
-      setImmediate(() => (this.turnStarted = 0));
-    }
-    return now - this.turnStarted >= DeliveryMsPerTurn;
-  }
-
-  /**
-   * Wait for a later event-loop turn. Sends that resolve at once (an in-memory adapter, a fast local
-   * API) would otherwise run as one unbroken chain of microtasks across every lane: socket reads,
-   * timers and journal flushes would wait for all of it. Lanes queue here in order.
-   */
-  private nextTurn(): Promise<void> {
-    return new Promise((resolve) => {
-      this.turnWaiters.push(resolve);
-      if (this.turnScheduled) return;
-      this.turnScheduled = true;
-      setImmediate(() => this.releaseTurn());
-    });
-  }
-
-  private releaseTurn(): void {
-    this.turnScheduled = false;
-    const waiting = this.turnWaiters.length - this.turnHead;
-    const release = this.state === 'stopped' ? waiting : Math.min(waiting, WakeupsPerTurn);
-    this.turnSends = 0;
-    this.turnStarted = 0;
-    for (let i = 0; i < release; i++) {
-      const resolve = this.turnWaiters[this.turnHead]!;
-      this.turnWaiters[this.turnHead++] = undefined as never;
-      resolve();
-    }
-    if (this.turnHead === this.turnWaiters.length) {
-      this.turnWaiters.length = 0;
-      this.turnHead = 0;
-    } else {
-      this.turnScheduled = true;
-      setImmediate(() => this.releaseTurn());
-    }
-  }
-
   /** Deliver one message until it is finished (true) or the outbox stops (false; it stays pending). */
-  private async deliver(live: Live, lane?: { items: Live[]; head: number }): Promise<boolean> {
-    const { entry } = live;
+  private async deliver(item: Pending, lane: Fifo<Pending>): Promise<boolean> {
+    const { body } = item;
     const signal = this.stopController.signal;
     try {
-      while (live.next < entry.parts.length) {
+      while (item.next < body.parts.length) {
         if (signal.aborted) return false;
-        const served = this.adapters.get(live.to.platform) ?? (await this.adapterFor(live.to.platform));
+        const served = this.adapters.get(item.to.platform) ?? (await this.adapterFor(item.to.platform));
         if (!served) return false;
-        if (!served.limiter.unlimited && !(await served.limiter.acquire(entry.priority, signal))) return false;
-        live.attempts++;
-        const companions = lane ? this.companions(served.adapter, live, lane) : NoCompanions;
-        const result = await this.attempt(served.adapter, live, companions);
+        if (!served.limiter.unlimited && !(await served.limiter.acquire(body.priority, signal))) return false;
+        item.attempts++;
+        const companions = this.companions(served.adapter, item, lane);
+        const result = await this.attempt(served.adapter, item, companions);
         if (result.type === 'delivered') {
           for (const companion of companions) this.finish(companion, true);
-          live.next++;
-          live.failures = 0;
-          live.deferred = false;
+          item.next++;
+          item.failures = 0;
+          item.deferred = false;
           // Losing a progress record in a crash only means resending one part: no fsync of its own.
-          if (live.next < entry.parts.length) {
-            await this.journal.append([{ t: 'p', id: live.id, next: live.next }], { durable: false });
-          }
+          if (item.next < body.parts.length) await this.journal.progress(item);
           continue;
         }
-        if (result.type === 'failed') return this.finish(live, false, result.reason);
+        if (result.type === 'failed') return this.finish(item, false, result.reason);
         if (result.type === 'deferred') {
-          if (!live.deferred) this.report(live, 'deferred', result.reason);
-          live.deferred = true;
-          await this.waitForWindow(live.to, signal);
+          if (!item.deferred) this.report(item, 'deferred', result.reason);
+          item.deferred = true;
+          await this.waitForWindow(item.key, signal);
           continue;
         }
-        const age = Date.now() - entry.acceptedAt;
+        const age = Date.now() - body.acceptedAt;
         if (age >= this.options.giveUpAfterMs) {
-          const reason = `gave up after ${live.attempts} attempts over ${formatDuration(age)}: ${result.reason}`;
-          return this.finish(live, false, reason);
+          const reason = `gave up after ${item.attempts} attempts over ${formatDuration(age)}: ${result.reason}`;
+          return this.finish(item, false, reason);
         }
-        live.failures++;
-        this.report(live, 'retrying', result.reason);
-        const delay = result.afterMs ?? backoffDelay(live.failures, {
+        item.failures++;
+        this.report(item, 'retrying', result.reason);
+        const delay = result.afterMs ?? backoffDelay(item.failures, {
           baseMs: this.options.retryBaseMs,
           maxMs: this.options.retryMaxMs,
           random: this.options.random,
         });
         await sleep(Math.max(0, delay), signal);
       }
-      return this.finish(live, true);
+      return this.finish(item, true);
     } catch (error) {
       // Only the journal can throw here (a full disk, say). The message stays pending for the next start.
-      this.logger.error({ ...errorInfo(error), id: live.id }, 'could not record delivery progress');
+      this.logger.error({ ...errorInfo(error), id: item.id }, 'could not record delivery progress');
       return false;
     }
   }
 
   /**
-   * Messages waiting behind `live` in its lane that can ride along in one send, for adapters that
+   * Messages waiting behind `item` in its lane that can ride along in one send, for adapters that
    * combine: untouched, single-part, and all together within the length limit.
    */
-  private companions(adapter: Adapter, live: Live, lane: { items: Live[]; head: number }): readonly Live[] {
-    if (!adapter.limits.combine || live.next !== 0 || live.entry.parts.length !== 1) return NoCompanions;
-    const out: Live[] = [];
-    let length = Array.from(live.entry.parts[0]!).length;
-    for (let i = lane.head + 1; i < lane.items.length; i++) {
-      const next = lane.items[i]!;
-      if (next.done || next.next !== 0 || next.entry.parts.length !== 1) break;
-      const add = 2 + Array.from(next.entry.parts[0]!).length;
+  private companions(adapter: Adapter, item: Pending, lane: Fifo<Pending>): readonly Pending[] {
+    if (!adapter.limits.combine || item.next !== 0 || item.body.parts.length !== 1) return NoCompanions;
+    const out: Pending[] = [];
+    let length = Array.from(item.body.parts[0]!).length;
+    for (let i = 1; i < lane.length; i++) {
+      const next = lane.at(i)!;
+      if (next.done || next.next !== 0 || next.body.parts.length !== 1) break;
+      const add = 2 + Array.from(next.body.parts[0]!).length;
       if (length + add > adapter.limits.maxTextLength) break;
       length += add;
       out.push(next);
@@ -503,24 +363,24 @@ export class Outbox {
     return out;
   }
 
-  private attempt(adapter: Adapter, live: Live, companions: readonly Live[]): Promise<SendResult> {
-    const { entry } = live;
-    const text = companions.length === 0 ? entry.parts[live.next]! : [entry.parts[0]!, ...companions.map((c) => c.entry.parts[0]!)].join('\n\n');
+  private attempt(adapter: Adapter, item: Pending, companions: readonly Pending[]): Promise<SendResult> {
+    const { body } = item;
+    const text = companions.length === 0 ? body.parts[item.next]! : [body.parts[0]!, ...companions.map((c) => c.body.parts[0]!)].join('\n\n');
     // Not an async function: this runs once per message, and one promise fewer per send is measurable under fan-out.
     const thrown = (error: unknown): SendResult => {
       // An adapter that throws is treated like a network fault: transient.
       const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn({ ...errorInfo(error), id: live.id, adapter: adapter.name }, 'adapter threw while sending');
+      this.logger.warn({ ...errorInfo(error), id: item.id, adapter: adapter.name }, 'adapter threw while sending');
       return { type: 'retry', reason };
     };
     try {
       return adapter
         .send({
-          id: entry.parts.length > 1 ? `${live.id}#${live.next + 1}` : live.id,
-          to: live.to,
+          id: body.parts.length > 1 ? `${item.id}#${item.next + 1}` : item.id,
+          to: item.to,
           text,
-          attempt: live.failures + 1,
-          ...(entry.replyContext !== undefined ? { replyContext: entry.replyContext } : {}),
+          attempt: item.failures + 1,
+          ...(body.replyContext !== undefined ? { replyContext: body.replyContext } : {}),
         })
         .then(undefined, thrown);
     } catch (error) {
@@ -528,81 +388,36 @@ export class Outbox {
     }
   }
 
-  private finish(live: Live, ok: boolean, reason?: string): true {
+  private finish(item: Pending, ok: boolean, reason?: string): true {
     // Not awaited and not flushed on its own: losing a done record in a crash only repeats the message
-    // once (delivery is at-least-once). Deliveries are collected and written once per event-loop turn.
-    if (ok) this.recordDone(live.id);
-    else {
-      this.journal
-        .append([{ t: 'd', id: live.id, ok, ...(reason !== undefined ? { reason } : {}) }], { durable: false })
-        .catch((error: unknown) => this.logger.error({ ...errorInfo(error), id: live.id }, 'could not record a failure'));
-    }
-    this.untrack(live);
-    if (!ok) this.logger.warn({ id: live.id, to: live.key, reason }, 'message failed permanently');
-    this.report(live, ok ? 'delivered' : 'failed', reason);
-    // Rewrite only when finished records outnumber live ones two to one, so the cost of copying what
+    // once (delivery is at-least-once).
+    if (ok) this.journal.deliveredOne(item.id);
+    else this.journal.failed(item.id, reason);
+    this.untrack(item);
+    if (!ok) this.logger.warn({ id: item.id, to: item.key, reason }, 'message failed permanently');
+    this.report(item, ok ? 'delivered' : 'failed', reason);
+    // Rewrite only when finished records outnumber pending ones two to one, so the cost of copying what
     // is pending stays proportional to what was finished (amortised O(1) per message).
     if (++this.finishedSinceCompact >= this.options.compactAfter && this.finishedSinceCompact > 2 * this.pending.size) {
       this.finishedSinceCompact = 0;
       this.journal
-        .compact(() => this.snapshot())
+        .compact(() => this.pending)
         .catch((error: unknown) => this.logger.error(errorInfo(error), 'could not compact the outbox journal'));
     }
     return true;
   }
 
-  private recordDone(id: string): void {
-    this.delivered.push(id);
-    if (this.doneFlushScheduled) return;
-    this.doneFlushScheduled = true;
-    setImmediate(() => void this.flushDone());
-  }
-
-  private async flushDone(): Promise<void> {
-    this.doneFlushScheduled = false;
-    if (this.delivered.length === 0) return;
-    const ids = this.delivered;
-    this.delivered = [];
-    await this.journal
-      .append([{ t: 'D', ids }], { durable: false })
-      .catch((error: unknown) => this.logger.error({ ...errorInfo(error), count: ids.length }, 'could not record deliveries'));
-  }
-
-  private report(live: Live, status: DeliveryReport['status'], reason?: string): void {
+  private report(item: Pending, status: DeliveryReport['status'], reason?: string): void {
     if (!this.deliveriesSubject.observed) return;
     this.deliveriesSubject.next({
-      id: live.id,
-      to: live.to,
+      id: item.id,
+      to: item.to,
       status,
       final: status === 'delivered' || status === 'failed',
-      attempts: live.attempts,
-      parts: live.entry.parts.length,
+      attempts: item.attempts,
+      parts: item.body.parts.length,
       at: Date.now(),
       ...(reason !== undefined ? { reason } : {}),
-    });
-  }
-
-  /** What is pending, as journal records in acceptance order; multicast members still untouched stay one record. */
-  private snapshot(): OutboxRecord[] {
-    const slots: (Live | Live[])[] = [];
-    const groups = new Map<Body, Live[]>();
-    for (const live of this.pending) {
-      if (live.next > 0 || live.entry.replyContext !== undefined || live.entry.dedupeKey !== undefined) {
-        slots.push(live);
-        continue;
-      }
-      const members = groups.get(live.entry);
-      if (members) members.push(live);
-      else {
-        const fresh = [live];
-        groups.set(live.entry, fresh);
-        slots.push(fresh);
-      }
-    }
-    return slots.map((slot) => {
-      const live = Array.isArray(slot) ? (slot.length === 1 ? slot[0]! : undefined) : slot;
-      if (!live) return groupRecord(slot as Live[]);
-      return { t: 'a', e: entryOf(live), ...(live.next > 0 ? { next: live.next } : {}) };
     });
   }
 
@@ -619,15 +434,15 @@ export class Outbox {
     return key;
   }
 
-  private track(live: Live): void {
-    this.pending.add(live);
-    if (live.entry.dedupeKey) this.dedupe.set(`${live.key}\u0000${live.entry.dedupeKey}`, live);
+  private track(item: Pending): void {
+    this.pending.add(item);
+    if (item.body.dedupeKey) this.dedupe.set(`${item.key}\u0000${item.body.dedupeKey}`, item);
   }
 
-  private untrack(live: Live): void {
-    live.done = true;
-    this.pending.delete(live);
-    if (live.entry.dedupeKey) this.dedupe.delete(`${live.key}\u0000${live.entry.dedupeKey}`);
+  private untrack(item: Pending): void {
+    item.done = true;
+    this.pending.delete(item);
+    if (item.body.dedupeKey) this.dedupe.delete(`${item.key}\u0000${item.body.dedupeKey}`);
   }
 
   private async adapterFor(platform: string): Promise<{ adapter: Adapter; limiter: RateLimiter } | undefined> {
@@ -645,8 +460,7 @@ export class Outbox {
     return undefined;
   }
 
-  private waitForWindow(to: Address, signal: AbortSignal): Promise<void> {
-    const key = addressKey(to);
+  private waitForWindow(key: string, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       const waiters = this.windowWaiters.get(key) ?? new Set();
       this.windowWaiters.set(key, waiters);
@@ -666,30 +480,6 @@ export class Outbox {
   private wakeWindow(address: Address): void {
     for (const wake of [...(this.windowWaiters.get(addressKey(address)) ?? [])]) wake();
   }
-}
-
-function newLive(entry: OutboxEntry, next = 0, body?: Body): Live {
-  const { id, to, ...rest } = entry;
-  return { id, to, entry: body ?? rest, key: addressKey(to), done: false, next, attempts: 0, failures: 0, deferred: false };
-}
-
-/** The journal form of one message. */
-function entryOf(live: Live): OutboxEntry {
-  return { id: live.id, to: live.to, ...live.entry };
-}
-
-/** One journal record for the members of a multicast (they share everything but id and destination). */
-function groupRecord(members: readonly Live[]): OutboxRecord {
-  const { parts, priority, createdAt, acceptedAt } = members[0]!.entry;
-  return {
-    t: 'm',
-    ids: members.map((m) => m.id),
-    to: members.map((m) => m.to),
-    parts,
-    priority,
-    createdAt,
-    acceptedAt,
-  };
 }
 
 function assertAddress(to: Address | undefined): void {

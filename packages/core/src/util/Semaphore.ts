@@ -1,7 +1,9 @@
+import { Fifo } from './Fifo.js';
+
 /** Limits how many async tasks run at once; waiters are served first come first served. */
 export class Semaphore {
   private available: number;
-  private readonly waiters: (() => void)[] = [];
+  private readonly waiters = new Fifo<() => void>();
 
   constructor(readonly capacity: number) {
     if (!(capacity >= 1)) throw new RangeError(`semaphore capacity must be at least 1 (got ${capacity})`);
