@@ -11,6 +11,7 @@ export * from './util/Mutex.js';
 export * from './util/definedOnly.js';
 export * from './util/RecentIds.js';
 export * from './util/listen.js';
+export * from './util/http.js';
 export type * from './store/Store.js';
 export * from './store/MemoryStore.js';
 export * from './store/FileStore.js';

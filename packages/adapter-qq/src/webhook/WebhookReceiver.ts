@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { silentLogger, type Logger } from '@switchboard/core';
+import { boundPort, closeHttp, listenHttp, readBody, replyJson, silentLogger, type Logger } from '@switchboard/core';
 import type { GatewayPayload } from '../types.js';
 import { signValidation, verifyDispatch, webhookKeys, type WebhookKeys } from './signature.js';
 
@@ -38,76 +37,61 @@ export class WebhookReceiver {
   }
 
   get port(): number {
-    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+    return boundPort(this.server);
   }
 
   async start(): Promise<void> {
     const server = createServer((req, res) => void this.onRequest(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.listen.port, this.options.listen.host, () => resolve());
-    });
+    await listenHttp(server, this.options.listen.host, this.options.listen.port);
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeHttp(server);
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path !== (this.options.path ?? '/qq')) return reply(res, 404, { error: 'not found' });
-    if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' });
+    if (path !== (this.options.path ?? '/qq')) return replyJson(res, 404, { error: 'not found' });
+    if (req.method !== 'POST') return replyJson(res, 405, { error: 'POST only' });
     const appId = req.headers['x-bot-appid'];
-    if (appId !== undefined && appId !== this.options.appId) return reply(res, 403, { error: 'unknown app id' });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MaxBody) return reply(res, 413, { error: 'body too large' });
-      chunks.push(chunk as Buffer);
-    }
-    const raw = Buffer.concat(chunks);
+    if (appId !== undefined && appId !== this.options.appId) return replyJson(res, 403, { error: 'unknown app id' });
+    const raw = await readBody(req, MaxBody);
+    if (raw === 'aborted') return;
+    if (raw === 'too large') return replyJson(res, 413, { error: 'body too large' });
     let payload: GatewayPayload<Record<string, unknown>>;
     try {
       payload = JSON.parse(raw.toString('utf8')) as typeof payload;
     } catch {
-      return reply(res, 400, { error: 'body is not JSON' });
+      return replyJson(res, 400, { error: 'body is not JSON' });
     }
     if (payload.op === 13) {
       const plainToken = String(payload.d?.plain_token ?? '');
       const eventTs = String(payload.d?.event_ts ?? '');
-      if (!plainToken || !eventTs) return reply(res, 400, { error: 'op 13 without plain_token or event_ts' });
-      return reply(res, 200, { plain_token: plainToken, signature: signValidation(this.keys, eventTs, plainToken) });
+      if (!plainToken || !eventTs) return replyJson(res, 400, { error: 'op 13 without plain_token or event_ts' });
+      return replyJson(res, 200, { plain_token: plainToken, signature: signValidation(this.keys, eventTs, plainToken) });
     }
     const signature = req.headers['x-signature-ed25519'];
     const timestamp = req.headers['x-signature-timestamp'];
-    if (typeof signature !== 'string' || typeof timestamp !== 'string') return reply(res, 401, { error: 'unsigned' });
+    if (typeof signature !== 'string' || typeof timestamp !== 'string') return replyJson(res, 401, { error: 'unsigned' });
     const seconds = Number(timestamp);
     const skew = this.options.maxSkewMs ?? 300_000;
-    if (!Number.isFinite(seconds) || Math.abs(Date.now() - seconds * 1000) > skew) return reply(res, 403, { error: 'stale or bad timestamp' });
+    if (!Number.isFinite(seconds) || Math.abs(Date.now() - seconds * 1000) > skew) return replyJson(res, 403, { error: 'stale or bad timestamp' });
     if (!verifyDispatch(this.keys, timestamp, raw, signature)) {
       this.logger.warn({ remote: req.socket.remoteAddress }, 'refused a webhook with a bad signature');
-      return reply(res, 403, { error: 'bad signature' });
+      return replyJson(res, 403, { error: 'bad signature' });
     }
     if (payload.op === 0) {
       try {
         this.options.onDispatch(payload);
       } catch (error) {
         this.logger.error({ err: { message: (error as Error).message } }, 'webhook dispatch failed');
-        return reply(res, 200, { op: 12, d: 1 });
+        return replyJson(res, 200, { op: 12, d: 1 });
       }
     }
-    return reply(res, 200, { op: 12, d: 0 });
+    return replyJson(res, 200, { op: 12, d: 0 });
   }
 }
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}

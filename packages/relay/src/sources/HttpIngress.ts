@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { parseListen, silentLogger, type Logger } from '@switchboard/core';
+import { boundPort, closeHttp, listenHttp, parseListen, readBody, replyJson, silentLogger, type Logger } from '@switchboard/core';
 
 /** A request as a webhook handler sees it: method, query, headers and the raw body. */
 export interface IngressRequest {
@@ -48,8 +48,7 @@ export class HttpIngress {
 
   /** The port actually bound (useful with port 0). */
   get port(): number {
-    const address = this.server?.address();
-    return address && typeof address === 'object' ? address.port : 0;
+    return boundPort(this.server);
   }
 
   async start(): Promise<void> {
@@ -57,42 +56,26 @@ export class HttpIngress {
     const { host, port } = parseListen(this.listen);
     const server = createServer((req, res) => void this.onRequest(req, res));
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenHttp(server, host, port);
     this.logger.info({ port: this.port }, 'webhook ingress listening');
   }
 
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (server) await closeHttp(server);
   }
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://ingress');
     const handler = this.handlers.get(url.pathname);
     if (!handler) return reply(res, { status: 404, body: { error: `no webhook at ${url.pathname}` } });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > MaxBodyBytes) return reply(res, { status: 413, body: { error: `body larger than ${MaxBodyBytes} bytes` } });
-        chunks.push(chunk as Buffer);
-      }
-    } catch {
-      return;
-    }
+    const body = await readBody(req, MaxBodyBytes);
+    if (body === 'aborted') return;
+    if (body === 'too large') return reply(res, { status: 413, body: { error: `body larger than ${MaxBodyBytes} bytes` } });
     let response: IngressResponse;
     try {
-      response = handler({ method: req.method ?? 'GET', query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks) });
+      response = handler({ method: req.method ?? 'GET', query: url.searchParams, headers: req.headers, body });
     } catch (error) {
       this.logger.error({ err: { message: (error as Error).message } }, 'webhook handler failed');
       response = { status: 500, body: { error: 'internal error' } };
@@ -102,8 +85,6 @@ export class HttpIngress {
 }
 
 function reply(res: ServerResponse, response: IngressResponse): void {
-  const body = JSON.stringify(response.body);
-  res.writeHead(response.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+  replyJson(res, response.status, response.body);
 }
 
