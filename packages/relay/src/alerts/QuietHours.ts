@@ -70,8 +70,7 @@ export class QuietHours {
   constructor(private readonly store: Store) {}
 
   async load(): Promise<void> {
-    this.doc = (await this.store.get<QuietDocument>(QuietKey)) ?? { version: 1, windows: {}, held: {} };
-    this.anyWindow = Object.keys(this.doc.windows).length > 0;
+    this.use((await this.store.get<QuietDocument>(QuietKey)) ?? { version: 1, windows: {}, held: {} });
   }
 
   windowOf(user: string): QuietWindow | undefined {
@@ -122,12 +121,17 @@ export class QuietHours {
     return this.change((doc) => ({ ...doc, held: { ...doc.held, [user]: (doc.held[user] ?? []).slice(count) } }));
   }
 
+  /** The one place the document is replaced, so `anyWindow` always follows it. */
+  private use(doc: QuietDocument): void {
+    this.doc = doc;
+    this.anyWindow = Object.keys(doc.windows).length > 0;
+  }
+
   private change(fn: (doc: QuietDocument) => QuietDocument): Promise<void> {
     return this.mutex.run(async () => {
       const next = fn(this.doc);
       await this.store.put(QuietKey, next);
-      this.doc = next;
-      this.anyWindow = Object.keys(next.windows).length > 0;
+      this.use(next);
     });
   }
 }
