@@ -56,6 +56,9 @@ export interface DispatchOutcome {
   readonly ms: number;
 }
 
+/** Ends one dispatch: its result, and the command and user it concerned when known. */
+type Done = (result: DispatchOutcome['result'], command?: string, user?: string) => DispatchOutcome;
+
 /**
  * Turns inbound messages into command runs: parse, resolve the sender, check the tier, run the
  * handler with a timeout inside a bounded pool, and send what it says through the outbox.
@@ -208,7 +211,7 @@ export class Dispatcher {
     parsed: ParsedCommand,
     command: Command | undefined,
     addressed: boolean,
-    done: (r: DispatchOutcome['result'], c?: string) => DispatchOutcome,
+    done: Done,
   ): Promise<DispatchOutcome> {
     const guest = this.options.guest;
     // Unknown senders learn nothing, not even that a command exists, unless config lets guests in.
@@ -226,7 +229,7 @@ export class Dispatcher {
     parsed: ParsedCommand,
     caller: Caller,
     message: InboundMessage,
-    done: (r: DispatchOutcome['result'], c?: string, u?: string) => DispatchOutcome,
+    done: Done,
   ): Promise<DispatchOutcome> {
     if (parsed.args.length < command.minArgs) {
       await this.reply(message, `Usage: ${command.name}${command.usage ? ' ' + command.usage : ''}`);
@@ -240,7 +243,7 @@ export class Dispatcher {
     parsed: ParsedCommand,
     caller: Caller,
     message: InboundMessage,
-    done: (r: DispatchOutcome['result'], c?: string, u?: string) => DispatchOutcome,
+    done: Done,
   ): Promise<DispatchOutcome> {
     const timeoutMs = command.timeoutMs ?? this.options.timeoutMs;
     const ctx = new RunningCommand(command, parsed, caller, message, this.services, this.sendReply, this.onLateReply);
