@@ -119,6 +119,8 @@ export class OutboxJournal {
  * Members are accepted together and go to distinct chats, so this never reorders a chat's messages.
  */
 function recordsOf(items: Iterable<Pending>): OutboxRecord[] {
+  // A single reply, the common case, needs no grouping structures.
+  if (Array.isArray(items) && items.length === 1) return [acceptRecord(items[0] as Pending)];
   const slots: Pending[][] = [];
   const byBody = new Map<Body, Pending[]>();
   for (const item of items) {
@@ -136,7 +138,10 @@ function recordsOf(items: Iterable<Pending>): OutboxRecord[] {
       const { parts, priority, createdAt, acceptedAt } = slot[0]!.body;
       return { t: 'm', ids: slot.map((m) => m.id), to: slot.map((m) => m.to), parts, priority, createdAt, acceptedAt };
     }
-    const item = slot[0]!;
-    return { t: 'a', e: entryOf(item), ...(item.next > 0 ? { next: item.next } : {}) };
+    return acceptRecord(slot[0]!);
   });
+}
+
+function acceptRecord(item: Pending): OutboxRecord {
+  return { t: 'a', e: entryOf(item), ...(item.next > 0 ? { next: item.next } : {}) };
 }
