@@ -1,4 +1,4 @@
-import { concatMap, from, groupBy, mergeMap, Subject, type Observable, type Subscription } from 'rxjs';
+import { Subject, type Observable, type Subscription } from 'rxjs';
 import { identityKey } from '../domain/address.js';
 import type { InboundMessage, OutboundMessage } from '../domain/messages.js';
 import { satisfiesTier } from '../domain/tiers.js';
@@ -8,6 +8,8 @@ import type { User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
+import { Fifo } from '../util/Fifo.js';
+import { LiveList } from '../util/LiveList.js';
 import { Semaphore } from '../util/Semaphore.js';
 import { definedOnly } from '../util/definedOnly.js';
 import type { Caller, Command, CommandServices, ReplyOptions } from './Command.js';
@@ -69,15 +71,15 @@ export class Dispatcher {
   private readonly services: CommandServices;
   private readonly outcomesSubject = new Subject<DispatchOutcome>();
   /** Running handlers, aborted when the dispatcher stops. */
-  private readonly running = new Set<RunningCommand>();
+  private readonly running = new LiveList<RunningCommand>();
   private readonly sendReply = (message: InboundMessage, text: string, options?: ReplyOptions): Promise<Accepted> =>
     this.reply(message, text, options);
   private readonly onLateReply = (command: string): void =>
     this.logger.debug({ command }, 'reply after the handler finished or timed out; dropped');
   private stopped = false;
   private readonly intakes: Subscription[] = [];
-  private readonly intake = new Subject<InboundMessage>();
-  private pipeline: Subscription | undefined;
+  /** Each sender's messages not yet handled, the head being handled now. */
+  private readonly senders = new Map<string, Fifo<InboundMessage>>();
   private readonly slots: Semaphore;
   private backlog = 0;
 
@@ -110,23 +112,46 @@ export class Dispatcher {
    * @returns the subscription of this stream (ended by {@link detach} or {@link stop}).
    */
   attach(inbound$: Observable<InboundMessage>): Subscription {
-    this.pipeline ??= this.intake
-      .pipe(
-        groupBy((message) => identityKey(message.from)),
-        mergeMap((perSender) =>
-          perSender.pipe(concatMap((message) => from(this.handle(message).finally(() => this.backlog--)))),
-        ),
-      )
-      .subscribe({ error: (error: unknown) => this.logger.error(errorInfo(error), 'dispatch pipeline failed') });
     const sub = inbound$.subscribe({
-      next: (message) => {
-        this.backlog++;
-        this.intake.next(message);
-      },
+      next: (message) => this.receive(message),
       error: (error: unknown) => this.logger.error(errorInfo(error), 'inbound stream failed'),
     });
     this.intakes.push(sub);
     return sub;
+  }
+
+  /**
+   * Queue a message behind its sender's earlier ones. A sender's lane lives only while it has
+   * messages: a bot in a busy group sees many people once, and a group per sender (RxJS groupBy
+   * without a duration) would keep every one of them forever.
+   */
+  private receive(message: InboundMessage): void {
+    if (this.stopped) return;
+    this.backlog++;
+    const key = identityKey(message.from);
+    const lane = this.senders.get(key);
+    if (lane) {
+      lane.push(message);
+      return;
+    }
+    const fresh = new Fifo<InboundMessage>();
+    fresh.push(message);
+    this.senders.set(key, fresh);
+    void this.runSender(key, fresh);
+  }
+
+  private async runSender(key: string, lane: Fifo<InboundMessage>): Promise<void> {
+    try {
+      for (let message = lane.at(0); message && !this.stopped; message = lane.at(0)) {
+        await this.handle(message);
+        lane.shift();
+        this.backlog--;
+      }
+    } finally {
+      // Dropped by stop(): no longer pending.
+      this.backlog -= lane.length;
+      this.senders.delete(key);
+    }
   }
 
   /** Stop taking new messages; those already received are still handled. */
@@ -147,8 +172,6 @@ export class Dispatcher {
   /** Stop taking messages, drop what is queued, and abort running handlers. */
   stop(): void {
     this.detach();
-    this.pipeline?.unsubscribe();
-    this.intake.complete();
     this.stopped = true;
     for (const ctx of [...this.running]) ctx.abort(new Error('the bridge is stopping'));
     this.outcomesSubject.complete();
@@ -224,18 +247,20 @@ export class Dispatcher {
     return this.run(command, parsed, { name: message.from.name ?? message.from.id, may }, message, done);
   }
 
-  private async run(
+  private run(
     command: Command,
     parsed: ParsedCommand,
     caller: Caller,
     message: InboundMessage,
     done: Done,
   ): Promise<DispatchOutcome> {
-    if (parsed.args.length < command.minArgs) {
-      await this.reply(message, `Usage: ${command.name}${command.usage ? ' ' + command.usage : ''}`);
-      return done('usage', command.name, caller.user?.name);
-    }
+    if (parsed.args.length < command.minArgs) return this.usage(command, caller, message, done);
     return this.slots.use(() => this.execute(command, parsed, caller, message, done));
+  }
+
+  private async usage(command: Command, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
+    await this.reply(message, `Usage: ${command.name}${command.usage ? ' ' + command.usage : ''}`);
+    return done('usage', command.name, caller.user?.name);
   }
 
   private async execute(
@@ -250,24 +275,18 @@ export class Dispatcher {
     if (this.stopped) ctx.abort(new Error('the bridge is stopping'));
     this.running.add(ctx);
 
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const outcome = await Promise.race([
-        Promise.resolve()
-          .then(() => command.run(ctx))
-          .then(() => 'ok' as const),
-        new Promise<'timeout'>((resolve) => {
-          timer = setTimeout(() => resolve('timeout'), timeoutMs);
-        }),
-      ]);
-      if (outcome === 'timeout') {
+      if ((await runWithin(command, ctx, timeoutMs)) === 'timeout') {
         ctx.open = false;
         ctx.abort(new Error('timed out'));
         this.logger.warn({ command: command.name, timeoutMs }, 'command timed out');
         await this.reply(message, `"${command.name}" did not finish within ${formatDuration(timeoutMs)} and was abandoned.`);
         return done('timeout', command.name, caller.user?.name);
       }
-      await Promise.all(ctx.replies);
+      // Replies the handler did not await still count: the command is done once they are accepted.
+      const { replies } = ctx;
+      if (replies.length === 1) await replies[0];
+      else if (replies.length > 1) await Promise.all(replies);
       return done('ok', command.name, caller.user?.name);
     } catch (error) {
       if (error instanceof CommandError) {
@@ -280,7 +299,6 @@ export class Dispatcher {
       return done('error', command.name, caller.user?.name);
     } finally {
       ctx.open = false;
-      clearTimeout(timer);
       this.running.delete(ctx);
     }
   }
@@ -293,4 +311,30 @@ export class Dispatcher {
       ...(message.replyContext !== undefined ? { replyContext: message.replyContext } : {}),
     });
   }
+}
+
+/**
+ * Run a handler, settling with 'ok', its error, or 'timeout' once `timeoutMs` passes first. (One
+ * promise and one timer per run, not a Promise.race: this runs for every command.)
+ */
+function runWithin(command: Command, ctx: RunningCommand, timeoutMs: number): Promise<'ok' | 'timeout'> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, timeoutMs, 'timeout');
+    let ran: Promise<unknown>;
+    try {
+      ran = Promise.resolve(command.run(ctx));
+    } catch (error) {
+      ran = Promise.reject(error);
+    }
+    ran.then(
+      () => {
+        clearTimeout(timer);
+        resolve('ok');
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }

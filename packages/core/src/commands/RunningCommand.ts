@@ -1,5 +1,6 @@
 import type { InboundMessage } from '../domain/messages.js';
 import type { Accepted } from '../outbox/types.js';
+import type { Linked } from '../util/LiveList.js';
 import type { Caller, Command, CommandContext, CommandServices, Invocation, ReplyOptions } from './Command.js';
 
 /** Sends a reply for one invocation; supplied by the dispatcher. */
@@ -9,13 +10,17 @@ export type ReplySink = (message: InboundMessage, text: string, options?: ReplyO
  * The context of one running command. A class rather than an object literal: the dispatcher makes
  * one per message, and prototype methods keep that allocation small on the hot path.
  */
-export class RunningCommand implements CommandContext {
+export class RunningCommand implements CommandContext, Linked<RunningCommand> {
   /** Replies accepted or pending acceptance, awaited before the command counts as done. */
   readonly replies: Promise<Accepted>[] = [];
   /** False once the handler finished or timed out; later replies are dropped. */
   open = true;
   private controller: AbortController | undefined;
   private abortReason: Error | undefined;
+  /** @internal Links in the dispatcher's list of running commands. */
+  prevLive: RunningCommand | undefined = undefined;
+  /** @internal */
+  nextLive: RunningCommand | undefined = undefined;
 
   constructor(
     readonly command: Command,

@@ -10,6 +10,7 @@ import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
 import { definedOnly } from '../util/definedOnly.js';
 import { Fifo } from '../util/Fifo.js';
+import { LiveList } from '../util/LiveList.js';
 import { DeliveryTurns } from './DeliveryTurns.js';
 import { OutboxJournal } from './OutboxJournal.js';
 import { pending, SharedBodies, type Body, type Pending } from './Pending.js';
@@ -56,7 +57,8 @@ export class Outbox {
   private readonly options: Required<Omit<OutboxOptions, 'logger' | 'store' | 'random'>> & { random: () => number };
   private readonly logger: Logger;
   private readonly journal: OutboxJournal;
-  private readonly pending = new Set<Pending>();
+  /** Accepted and not finished, in acceptance order (which a compacted journal keeps). */
+  private readonly pending = new LiveList<Pending>();
   private readonly laneKeys = new WeakMap<Address, string>();
   private readonly dedupe = new Map<string, Pending>();
   private readonly adapters = new Map<string, { adapter: Adapter; limiter: RateLimiter; sub?: Subscription }>();

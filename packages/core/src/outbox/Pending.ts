@@ -1,12 +1,13 @@
 import { addressKey, type Address } from '../domain/address.js';
 import type { OutboundMessage } from '../domain/messages.js';
+import type { Linked } from '../util/LiveList.js';
 import type { OutboxEntry } from './types.js';
 
 /** What a message shares with the others of its multicast (one object for all of them). */
 export type Body = Omit<OutboxEntry, 'id' | 'to'>;
 
 /** A pending message: its own id and destination, the (possibly shared) body, and delivery progress. */
-export interface Pending {
+export interface Pending extends Linked<Pending> {
   readonly id: string;
   readonly to: Address;
   readonly body: Body;
@@ -22,7 +23,7 @@ export interface Pending {
 }
 
 export function pending(id: string, to: Address, body: Body, next = 0, key = addressKey(to)): Pending {
-  return { id, to, body, key, done: false, next, attempts: 0, failures: 0, deferred: false };
+  return { id, to, body, key, done: false, next, attempts: 0, failures: 0, deferred: false, prevLive: undefined, nextLive: undefined };
 }
 
 /** The journal form of one message. */

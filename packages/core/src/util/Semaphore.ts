@@ -16,15 +16,30 @@ export class Semaphore {
   }
 
   /** Run `fn` once a slot is free. */
-  async use<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.available > 0) this.available--;
-    else await new Promise<void>((resolve) => this.waiters.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.available++;
+  use<T>(fn: () => Promise<T>): Promise<T> {
+    // Not an async function: with a slot free (the usual case) this adds one promise, not three.
+    if (this.available > 0) {
+      this.available--;
+      return this.hold(fn);
     }
+    return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => this.hold(fn));
   }
+
+  /** Run `fn` in a slot already taken, and pass the slot on when it settles. */
+  private hold<T>(fn: () => Promise<T>): Promise<T> {
+    let running: Promise<T>;
+    try {
+      running = fn();
+    } catch (error) {
+      this.release();
+      return Promise.reject(error as Error);
+    }
+    return running.finally(this.release);
+  }
+
+  private readonly release = (): void => {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.available++;
+  };
 }

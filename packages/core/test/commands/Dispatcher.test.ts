@@ -125,6 +125,44 @@ describe('Dispatcher', () => {
     expect(aborted).toBe(true);
   });
 
+  it('aborts every running handler when it stops, also one that asks for its signal only afterwards', async () => {
+    const seen: string[] = [];
+    const late: Promise<boolean>[] = [];
+    const { adapter, bridge } = await setup([
+      {
+        name: 'watch',
+        kind: 'control',
+        minTier: 'user',
+        description: 'waits for the abort',
+        run: (ctx) =>
+          new Promise<void>((resolve) => {
+            ctx.signal.addEventListener('abort', () => {
+              seen.push(ctx.caller.name);
+              resolve();
+            });
+          }),
+      },
+      {
+        name: 'lazy',
+        kind: 'control',
+        minTier: 'user',
+        description: 'looks at its signal only later',
+        run: (ctx) => {
+          late.push(new Promise((resolve) => setTimeout(() => resolve(ctx.signal.aborted), 100)));
+          return new Promise(() => {});
+        },
+      },
+    ]);
+    adapter.inject({ from: 'carol', text: 'watch' });
+    adapter.inject({ from: 'bob', text: 'watch' });
+    adapter.inject({ from: 'alice', text: 'lazy' });
+    await until(() => bridge.dispatcher.active === 3, 'three handlers running');
+    bridge.dispatcher.stop();
+    await until(() => seen.length === 2, 'both watchers aborted');
+    expect(seen.sort()).toEqual(['bob', 'carol']);
+    expect(await Promise.all(late)).toEqual([true]);
+  });
+
   it('keeps one sender’s commands and replies in the order they were sent', async () => {
     const { adapter } = await setup([
       {
