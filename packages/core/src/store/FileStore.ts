@@ -144,11 +144,24 @@ function isAlive(pid: number): boolean {
   }
 }
 
-type Op =
-  | { kind: 'append'; data: string; durable: boolean; resolve: () => void; reject: (e: unknown) => void }
-  | { kind: 'compact'; snapshot: () => readonly unknown[]; resolve: () => void; reject: (e: unknown) => void };
+/**
+ * Appends made while the file is busy, written together by one write (and one fdatasync when any of
+ * them is durable). They share one promise: an append is a string pushed here, not a promise and
+ * closures of its own, which counts when every reply and every notification makes one.
+ */
+interface AppendBatch {
+  readonly kind: 'append';
+  readonly chunks: string[];
+  chars: number;
+  durable: boolean;
+  readonly done: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
 
-/** Upper bound of one group commit's write (characters of JSON lines; a single larger record still goes alone). */
+type Op = AppendBatch | { kind: 'compact'; snapshot: () => readonly unknown[]; resolve: () => void; reject: (e: unknown) => void };
+
+/** Upper bound of one group commit's write (characters of JSON lines; a single larger append still goes alone). */
 const MaxBatchChars = 1 << 20;
 
 class FileJournal implements Journal {
@@ -172,10 +185,26 @@ class FileJournal implements Journal {
     let data = '';
     for (const record of records) data += JSON.stringify(record) + '\n';
     const durable = options?.durable ?? true;
-    return new Promise((resolve, reject) => {
-      this.queue.push({ kind: 'append', data, durable, resolve, reject });
-      this.run();
-    });
+    // Join the batch still waiting at the tail (one not yet taken by a write), unless it is full.
+    const tail = this.queue.at(-1);
+    let batch: AppendBatch;
+    if (tail?.kind === 'append' && tail.chars + data.length <= MaxBatchChars) {
+      batch = tail;
+    } else {
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const done = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      batch = { kind: 'append', chunks: [], chars: 0, durable: false, done, resolve, reject };
+      this.queue.push(batch);
+    }
+    batch.chunks.push(data);
+    batch.chars += data.length;
+    batch.durable ||= durable;
+    this.run();
+    return batch.done;
   }
 
   compact(snapshot: () => readonly unknown[]): Promise<void> {
@@ -240,26 +269,20 @@ class FileJournal implements Journal {
         }
         continue;
       }
-      // Everything up to the next compaction goes out in this batch, up to MaxBatchChars: an unbounded
+      // One batch per write, at most MaxBatchChars (a single larger record goes alone): an unbounded
       // batch makes its flush (and the write, which blocks the loop) take longer, which lets the next
-      // batch grow more. One splice, not a shift per op (shift is O(n), and under fan-out hundreds of
-      // thousands of ops can be queued).
-      let count = 0;
-      for (let chars = 0; count < this.queue.length; count++) {
-        const op = this.queue[count]!;
-        if (op.kind === 'compact' || (count > 0 && chars + op.data.length > MaxBatchChars)) break;
-        chars += op.data.length;
-      }
-      const batch = this.queue.splice(0, count) as Extract<Op, { kind: 'append' }>[];
+      // batch grow more.
+      this.queue.shift();
+      const batch = head;
       try {
         const handle = await this.file();
         // A small append lands in the page cache in microseconds; writing it synchronously (as pino's
         // default destination does) avoids a thread-pool round trip per batch. The slow part, the
         // flush to disk, stays asynchronous below.
-        writeSync(handle.fd, batch.length === 1 ? batch[0]!.data : batch.map((op) => op.data).join(''));
-        if (!batch.some((op) => op.durable)) {
+        writeSync(handle.fd, batch.chunks.length === 1 ? batch.chunks[0]! : batch.chunks.join(''));
+        if (!batch.durable) {
           this.dirty = true;
-          for (const op of batch) op.resolve();
+          batch.resolve();
           continue;
         }
         this.dirty = false;
@@ -270,13 +293,10 @@ class FileJournal implements Journal {
         const sync = Promise.all([previous, flushed]).then(() => undefined);
         this.lastSync = sync.catch(() => undefined);
         this.syncsInFlight++;
-        sync.then(
-          () => batch.forEach((op) => op.resolve()),
-          (error: unknown) => batch.forEach((op) => op.reject(error)),
-        ).finally(() => this.syncsInFlight--);
+        sync.then(batch.resolve, batch.reject).finally(() => this.syncsInFlight--);
         if (this.syncsInFlight >= 2) await previous;
       } catch (error) {
-        for (const op of batch) op.reject(error);
+        batch.reject(error);
       }
     }
     await this.lastSync;
