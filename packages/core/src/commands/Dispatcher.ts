@@ -8,7 +8,7 @@ import type { User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
-import { Fifo } from '../util/Fifo.js';
+import { Lanes, type Lane } from '../util/Lanes.js';
 import { LiveList } from '../util/LiveList.js';
 import { Semaphore } from '../util/Semaphore.js';
 import { definedOnly } from '../util/definedOnly.js';
@@ -79,7 +79,7 @@ export class Dispatcher {
   private stopped = false;
   private readonly intakes: Subscription[] = [];
   /** Each sender's messages not yet handled, the head being handled now. */
-  private readonly senders = new Map<string, Fifo<InboundMessage>>();
+  private readonly senders = new Lanes<InboundMessage>();
   private readonly slots: Semaphore;
   private backlog = 0;
 
@@ -121,26 +121,18 @@ export class Dispatcher {
   }
 
   /**
-   * Queue a message behind its sender's earlier ones. A sender's lane lives only while it has
-   * messages: a bot in a busy group sees many people once, and a group per sender (RxJS groupBy
-   * without a duration) would keep every one of them forever.
+   * Queue a message behind its sender's earlier ones. (Lanes rather than RxJS groupBy: a group per
+   * sender, without a duration, would be kept forever, and a bot in a busy group sees many people.)
    */
   private receive(message: InboundMessage): void {
     if (this.stopped) return;
     this.backlog++;
     const key = identityKey(message.from);
-    const lane = this.senders.get(key);
-    if (lane) {
-      lane.push(message);
-      return;
-    }
-    const fresh = new Fifo<InboundMessage>();
-    fresh.push(message);
-    this.senders.set(key, fresh);
-    void this.runSender(key, fresh);
+    const idle = this.senders.push(key, message);
+    if (idle) void this.runSender(idle);
   }
 
-  private async runSender(key: string, lane: Fifo<InboundMessage>): Promise<void> {
+  private async runSender(lane: Lane<InboundMessage>): Promise<void> {
     try {
       for (let message = lane.at(0); message && !this.stopped; message = lane.at(0)) {
         await this.handle(message);
@@ -149,8 +141,8 @@ export class Dispatcher {
       }
     } finally {
       // Dropped by stop(): no longer pending.
-      this.backlog -= lane.length;
-      this.senders.delete(key);
+      while (lane.shift() !== undefined) this.backlog--;
+      this.senders.release(lane);
     }
   }
 

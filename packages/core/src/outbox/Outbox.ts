@@ -9,7 +9,8 @@ import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
 import { definedOnly } from '../util/definedOnly.js';
-import { Fifo } from '../util/Fifo.js';
+import type { Fifo } from '../util/Fifo.js';
+import { Lanes, type Lane } from '../util/Lanes.js';
 import { LiveList } from '../util/LiveList.js';
 import { DeliveryTurns } from './DeliveryTurns.js';
 import { OutboxJournal } from './OutboxJournal.js';
@@ -64,8 +65,8 @@ export class Outbox {
   private readonly adapters = new Map<string, { adapter: Adapter; limiter: RateLimiter; sub?: Subscription }>();
   private readonly adapterWaiters = new Map<string, (() => void)[]>();
   private readonly windowWaiters = new Map<string, Set<() => void>>();
-  /** Per-destination FIFO lanes; a lane exists while its destination has something to deliver. */
-  private readonly lanes = new Map<string, Fifo<Pending>>();
+  /** Per-destination FIFO lanes. */
+  private readonly lanes = new Lanes<Pending>();
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly stopController = new AbortController();
   private readonly turns = new DeliveryTurns();
@@ -265,18 +266,11 @@ export class Outbox {
    * RxJS group per destination would live, and allocate per message, forever.)
    */
   private dispatch(item: Pending): void {
-    const lane = this.lanes.get(item.key);
-    if (lane) {
-      lane.push(item);
-      return;
-    }
-    const fresh = new Fifo<Pending>();
-    fresh.push(item);
-    this.lanes.set(item.key, fresh);
-    void this.runLane(item.key, fresh);
+    const idle = this.lanes.push(item.key, item);
+    if (idle) void this.runLane(item.key, idle);
   }
 
-  private async runLane(key: string, lane: Fifo<Pending>): Promise<void> {
+  private async runLane(key: string, lane: Lane<Pending>): Promise<void> {
     this.inflight++;
     try {
       for (let item = lane.at(0); item; item = lane.at(0)) {
@@ -290,7 +284,7 @@ export class Outbox {
     } catch (error) {
       this.logger.error({ ...errorInfo(error), destination: key }, 'outbox lane failed');
     } finally {
-      if (this.lanes.get(key) === lane) this.lanes.delete(key);
+      this.lanes.release(lane);
       this.inflight--;
     }
   }
