@@ -1,3 +1,4 @@
+import type { Address, AddressKind } from '../domain/address.js';
 import type { Journal } from '../store/Store.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
 import { entryOf, pending, type Body, type Pending } from './Pending.js';
@@ -41,15 +42,16 @@ export class OutboxJournal {
           break;
         }
         case 'm': {
-          const { ids, to, parts, priority, createdAt, acceptedAt } = record;
-          if (!Array.isArray(ids) || !Array.isArray(to) || ids.length !== to.length) {
+          const { ids, to, platform, parts, priority, createdAt, acceptedAt } = record;
+          const destinations = Array.isArray(to) ? to.map((d) => destinationOf(d, platform)) : [];
+          if (!Array.isArray(ids) || ids.length !== destinations.length || destinations.includes(undefined)) {
             this.logger.warn({ ids: ids?.length, to: to?.length }, 'skipping a malformed outbox journal record');
             break;
           }
           acceptRecords++;
           // The members keep sharing one body, so a compaction writes them as one record again.
           const body: Body = { parts, priority, createdAt, acceptedAt };
-          for (let i = 0; i < ids.length; i++) accept(ids[i]!, to[i]!, body);
+          for (let i = 0; i < ids.length; i++) accept(ids[i]!, destinations[i]!, body);
           break;
         }
         case 'p': {
@@ -136,7 +138,12 @@ function recordsOf(items: Iterable<Pending>): OutboxRecord[] {
   return slots.map((slot) => {
     if (slot.length > 1) {
       const { parts, priority, createdAt, acceptedAt } = slot[0]!.body;
-      return { t: 'm', ids: slot.map((m) => m.id), to: slot.map((m) => m.to), parts, priority, createdAt, acceptedAt };
+      const ids = slot.map((m) => m.id);
+      // Members share a body, and so a platform (see SharedBodies); address objects otherwise.
+      const { platform } = slot[0]!.to;
+      if (slot.some((m) => m.to.platform !== platform)) return { t: 'm', ids, to: slot.map((m) => m.to), parts, priority, createdAt, acceptedAt };
+      const to = slot.map((m) => `${m.to.kind}:${m.to.id}`);
+      return { t: 'm', ids, platform, to, parts, priority, createdAt, acceptedAt };
     }
     return acceptRecord(slot[0]!);
   });
@@ -144,4 +151,15 @@ function recordsOf(items: Iterable<Pending>): OutboxRecord[] {
 
 function acceptRecord(item: Pending): OutboxRecord {
   return { t: 'a', e: entryOf(item), ...(item.next > 0 ? { next: item.next } : {}) };
+}
+
+const addressKinds: ReadonlySet<string> = new Set<AddressKind>(['user', 'group', 'channel', 'dm']);
+
+/** A multicast member's destination: `kind:id` on the record's platform, or an address object. */
+function destinationOf(to: Address | string | undefined, platform: string | undefined): Address | undefined {
+  if (typeof to !== 'string') return to && typeof to === 'object' ? to : undefined;
+  const at = to.indexOf(':');
+  const kind = to.slice(0, at);
+  if (at <= 0 || typeof platform !== 'string' || !addressKinds.has(kind)) return undefined;
+  return { platform, kind: kind as AddressKind, id: to.slice(at + 1) };
 }

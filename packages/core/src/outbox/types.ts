@@ -42,7 +42,16 @@ export interface DeliveryReport {
  */
 export type OutboxRecord =
   | { readonly t: 'a'; readonly e: OutboxEntry; readonly next?: number }
-  | ({ readonly t: 'm'; readonly ids: readonly string[]; readonly to: readonly Address[] } & Omit<OutboxEntry, 'id' | 'to' | 'replyContext' | 'dedupeKey'>)
+  | ({
+      readonly t: 'm';
+      readonly ids: readonly string[];
+      /**
+       * Destinations, one per id: `kind:id` strings on {@link platform} (half the serialising work of
+       * address objects), or address objects as journals written before that hold them.
+       */
+      readonly to: readonly (Address | string)[];
+      readonly platform?: string;
+    } & Omit<OutboxEntry, 'id' | 'to' | 'replyContext' | 'dedupeKey'>)
   | { readonly t: 'p'; readonly id: string; readonly next: number }
   | { readonly t: 'd'; readonly id: string; readonly ok: boolean; readonly reason?: string }
   | { readonly t: 'D'; readonly ids: readonly string[] };

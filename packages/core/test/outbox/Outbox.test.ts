@@ -216,6 +216,34 @@ describe('Outbox multicast', () => {
     ]);
   });
 
+  it('writes a multicast’s destinations as kind:id on one platform, and still reads address objects', async () => {
+    const store = new MemoryStore();
+    const first = make(() => ({ type: 'deferred', reason: 'no window' }), { store });
+    first.outbox.start();
+    const chats = [to('a'), to('room:with:colons', 'group')];
+    const accepted = await first.outbox.enqueueMany(chats.map((chat) => ({ to: chat, text: 'backup failed' })));
+    const [record] = (await store.journal('outbox').readAll()) as Record<string, unknown>[];
+    expect(record).toMatchObject({ t: 'm', platform: 'memory', to: ['dm:a', 'group:room:with:colons'] });
+    await first.outbox.stop();
+
+    // A journal written before: address objects. And a member naming a chat kind that does not exist.
+    const journal = store.journal('outbox');
+    await journal.append([
+      { t: 'm', ids: ['old-1', 'old-2'], to: [to('b'), to('c')], parts: ['old'], priority: 'normal', createdAt: 1, acceptedAt: 1 },
+      { t: 'm', ids: ['bad-1'], platform: 'memory', to: ['planet:x'], parts: ['bad'], priority: 'normal', createdAt: 1, acceptedAt: 1 },
+    ]);
+    const second = make(undefined, { store });
+    expect(await second.outbox.load()).toBe(4);
+    second.outbox.start();
+    await until(() => second.adapter.delivered.length === 4, 'all four');
+    expect(second.adapter.delivered.map((r) => [r.id, r.to])).toEqual([
+      [accepted[0]!.id, to('a')],
+      [accepted[1]!.id, to('room:with:colons', 'group')],
+      ['old-1', to('b')],
+      ['old-2', to('c')],
+    ]);
+  });
+
   it('lets timers and I/O run while it works through a large fan-out to an adapter that answers at once', async () => {
     const { adapter, outbox } = make();
     outbox.start();
