@@ -13,7 +13,8 @@ import { LiveList } from '../util/LiveList.js';
 import { Semaphore } from '../util/Semaphore.js';
 import { definedOnly } from '../util/definedOnly.js';
 import type { Caller, Command, CommandServices, ReplyOptions } from './Command.js';
-import { RunningCommand } from './RunningCommand.js';
+import { Deadlines } from './Deadlines.js';
+import { RunningCommand, TimedOut } from './RunningCommand.js';
 import type { CommandRegistry } from './CommandRegistry.js';
 import { parseCommand, type ParsedCommand } from './parse.js';
 
@@ -72,6 +73,8 @@ export class Dispatcher {
   private readonly outcomesSubject = new Subject<DispatchOutcome>();
   /** Running handlers, aborted when the dispatcher stops. */
   private readonly running = new LiveList<RunningCommand>();
+  private readonly deadlines = new Deadlines(this.running);
+  private readonly callers = new WeakMap<User, Caller>();
   private readonly sendReply = (message: InboundMessage, text: string, options?: ReplyOptions): Promise<Accepted> =>
     this.reply(message, text, options);
   private readonly onLateReply = (command: string): void =>
@@ -166,6 +169,8 @@ export class Dispatcher {
     this.detach();
     this.stopped = true;
     for (const ctx of [...this.running]) ctx.abort(new Error('the bridge is stopping'));
+    // A handler that ignores the abort no longer holds the process open until its timeout.
+    this.deadlines.stop();
     this.outcomesSubject.complete();
   }
 
@@ -202,12 +207,21 @@ export class Dispatcher {
         await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
         return done('refused', command.name, user.name);
       }
-      const caller: Caller = { user, tier: user.tier, name: user.name, may: (c) => satisfiesTier(user.tier, c.minTier) };
-      return await this.run(command, parsed, caller, message, done);
+      return await this.run(command, parsed, this.callerOf(user), message, done);
     } catch (error) {
       this.logger.error({ ...errorInfo(error), messageId: message.id }, 'could not handle message');
       return done('error');
     }
+  }
+
+  /** The caller a user's commands see; kept per user object (the directory replaces, never mutates, users). */
+  private callerOf(user: User): Caller {
+    let caller = this.callers.get(user);
+    if (!caller) {
+      caller = { user, tier: user.tier, name: user.name, may: (c) => satisfiesTier(user.tier, c.minTier) };
+      this.callers.set(user, caller);
+    }
+    return caller;
   }
 
   private resolveSender(message: InboundMessage): User | undefined {
@@ -265,10 +279,12 @@ export class Dispatcher {
     const timeoutMs = command.timeoutMs ?? this.options.timeoutMs;
     const ctx = new RunningCommand(command, parsed, caller, message, this.services, this.sendReply, this.onLateReply);
     if (this.stopped) ctx.abort(new Error('the bridge is stopping'));
+    ctx.deadline = Date.now() + timeoutMs;
     this.running.add(ctx);
+    this.deadlines.watch(ctx);
 
     try {
-      if ((await runWithin(command, ctx, timeoutMs)) === 'timeout') {
+      if ((await runWithin(command, ctx)) === TimedOut) {
         ctx.open = false;
         ctx.abort(new Error('timed out'));
         this.logger.warn({ command: command.name, timeoutMs }, 'command timed out');
@@ -291,7 +307,9 @@ export class Dispatcher {
       return done('error', command.name, caller.user?.name);
     } finally {
       ctx.open = false;
+      ctx.settle = undefined;
       this.running.delete(ctx);
+      this.deadlines.left();
     }
   }
 
@@ -306,27 +324,19 @@ export class Dispatcher {
 }
 
 /**
- * Run a handler, settling with 'ok', its error, or 'timeout' once `timeoutMs` passes first. (One
- * promise and one timer per run, not a Promise.race: this runs for every command.)
+ * Run a handler: settles with what it returned, its error, or {@link TimedOut} when its deadline
+ * (watched by {@link Deadlines}) passes first. No timer and no closures of its own: this runs for
+ * every command.
  */
-function runWithin(command: Command, ctx: RunningCommand, timeoutMs: number): Promise<'ok' | 'timeout'> {
+function runWithin(command: Command, ctx: RunningCommand): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, timeoutMs, 'timeout');
+    ctx.settle = resolve;
     let ran: Promise<unknown>;
     try {
       ran = Promise.resolve(command.run(ctx));
     } catch (error) {
       ran = Promise.reject(error);
     }
-    ran.then(
-      () => {
-        clearTimeout(timer);
-        resolve('ok');
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
+    ran.then(resolve, reject);
   });
 }

@@ -1,6 +1,7 @@
 import type { InboundMessage } from '../domain/messages.js';
 import type { Accepted } from '../outbox/types.js';
 import type { Linked } from '../util/LiveList.js';
+import type { Expiring } from './Deadlines.js';
 import type { Caller, Command, CommandContext, CommandServices, Invocation, ReplyOptions } from './Command.js';
 
 /** Sends a reply for one invocation; supplied by the dispatcher. */
@@ -10,13 +11,17 @@ export type ReplySink = (message: InboundMessage, text: string, options?: ReplyO
  * The context of one running command. A class rather than an object literal: the dispatcher makes
  * one per message, and prototype methods keep that allocation small on the hot path.
  */
-export class RunningCommand implements CommandContext, Linked<RunningCommand> {
+export class RunningCommand implements CommandContext, Linked<RunningCommand>, Expiring {
   /** Replies accepted or pending acceptance, awaited before the command counts as done. */
   readonly replies: Promise<Accepted>[] = [];
   /** False once the handler finished or timed out; later replies are dropped. */
   open = true;
   private controller: AbortController | undefined;
   private abortReason: Error | undefined;
+  /** @internal When the handler is abandoned (ms since the epoch). */
+  deadline = Infinity;
+  /** @internal Settles the dispatcher's wait for the handler. */
+  settle: ((outcome: unknown) => void) | undefined = undefined;
   /** @internal Links in the dispatcher's list of running commands. */
   prevLive: RunningCommand | undefined = undefined;
   /** @internal */
@@ -59,6 +64,11 @@ export class RunningCommand implements CommandContext, Linked<RunningCommand> {
     return accepted.then(noop);
   }
 
+  /** The deadline passed: the dispatcher stops waiting for the handler. */
+  expire(): void {
+    this.settle?.(TimedOut);
+  }
+
   /** Abort the handler's signal (timeout or shutdown). */
   abort(reason: Error): void {
     this.abortReason ??= reason;
@@ -67,3 +77,6 @@ export class RunningCommand implements CommandContext, Linked<RunningCommand> {
 }
 
 function noop(): void {}
+
+/** What the dispatcher's wait for a handler settles with when the deadline passes first. */
+export const TimedOut: unique symbol = Symbol('timed out');

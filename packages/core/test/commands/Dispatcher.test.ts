@@ -125,6 +125,27 @@ describe('Dispatcher', () => {
     expect(aborted).toBe(true);
   });
 
+  it('times out a short-timeout command on time while a long-timeout one started earlier still runs', async () => {
+    const hang = (name: string, timeoutMs: number): CommandSpec => ({
+      name,
+      kind: 'control',
+      minTier: 'user',
+      description: 'never returns',
+      timeoutMs,
+      run: () => new Promise(() => {}),
+    });
+    const { adapter } = await setup([hang('slowpoke', 60_000), hang('quick', 200)]);
+    adapter.inject({ from: 'bob', text: 'slowpoke' });
+    await new Promise((r) => setTimeout(r, 20));
+    const t0 = Date.now();
+    adapter.inject({ from: 'carol', text: 'quick' });
+    await until(() => adapter.textsTo('carol').length === 1, 'the quick timeout');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(190);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(adapter.textsTo('carol')[0]).toBe('"quick" did not finish within 200ms and was abandoned.');
+    expect(adapter.textsTo('bob')).toEqual([]);
+  });
+
   it('aborts every running handler when it stops, also one that asks for its signal only afterwards', async () => {
     const seen: string[] = [];
     const late: Promise<boolean>[] = [];

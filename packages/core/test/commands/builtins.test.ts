@@ -46,6 +46,9 @@ describe('built-in commands', () => {
   it('promote and demote step one tier and refuse what the rules forbid, with the reason', async () => {
     const { say, bridge } = await chat();
     expect(await say('bob', 'promote carol')).toBe('carol is now admin (was user).');
+    // Her very next command runs with the new tier.
+    expect(await say('carol', 'whoami')).toMatch(/^carol \(admin\)/);
+    expect(await say('carol', 'help promote')).toMatch(/^promote <name> \[tier\]/);
     expect(await say('bob', 'demote carol')).toMatch(/You cannot change carol \(admin\)/);
     expect(await say('bob', 'promote bob')).toMatch(/You cannot change yourself/);
     expect(await say('alice', 'demote carol user')).toBe('carol is now user (was admin).');
