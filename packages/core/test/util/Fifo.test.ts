@@ -18,4 +18,16 @@ describe('Fifo', () => {
     expect(queue.shift()).toBeUndefined();
     expect(queue.at(0)).toBeUndefined();
   });
+
+  it('drains and fills again, also after a long backlog, in order', () => {
+    const queue = new Fifo<number>();
+    for (const size of [1, 3, 5000, 2, 0, 1]) {
+      for (let i = 0; i < size; i++) queue.push(i);
+      expect(queue.length).toBe(size);
+      for (let i = 0; i < size; i++) expect(queue.shift()).toBe(i);
+      expect(queue.length).toBe(0);
+      expect(queue.at(0)).toBeUndefined();
+      expect(queue.shift()).toBeUndefined();
+    }
+  });
 });
