@@ -49,17 +49,25 @@ export class Router {
    * are not applied here. Pass `matched` when the caller already walked the rules.
    */
   recipients(update: Update, matched: readonly Route[] = this.matching(update)): Recipient[] {
-    const out = new Map<string, Recipient>();
-    const add = (user: User | undefined, route: Route): void => {
-      if (user && !out.has(user.name)) out.set(user.name, { user, route });
-    };
+    // Loops rather than closures and spreads: this runs for every state change, over every recipient.
+    const out: Recipient[] = [];
+    const named = new Set<string>();
+    let subscribed: ReadonlySet<User> | undefined;
     for (const route of matched) {
-      for (const user of this.usersFor(route.notify)) add(user, route);
-      if (route.subscribers) {
-        for (const user of this.subscribedTo(update)) if (satisfiesTier(user.tier, route.subscribers)) add(user, route);
+      for (const user of this.usersFor(route.notify)) {
+        if (named.has(user.name)) continue;
+        named.add(user.name);
+        out.push({ user, route });
+      }
+      if (!route.subscribers) continue;
+      subscribed ??= this.subscribedTo(update);
+      for (const user of subscribed) {
+        if (named.has(user.name) || !satisfiesTier(user.tier, route.subscribers)) continue;
+        named.add(user.name);
+        out.push({ user, route });
       }
     }
-    return [...out.values()];
+    return out;
   }
 
   /** Whether `user` may see `update` at all (for `status`): some matching rule names them, or admits their tier. */
@@ -100,13 +108,18 @@ export class Router {
     return this.usersAtLeast.get(tier) ?? [];
   }
 
-  private subscribedTo(update: Update): User[] {
+  private subscribedTo(update: Update): ReadonlySet<User> {
     if (this.indexVersion !== this.version) this.reindex();
     const seen = new Set<User>();
-    for (const key of [update.key, deviceId(update), update.topic]) {
-      for (const user of this.subscribersByKey.get(key.toLowerCase()) ?? []) seen.add(user);
-    }
-    return [...seen];
+    this.addSubscribers(seen, update.key);
+    this.addSubscribers(seen, deviceId(update));
+    this.addSubscribers(seen, update.topic);
+    return seen;
+  }
+
+  private addSubscribers(seen: Set<User>, key: string): void {
+    const users = this.subscribersByKey.get(key.toLowerCase());
+    if (users) for (const user of users) seen.add(user);
   }
 
   private reindex(): void {
