@@ -52,19 +52,22 @@ export class Router {
     // Loops rather than closures and spreads: this runs for every state change, over every recipient.
     const out: Recipient[] = [];
     const named = new Set<string>();
-    let subscribed: ReadonlySet<User> | undefined;
+    let subscribed: (readonly User[])[] | undefined;
     for (const route of matched) {
       for (const user of this.usersFor(route.notify)) {
         if (named.has(user.name)) continue;
         named.add(user.name);
         out.push({ user, route });
       }
-      if (!route.subscribers) continue;
-      subscribed ??= this.subscribedTo(update);
-      for (const user of subscribed) {
-        if (named.has(user.name) || !satisfiesTier(user.tier, route.subscribers)) continue;
-        named.add(user.name);
-        out.push({ user, route });
+      const tier = route.subscribers;
+      if (!tier) continue;
+      subscribed ??= this.subscriberLists(update);
+      for (const users of subscribed) {
+        for (const user of users) {
+          if (named.has(user.name) || !satisfiesTier(user.tier, tier)) continue;
+          named.add(user.name);
+          out.push({ user, route });
+        }
       }
     }
     return out;
@@ -108,18 +111,15 @@ export class Router {
     return this.usersAtLeast.get(tier) ?? [];
   }
 
-  private subscribedTo(update: Update): ReadonlySet<User> {
+  /** Who subscribed to the update's device (by key or `source/key`) or topic: lists that may overlap. */
+  private subscriberLists(update: Update): (readonly User[])[] {
     if (this.indexVersion !== this.version) this.reindex();
-    const seen = new Set<User>();
-    this.addSubscribers(seen, update.key);
-    this.addSubscribers(seen, deviceId(update));
-    this.addSubscribers(seen, update.topic);
-    return seen;
-  }
-
-  private addSubscribers(seen: Set<User>, key: string): void {
-    const users = this.subscribersByKey.get(key.toLowerCase());
-    if (users) for (const user of users) seen.add(user);
+    const lists: (readonly User[])[] = [];
+    for (const key of [update.key, deviceId(update), update.topic]) {
+      const users = this.subscribersByKey.get(key.toLowerCase());
+      if (users) lists.push(users);
+    }
+    return lists;
   }
 
   private reindex(): void {
