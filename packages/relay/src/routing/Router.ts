@@ -49,26 +49,29 @@ export class Router {
    * are not applied here. Pass `matched` when the caller already walked the rules.
    */
   recipients(update: Update, matched: readonly Route[] = this.matching(update)): Recipient[] {
-    // Loops rather than closures and spreads: this runs for every state change, over every recipient.
+    // This runs for every state change, over every recipient. Each source list holds a user once, so
+    // the set of names that keeps anyone from hearing twice is only needed from the second source on.
     const out: Recipient[] = [];
-    const named = new Set<string>();
-    let subscribed: (readonly User[])[] | undefined;
-    for (const route of matched) {
-      for (const user of this.usersFor(route.notify)) {
-        if (named.has(user.name)) continue;
-        named.add(user.name);
+    let named: Set<string> | undefined;
+    let sources = 0;
+    const take = (users: readonly User[], route: Route, tier: Tier | undefined): void => {
+      if (users.length === 0) return;
+      if (sources++ === 1) named = new Set(out.map((r) => r.user.name));
+      for (const user of users) {
+        if (tier !== undefined && !satisfiesTier(user.tier, tier)) continue;
+        if (named) {
+          if (named.has(user.name)) continue;
+          named.add(user.name);
+        }
         out.push({ user, route });
       }
-      const tier = route.subscribers;
-      if (!tier) continue;
+    };
+    let subscribed: (readonly User[])[] | undefined;
+    for (const route of matched) {
+      take(this.usersFor(route.notify), route, undefined);
+      if (!route.subscribers) continue;
       subscribed ??= this.subscriberLists(update);
-      for (const users of subscribed) {
-        for (const user of users) {
-          if (named.has(user.name) || !satisfiesTier(user.tier, tier)) continue;
-          named.add(user.name);
-          out.push({ user, route });
-        }
-      }
+      for (const users of subscribed) take(users, route, route.subscribers);
     }
     return out;
   }
@@ -130,7 +133,8 @@ export class Router {
       for (const subscription of user.subscriptions) {
         const key = subscription.toLowerCase();
         const list = this.subscribersByKey.get(key) ?? [];
-        list.push(user);
+        // Once per key, even if the user named it twice: recipients() relies on it.
+        if (list.at(-1) !== user) list.push(user);
         this.subscribersByKey.set(key, list);
       }
     }

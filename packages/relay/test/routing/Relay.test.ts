@@ -70,6 +70,15 @@ describe('routing', () => {
     expect(await deliveredTo(update({ source: 'other', key: 'x', state: 'on' }))).toEqual([]);
   });
 
+  it('tells each user once, however many ways the rules and subscriptions reach them', async () => {
+    const { update, deliveredTo, say } = await setup();
+    expect(await say('uma', 'subscribe lab/printer-1')).toBe('You now follow lab/printer-1.');
+    expect(await say('ada', 'subscribe printer-1')).toBe('You now follow printer-1.');
+    // uma follows printer-1 by key and by source/key; ada by key and as an admin of a critical change.
+    expect(await deliveredTo(update({ key: 'printer-1', state: 'on fire', severity: 'critical' }))).toEqual(['ada', 'root1', 'uma']);
+    expect(await deliveredTo(update({ key: 'printer-1', state: 'jammed', severity: 'error' }))).toEqual(['ada', 'uma']);
+  });
+
   it('never lets a subscription widen access, in delivery or in chat', async () => {
     const { update, deliveredTo, say } = await setup();
     // ulf follows vault-door, but only root may see the vault.
