@@ -11,6 +11,9 @@ export interface Address {
 /** The chat kinds an {@link Address} may name. */
 export type AddressKind = 'user' | 'group' | 'channel' | 'dm';
 
+/** Every {@link AddressKind}, for checking input. */
+export const AddressKinds: ReadonlySet<string> = new Set<AddressKind>(['user', 'group', 'channel', 'dm']);
+
 /** The sender of a message as the platform knows them. */
 export interface Identity {
   readonly platform: string;

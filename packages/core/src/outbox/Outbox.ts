@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Subject, type Observable, type Subscription } from 'rxjs';
-import { addressKey, type Address } from '../domain/address.js';
+import { addressKey, AddressKinds, type Address } from '../domain/address.js';
 import type { Adapter, SendRequest } from '../domain/Adapter.js';
 import type { OutboundMessage, SendResult } from '../domain/messages.js';
 import type { Store } from '../store/Store.js';
@@ -557,7 +557,7 @@ function assertAddress(to: Address | undefined): void {
   if (!to || typeof to.platform !== 'string' || typeof to.id !== 'string' || to.platform === '' || to.id === '') {
     throw new TypeError('message has no valid destination (to.platform and to.id are required)');
   }
-  if (!['user', 'group', 'channel', 'dm'].includes(to.kind)) {
+  if (!AddressKinds.has(to.kind)) {
     throw new TypeError(`destination kind must be user, group, channel or dm (got "${String(to.kind)}")`);
   }
 }

@@ -1,4 +1,4 @@
-import type { Address, AddressKind } from '../domain/address.js';
+import { AddressKinds, type Address, type AddressKind } from '../domain/address.js';
 import type { Journal } from '../store/Store.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
 import { entryOf, pending, type Body, type Pending } from './Pending.js';
@@ -158,13 +158,11 @@ function acceptRecord(item: Pending): OutboxRecord {
   return { t: 'a', e: entryOf(item), ...(item.next > 0 ? { next: item.next } : {}) };
 }
 
-const addressKinds: ReadonlySet<string> = new Set<AddressKind>(['user', 'group', 'channel', 'dm']);
-
 /** A multicast member's destination: `kind:id` on the record's platform, or an address object. */
 function destinationOf(to: Address | string | undefined, platform: string | undefined): Address | undefined {
   if (typeof to !== 'string') return to && typeof to === 'object' ? to : undefined;
   const at = to.indexOf(':');
   const kind = to.slice(0, at);
-  if (at <= 0 || typeof platform !== 'string' || !addressKinds.has(kind)) return undefined;
+  if (at <= 0 || typeof platform !== 'string' || !AddressKinds.has(kind)) return undefined;
   return { platform, kind: kind as AddressKind, id: to.slice(at + 1) };
 }
