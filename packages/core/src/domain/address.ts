@@ -14,6 +14,16 @@ export type AddressKind = 'user' | 'group' | 'channel' | 'dm';
 /** Every {@link AddressKind}, for checking input. */
 export const AddressKinds: ReadonlySet<string> = new Set<AddressKind>(['user', 'group', 'channel', 'dm']);
 
+/** @throws TypeError naming what is wrong when `to` is not a usable destination. */
+export function assertAddress(to: Address | undefined): void {
+  if (!to || typeof to.platform !== 'string' || typeof to.id !== 'string' || to.platform === '' || to.id === '') {
+    throw new TypeError('message has no valid destination (to.platform and to.id are required)');
+  }
+  if (!AddressKinds.has(to.kind)) {
+    throw new TypeError(`destination kind must be user, group, channel or dm (got "${String(to.kind)}")`);
+  }
+}
+
 /** The sender of a message as the platform knows them. */
 export interface Identity {
   readonly platform: string;

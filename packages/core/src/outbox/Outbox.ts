@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
-import { Subject, type Observable, type Subscription } from 'rxjs';
-import { addressKey, AddressKinds, type Address } from '../domain/address.js';
-import type { Adapter, SendRequest } from '../domain/Adapter.js';
+import { Subject, type Observable } from 'rxjs';
+import { addressKey, assertAddress, type Address } from '../domain/address.js';
+import type { Adapter } from '../domain/Adapter.js';
 import type { OutboundMessage, SendResult } from '../domain/messages.js';
 import type { Store } from '../store/Store.js';
 import { backoffDelay } from '../util/backoff.js';
@@ -15,8 +15,10 @@ import { LiveList } from '../util/LiveList.js';
 import { DeliveryTurns } from './DeliveryTurns.js';
 import { OutboxJournal } from './OutboxJournal.js';
 import { pending, SharedBodies, type Body, type Pending } from './Pending.js';
-import { RateLimiter } from './RateLimiter.js';
+import { ServedAdapters, type Served } from './ServedAdapters.js';
+import { companionsOf, NoCompanions, requestFor } from './sendRequest.js';
 import { splitText } from './splitText.js';
+import { WindowWaits } from './WindowWaits.js';
 import type { Accepted, DeliveryReport } from './types.js';
 
 /** Options of {@link Outbox}. */
@@ -53,7 +55,6 @@ export const DefaultOutboxOptions = {
 } as const satisfies Partial<OutboxOptions>;
 
 const JournalName = 'outbox';
-const NoCompanions: readonly Pending[] = Object.freeze([]);
 
 /**
  * The single way out. Every reply and alert is accepted here (persisted before the caller hears
@@ -68,11 +69,10 @@ export class Outbox {
   private readonly pending = new LiveList<Pending>();
   private readonly laneKeys = new WeakMap<Address, string>();
   private readonly dedupe = new Map<string, Pending>();
-  private readonly adapters = new Map<string, { adapter: Adapter; limiter: RateLimiter; sub?: Subscription }>();
-  private readonly adapterWaiters = new Map<string, (() => void)[]>();
-  private readonly windowWaiters = new Map<string, Set<() => void>>();
+  private readonly adapters = new ServedAdapters((address) => this.windows.wake(address));
   /** Per-destination FIFO lanes. */
   private readonly lanes = new Lanes<Pending>();
+  private readonly windows: WindowWaits;
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly stopController = new AbortController();
   private readonly turns = new DeliveryTurns();
@@ -92,6 +92,7 @@ export class Outbox {
     } as typeof this.options;
     this.logger = (options.logger ?? silentLogger).child({ component: 'outbox' });
     this.journal = new OutboxJournal(options.store.journal(JournalName), this.logger);
+    this.windows = new WindowWaits(this.options.deferredRecheckMs);
     // Every destination waiting on a retry timer or a reply window listens to this one signal.
     setMaxListeners(0, this.stopController.signal);
   }
@@ -113,19 +114,7 @@ export class Outbox {
 
   /** Make an adapter a destination. @returns a disposer. */
   registerAdapter(adapter: Adapter): () => void {
-    if (this.adapters.has(adapter.name)) throw new Error(`an adapter named "${adapter.name}" is already registered`);
-    const limiter = new RateLimiter(adapter.limits.sendRatePerSecond, adapter.limits.sendBurst ?? 1);
-    const sub = adapter.windows$?.subscribe((address) => this.wakeWindow(address));
-    this.adapters.set(adapter.name, { adapter, limiter, ...(sub ? { sub } : {}) });
-    for (const wake of this.adapterWaiters.get(adapter.name) ?? []) wake();
-    this.adapterWaiters.delete(adapter.name);
-    return () => {
-      const current = this.adapters.get(adapter.name);
-      if (current?.adapter !== adapter) return;
-      current.sub?.unsubscribe();
-      current.limiter.close();
-      this.adapters.delete(adapter.name);
-    };
+    return this.adapters.register(adapter);
   }
 
   /** Read the journal: whatever was accepted and not finished before the last stop (or crash) is pending again. */
@@ -281,10 +270,7 @@ export class Outbox {
     this.state = 'stopped';
     this.stopController.abort();
     this.turns.stop();
-    for (const { limiter, sub } of this.adapters.values()) {
-      limiter.close();
-      sub?.unsubscribe();
-    }
+    this.adapters.close();
     // Sends already handed to an adapter finish (and are journalled) before we let go of the store.
     for (let waited = 0; this.inflight > 0 && waited < 10_000; waited += 10) await sleep(10);
     await this.journal.flush();
@@ -307,28 +293,27 @@ export class Outbox {
     try {
       for (let item = lane.at(0); item; item = lane.at(0)) {
         // An item already delivered as part of a combined send has nothing to wait for.
-        const turn = item.done ? undefined : this.turns.beforeSend();
-        if (turn) await turn;
-        if (!item.done) {
-          const served = this.adapters.get(item.to.platform);
-          if (served && this.sendsAtOnce(served, item)) {
-            // The common case takes one async frame per message, not two: under fan-out that is
-            // measurable. Anything but delivered goes on in deliver() with this first result.
-            item.attempts++;
-            let result: SendResult;
-            try {
-              result = await served.adapter.send(this.request(item, NoCompanions));
-            } catch (error) {
-              result = this.thrown(error, item, served.adapter);
-            }
-            if (result.type === 'delivered') {
-              item.next = 1;
-              item.failures = 0;
-              item.deferred = false;
-              this.finish(item, true);
-            } else if (!(await this.deliver(item, lane, result))) return;
-          } else if (!(await this.deliver(item, lane))) return;
+        if (item.done) {
+          lane.shift();
+          continue;
         }
+        const turn = this.turns.beforeSend();
+        if (turn) await turn;
+        // The common case (one part, no rate limit, nothing to combine) is sent from here: one async
+        // frame per message instead of two, measurable under fan-out. deliver() takes over otherwise,
+        // with this first result when it was not a delivery.
+        const served = this.adapters.get(item.to.platform);
+        let first: SendResult | undefined;
+        if (served && this.sendsAtOnce(served, item)) {
+          item.attempts++;
+          try {
+            first = await served.adapter.send(requestFor(item, NoCompanions));
+          } catch (error) {
+            first = this.thrown(error, item, served.adapter);
+          }
+        }
+        if (first?.type === 'delivered') this.finish(partSent(item), true);
+        else if (!(await this.deliver(item, lane, first))) return;
         lane.shift();
       }
     } catch (error) {
@@ -340,7 +325,7 @@ export class Outbox {
   }
 
   /** Whether `item` can go in one send now, with no rate limit to wait for and nothing to combine. */
-  private sendsAtOnce(served: { adapter: Adapter; limiter: RateLimiter }, item: Pending): boolean {
+  private sendsAtOnce(served: Served, item: Pending): boolean {
     return (
       served.limiter.unlimited &&
       !served.adapter.limits.combine &&
@@ -366,22 +351,20 @@ export class Outbox {
           first = undefined;
         } else {
           if (signal.aborted) return false;
-          const served = this.adapters.get(item.to.platform) ?? (await this.adapterFor(item.to.platform));
+          const served = this.adapters.get(item.to.platform) ?? (await this.adapters.when(item.to.platform, signal));
           if (!served) return false;
           if (!served.limiter.unlimited && !(await served.limiter.acquire(body.priority, signal))) return false;
           item.attempts++;
-          companions = this.companions(served.adapter, item, lane);
+          companions = companionsOf(served.adapter, item, lane);
           try {
-            result = await served.adapter.send(this.request(item, companions));
+            result = await served.adapter.send(requestFor(item, companions));
           } catch (error) {
             result = this.thrown(error, item, served.adapter);
           }
         }
         if (result.type === 'delivered') {
           for (const companion of companions) this.finish(companion, true);
-          item.next++;
-          item.failures = 0;
-          item.deferred = false;
+          partSent(item);
           // Losing a progress record in a crash only means resending one part: no fsync of its own.
           if (item.next < body.parts.length) await this.journal.progress(item);
           continue;
@@ -390,7 +373,7 @@ export class Outbox {
         if (result.type === 'deferred') {
           if (!item.deferred) this.report(item, 'deferred', result.reason);
           item.deferred = true;
-          await this.waitForWindow(item.key, signal);
+          await this.windows.wait(item.key, signal);
           continue;
         }
         const age = Date.now() - body.acceptedAt;
@@ -413,40 +396,6 @@ export class Outbox {
       this.logger.error({ ...errorInfo(error), id: item.id }, 'could not record delivery progress');
       return false;
     }
-  }
-
-  /**
-   * Messages waiting behind `item` in its lane that can ride along in one send, for adapters that
-   * combine: untouched, single-part, and all together within the length limit.
-   */
-  private companions(adapter: Adapter, item: Pending, lane: Fifo<Pending>): readonly Pending[] {
-    if (!adapter.limits.combine || item.next !== 0 || item.body.parts.length !== 1) return NoCompanions;
-    const out: Pending[] = [];
-    let length = Array.from(item.body.parts[0]!).length;
-    for (let i = 1; i < lane.length; i++) {
-      const next = lane.at(i)!;
-      if (next.done || next.next !== 0 || next.body.parts.length !== 1) break;
-      const add = 2 + Array.from(next.body.parts[0]!).length;
-      if (length + add > adapter.limits.maxTextLength) break;
-      length += add;
-      out.push(next);
-    }
-    return out;
-  }
-
-  /** What the adapter is asked to send: the next part, or an untouched message with its companions. */
-  private request(item: Pending, companions: readonly Pending[]): SendRequest {
-    const { body } = item;
-    const text = companions.length === 0 ? body.parts[item.next]! : [body.parts[0]!, ...companions.map((c) => c.body.parts[0]!)].join('\n\n');
-    const request: { -readonly [K in keyof SendRequest]: SendRequest[K] } = {
-      id: body.parts.length > 1 ? `${item.id}#${item.next + 1}` : item.id,
-      to: item.to,
-      text,
-      attempt: item.failures + 1,
-    };
-    // Assigned rather than spread: this runs for every send.
-    if (body.replyContext !== undefined) request.replyContext = body.replyContext;
-    return request;
   }
 
   /** An adapter that throws is treated like a network fault: transient. */
@@ -515,49 +464,12 @@ export class Outbox {
     this.pending.delete(item);
     if (item.body.dedupeKey) this.dedupe.delete(`${item.key}\u0000${item.body.dedupeKey}`);
   }
-
-  private async adapterFor(platform: string): Promise<{ adapter: Adapter; limiter: RateLimiter } | undefined> {
-    const signal = this.stopController.signal;
-    while (!signal.aborted) {
-      const served = this.adapters.get(platform);
-      if (served) return served;
-      await new Promise<void>((resolve) => {
-        const list = this.adapterWaiters.get(platform) ?? [];
-        list.push(resolve);
-        this.adapterWaiters.set(platform, list);
-        signal.addEventListener('abort', () => resolve(), { once: true });
-      });
-    }
-    return undefined;
-  }
-
-  private waitForWindow(key: string, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const waiters = this.windowWaiters.get(key) ?? new Set();
-      this.windowWaiters.set(key, waiters);
-      const done = (): void => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        if (waiters.size === 0) this.windowWaiters.delete(key);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.options.deferredRecheckMs);
-      waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  private wakeWindow(address: Address): void {
-    for (const wake of [...(this.windowWaiters.get(addressKey(address)) ?? [])]) wake();
-  }
 }
 
-function assertAddress(to: Address | undefined): void {
-  if (!to || typeof to.platform !== 'string' || typeof to.id !== 'string' || to.platform === '' || to.id === '') {
-    throw new TypeError('message has no valid destination (to.platform and to.id are required)');
-  }
-  if (!AddressKinds.has(to.kind)) {
-    throw new TypeError(`destination kind must be user, group, channel or dm (got "${String(to.kind)}")`);
-  }
+/** The part `item.next` went out: move on to the next, with a clean slate of failures. */
+function partSent(item: Pending): Pending {
+  item.next++;
+  item.failures = 0;
+  item.deferred = false;
+  return item;
 }
