@@ -159,7 +159,7 @@ export class Outbox {
     const existing = message.dedupeKey ? this.dedupe.get(`${key}\u0000${message.dedupeKey}`) : undefined;
     if (existing) return Promise.resolve({ id: existing.id, parts: existing.body.parts.length, duplicate: true });
     const item = this.admit(message, key, this.bodyOf(message, now), `${now.toString(36)}-`);
-    return this.journal.acceptOne(item).then(
+    return this.journal.accept([item]).then(
       () => {
         if (this.state === 'started') this.dispatch(item);
         return { id: item.id, parts: item.body.parts.length, duplicate: false };

@@ -78,11 +78,6 @@ export class OutboxJournal {
     return this.journal.append(recordsOf(items));
   }
 
-  /** {@link accept} for one message: a reply. */
-  acceptOne(item: Pending): Promise<void> {
-    return this.journal.append([acceptRecord(item)]);
-  }
-
   /** Record that a message reached part `item.next`. */
   progress(item: Pending): Promise<void> {
     return this.journal.append([{ t: 'p', id: item.id, next: item.next }], { durable: false });
