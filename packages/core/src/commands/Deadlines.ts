@@ -18,14 +18,16 @@ export class Deadlines<T extends Expiring & Linked<T>> {
 
   constructor(private readonly items: LiveList<T>) {}
 
-  /** `item` was just added to the list. */
-  watch(item: T): void {
+  /** Add `item` to the list and watch its deadline. */
+  add(item: T): void {
+    this.items.add(item);
     if (item.deadline < this.armedFor) this.arm(item.deadline);
     else if (this.items.size === 1) this.timer?.ref();
   }
 
-  /** An item left the list. */
-  left(): void {
+  /** Take `item` off the list. */
+  delete(item: T): void {
+    this.items.delete(item);
     if (this.items.size === 0) this.timer?.unref();
   }
 

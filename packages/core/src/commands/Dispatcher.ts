@@ -280,8 +280,7 @@ export class Dispatcher {
     const ctx = new RunningCommand(command, parsed, caller, message, this.services, this.sendReply, this.onLateReply);
     if (this.stopped) ctx.abort(new Error('the bridge is stopping'));
     ctx.deadline = Date.now() + timeoutMs;
-    this.running.add(ctx);
-    this.deadlines.watch(ctx);
+    this.deadlines.add(ctx);
 
     try {
       if ((await runWithin(command, ctx)) === TimedOut) {
@@ -307,9 +306,7 @@ export class Dispatcher {
       return done('error', command.name, caller.user?.name);
     } finally {
       ctx.open = false;
-      ctx.settle = undefined;
-      this.running.delete(ctx);
-      this.deadlines.left();
+      this.deadlines.delete(ctx);
     }
   }
 
