@@ -223,7 +223,10 @@ export class Relay implements BridgePlugin {
     const fields = this.fields(update, previous);
     const rendered = new Map<string, string>();
     const items: { user: User; text: string }[] = [];
-    for (const { user, route } of this.routes.recipients(routedAs)) {
+    // The rules were already walked for this update above, unless an open alert skipped that or the
+    // update is routed with another severity.
+    const walked = routedAs === update && !open ? matched : undefined;
+    for (const { user, route } of this.routes.recipients(routedAs, walked)) {
       const template = isResolve ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
       let text = rendered.get(template);
       if (text === undefined) {
