@@ -11,6 +11,8 @@ export class WindowWaits {
 
   /** Resolves when a window opens for the destination with lane key `key`, at the recheck, or on abort. */
   wait(key: string, signal: AbortSignal): Promise<void> {
+    // A send answered "deferred" after stop() began: abort listeners added now would never fire.
+    if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const waiters = this.waiters.get(key) ?? new Set();
       this.waiters.set(key, waiters);

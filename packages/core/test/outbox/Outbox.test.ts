@@ -153,6 +153,20 @@ describe('Outbox', () => {
     expect(outbox.size).toBe(1);
   });
 
+  it('stops promptly when a send answers "deferred" after stop() began', async () => {
+    let answer!: (result: SendResult) => void;
+    const { adapter, outbox } = make(() => new Promise<SendResult>((resolve) => (answer = resolve)));
+    outbox.start();
+    await outbox.enqueue({ to: to('a'), text: 'waits for a window' });
+    await until(() => adapter.attempts.length === 1, 'the send');
+    const stopped = outbox.stop();
+    answer({ type: 'deferred', reason: 'no window' });
+    const started = performance.now();
+    await stopped;
+    // It used to wait on the window (or stop()'s 10 s cap) with an abort signal that had already fired.
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   it('resumes what was accepted but not delivered after a restart, in order, from the part it reached', async () => {
     const store = new MemoryStore();
     let sent = 0;
