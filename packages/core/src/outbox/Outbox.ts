@@ -158,7 +158,7 @@ export class Outbox {
     const key = addressKey(message.to);
     const existing = message.dedupeKey ? this.dedupe.get(`${key}\u0000${message.dedupeKey}`) : undefined;
     if (existing) return Promise.resolve({ id: existing.id, parts: existing.body.parts.length, duplicate: true });
-    const item = this.admit(message, key, this.bodyOf(message, now), `${now.toString(36)}-`);
+    const item = this.admit(message, key, this.bodyOf(message, now));
     return this.journal.accept([item]).then(
       () => {
         if (this.state === 'started') this.dispatch(item);
@@ -183,7 +183,6 @@ export class Outbox {
     const now = Date.now();
     const results: Accepted[] = [];
     const fresh: Pending[] = [];
-    const idPrefix = `${now.toString(36)}-`;
     // A fan-out batch comes from a caller that keeps one address object per chat (see laneKey); a
     // single reply usually carries a fresh one, which a cache would only make the GC track.
     const laneKeys = messages.length > 1 ? messages.map((m) => this.laneKey(m.to)) : [addressKey(messages[0]!.to)];
@@ -204,7 +203,7 @@ export class Outbox {
         body = this.bodyOf(message, now);
         if (shareable) shared?.add(message, body);
       }
-      const item = this.admit(message, laneKeys[i]!, body, idPrefix);
+      const item = this.admit(message, laneKeys[i]!, body);
       fresh.push(item);
       results.push({ id: item.id, parts: body.parts.length, duplicate: false });
     }
@@ -219,9 +218,10 @@ export class Outbox {
   }
 
   /** A new pending message, tracked from now on (its own copy of the address). */
-  private admit(message: OutboundMessage, key: string, body: Body, idPrefix: string): Pending {
+  private admit(message: OutboundMessage, key: string, body: Body): Pending {
     const to = { platform: message.to.platform, kind: message.to.kind, id: message.to.id };
-    const item = pending(idPrefix + (this.seq++).toString(36), to, body, 0, key);
+    const seq = this.seq++;
+    const item = pending(this.journal.idPrefix + seq.toString(36), to, body, 0, key, seq);
     this.track(item);
     return item;
   }
@@ -408,7 +408,7 @@ export class Outbox {
   private finish(item: Pending, ok: boolean, reason?: string): true {
     // Not awaited and not flushed on its own: losing a done record in a crash only repeats the message
     // once (delivery is at-least-once).
-    if (ok) this.journal.deliveredOne(item.id);
+    if (ok) this.journal.deliveredOne(item);
     else this.journal.failed(item.id, reason);
     this.untrack(item);
     if (!ok) this.logger.warn({ id: item.id, to: item.key, reason }, 'message failed permanently');

@@ -11,9 +11,19 @@ import type { OutboxRecord } from './types.js';
  * losing one in a crash only repeats a send.
  */
 export class OutboxJournal {
-  /** Delivered ids whose `D` record is not written yet: one record per event-loop turn. */
-  private delivered: string[] = [];
+  /**
+   * Delivered messages whose `D` record is not written yet (one record per event-loop turn): by
+   * number when this instance made the id, which is a third of the serialising work of the string.
+   */
+  private deliveredSeqs: number[] = [];
+  private deliveredIds: string[] = [];
   private flushScheduled = false;
+
+  /**
+   * The prefix of the ids this outbox instance makes (see {@link Pending.seq}): its start time in
+   * base 36. {@link replay} makes sure no pending id read back starts with it.
+   */
+  idPrefix = `${Date.now().toString(36)}-`;
 
   constructor(
     private readonly journal: Journal,
@@ -42,10 +52,11 @@ export class OutboxJournal {
           break;
         }
         case 'm': {
-          const { ids, to, platform, parts, priority, createdAt, acceptedAt } = record;
+          const { to, platform, parts, priority, createdAt, acceptedAt } = record;
           const destinations = Array.isArray(to) ? to.map((d) => destinationOf(d, platform)) : [];
-          if (!Array.isArray(ids) || ids.length !== destinations.length || destinations.includes(undefined)) {
-            this.logger.warn({ ids: ids?.length, to: to?.length }, 'skipping a malformed outbox journal record');
+          const ids = memberIds(record, destinations.length);
+          if (!ids || ids.length !== destinations.length || destinations.includes(undefined)) {
+            this.logger.warn({ ids: record.ids?.length, to: to?.length }, 'skipping a malformed outbox journal record');
             break;
           }
           acceptRecords++;
@@ -63,11 +74,16 @@ export class OutboxJournal {
           live.delete(record.id);
           break;
         case 'D':
-          for (const id of record.ids) live.delete(id);
+          for (const id of record.ids ?? []) live.delete(id);
+          if (typeof record.p === 'string' && Array.isArray(record.s)) for (const n of record.s) live.delete(record.p + n.toString(36));
           break;
         default:
           this.logger.warn({ record }, 'skipping unknown outbox journal record');
       }
+    }
+    // Only a clock set back since an earlier run can give this run's prefix to an id still pending.
+    for (let n = 1; [...live.keys()].some((id) => id.startsWith(this.idPrefix)); n++) {
+      this.idPrefix = `${Date.now().toString(36)}.${n}-`;
     }
     // A compacted journal holds exactly the pending: one accept record each (or per multicast), nothing else.
     return { pending: [...live.values()], stale: records.length > acceptRecords || accepted > live.size };
@@ -75,7 +91,7 @@ export class OutboxJournal {
 
   /** Persist newly accepted messages (durably: resolves once they survive a crash). */
   accept(items: readonly Pending[]): Promise<void> {
-    return this.journal.append(recordsOf(items));
+    return this.journal.append(recordsOf(items, this.idPrefix));
   }
 
   /** Record that a message reached part `item.next`. */
@@ -84,8 +100,9 @@ export class OutboxJournal {
   }
 
   /** Record a delivery; written with the others of this event-loop turn. */
-  deliveredOne(id: string): void {
-    this.delivered.push(id);
+  deliveredOne(item: Pending): void {
+    if (item.seq >= 0) this.deliveredSeqs.push(item.seq);
+    else this.deliveredIds.push(item.id);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => void this.flush());
@@ -101,17 +118,26 @@ export class OutboxJournal {
   /** Write the deliveries collected so far. */
   async flush(): Promise<void> {
     this.flushScheduled = false;
-    if (this.delivered.length === 0) return;
-    const ids = this.delivered;
-    this.delivered = [];
+    const { deliveredSeqs: seqs, deliveredIds: ids } = this;
+    if (seqs.length + ids.length === 0) return;
+    const record: { t: 'D'; ids?: string[]; p?: string; s?: number[] } = { t: 'D' };
+    if (ids.length > 0) {
+      record.ids = ids;
+      this.deliveredIds = [];
+    }
+    if (seqs.length > 0) {
+      record.p = this.idPrefix;
+      record.s = seqs;
+      this.deliveredSeqs = [];
+    }
     await this.journal
-      .append([{ t: 'D', ids }], { durable: false })
-      .catch((error: unknown) => this.logger.error({ ...errorInfo(error), count: ids.length }, 'could not record deliveries'));
+      .append([record], { durable: false })
+      .catch((error: unknown) => this.logger.error({ ...errorInfo(error), count: seqs.length + ids.length }, 'could not record deliveries'));
   }
 
   /** Rewrite the journal as exactly what `pending()` returns when the rewrite runs. */
   compact(pending: () => Iterable<Pending>): Promise<void> {
-    return this.journal.compact(() => recordsOf(pending()));
+    return this.journal.compact(() => recordsOf(pending(), this.idPrefix));
   }
 }
 
@@ -120,7 +146,7 @@ export class OutboxJournal {
  * share one body object) become one `m` record at the first member's place, the rest `a` records.
  * Members are accepted together and go to distinct chats, so this never reorders a chat's messages.
  */
-function recordsOf(items: Iterable<Pending>): OutboxRecord[] {
+function recordsOf(items: Iterable<Pending>, idPrefix: string): OutboxRecord[] {
   // A single reply, the common case, needs no grouping structures.
   if (Array.isArray(items) && items.length === 1) return [acceptRecord(items[0] as Pending)];
   const slots: Pending[][] = [];
@@ -137,16 +163,43 @@ function recordsOf(items: Iterable<Pending>): OutboxRecord[] {
   }
   return slots.map((slot) => {
     if (slot.length > 1) {
-      const { parts, priority, createdAt, acceptedAt } = slot[0]!.body;
-      const ids = slot.map((m) => m.id);
+      const first = slot[0]!;
+      const { parts, priority, createdAt, acceptedAt } = first.body;
       // Members share a body, and so a platform (see SharedBodies); address objects otherwise.
-      const { platform } = slot[0]!.to;
-      if (slot.some((m) => m.to.platform !== platform)) return { t: 'm', ids, to: slot.map((m) => m.to), parts, priority, createdAt, acceptedAt };
-      const to = slot.map((m) => `${m.to.kind}:${m.to.id}`);
-      return { t: 'm', ids, platform, to, parts, priority, createdAt, acceptedAt };
+      const { platform } = first.to;
+      const record: { -readonly [K in keyof MulticastRecord]: MulticastRecord[K] } = slot.some((m) => m.to.platform !== platform)
+        ? { t: 'm', to: slot.map((m) => m.to), parts, priority, createdAt, acceptedAt }
+        : { t: 'm', platform, to: slot.map((m) => `${m.to.kind}:${m.to.id}`), parts, priority, createdAt, acceptedAt };
+      // Members numbered in a row (a fan-out batch) are written as the first number. (Assigned, not
+      // spread into the literal: a spread followed by new keys is a slow path in V8.)
+      if (inARow(slot)) {
+        record.p = idPrefix;
+        record.s = first.seq;
+      } else {
+        record.ids = slot.map((m) => m.id);
+      }
+      return record;
     }
     return acceptRecord(slot[0]!);
   });
+}
+
+type MulticastRecord = OutboxRecord & { t: 'm' };
+
+/** Whether members were numbered one after another by this instance. */
+function inARow(members: readonly Pending[]): boolean {
+  const from = members[0]!.seq;
+  if (from < 0) return false;
+  for (let i = 1; i < members.length; i++) if (members[i]!.seq !== from + i) return false;
+  return true;
+}
+
+/** The ids of an `m` record's `count` members, or undefined when the record names them wrongly. */
+function memberIds(record: MulticastRecord, count: number): readonly string[] | undefined {
+  if (Array.isArray(record.ids)) return record.ids.every((id) => typeof id === 'string') ? record.ids : undefined;
+  const { p, s } = record;
+  if (typeof p !== 'string' || !Number.isSafeInteger(s) || s! < 0) return undefined;
+  return Array.from({ length: count }, (_, i) => p + (s! + i).toString(36));
 }
 
 function acceptRecord(item: Pending): OutboxRecord {

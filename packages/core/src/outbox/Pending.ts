@@ -13,6 +13,12 @@ export interface Pending extends Linked<Pending> {
   readonly body: Body;
   /** Its destination's lane key ({@link addressKey}), computed once. */
   readonly key: string;
+  /**
+   * The number in its id when this outbox instance made it (the id is the instance's prefix and
+   * this number in base 36), which the journal writes instead of the string; -1 for ids read back
+   * from the journal.
+   */
+  readonly seq: number;
   /** Delivered or failed (also when it rode along in a combined send). */
   done: boolean;
   /** The next part to send. */
@@ -22,8 +28,8 @@ export interface Pending extends Linked<Pending> {
   deferred: boolean;
 }
 
-export function pending(id: string, to: Address, body: Body, next = 0, key = addressKey(to)): Pending {
-  return { id, to, body, key, done: false, next, attempts: 0, failures: 0, deferred: false, prevLive: undefined, nextLive: undefined };
+export function pending(id: string, to: Address, body: Body, next = 0, key = addressKey(to), seq = -1): Pending {
+  return { id, to, body, key, seq, done: false, next, attempts: 0, failures: 0, deferred: false, prevLive: undefined, nextLive: undefined };
 }
 
 /** The journal form of one message. */

@@ -44,7 +44,10 @@ export type OutboxRecord =
   | { readonly t: 'a'; readonly e: OutboxEntry; readonly next?: number }
   | ({
       readonly t: 'm';
-      readonly ids: readonly string[];
+      /** Member ids; or, for members numbered in a row, `p` + (`s` + i) in base 36 (see `Pending.seq`). */
+      readonly ids?: readonly string[];
+      readonly p?: string;
+      readonly s?: number;
       /**
        * Destinations, one per id: `kind:id` strings on {@link platform} (half the serialising work of
        * address objects), or address objects as journals written before that hold them.
@@ -54,4 +57,5 @@ export type OutboxRecord =
     } & Omit<OutboxEntry, 'id' | 'to' | 'replyContext' | 'dedupeKey'>)
   | { readonly t: 'p'; readonly id: string; readonly next: number }
   | { readonly t: 'd'; readonly id: string; readonly ok: boolean; readonly reason?: string }
-  | { readonly t: 'D'; readonly ids: readonly string[] };
+  /** Delivered: ids in full, and/or `p` + each of `s` in base 36. */
+  | { readonly t: 'D'; readonly ids?: readonly string[]; readonly p?: string; readonly s?: readonly number[] };

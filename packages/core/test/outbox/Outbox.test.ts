@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MemoryAdapter, MemoryStore, Outbox, type DeliveryReport, type OutboxOptions, type SendRequest, type SendResult } from '@switchboard/core';
 import { until } from '../fixtures/harness.js';
 
@@ -204,6 +204,55 @@ describe('Outbox', () => {
   });
 });
 
+describe('Outbox journal ids', () => {
+  it('records deliveries by number for its own ids and in full for ids from before a restart', async () => {
+    const store = new MemoryStore();
+    const first = make(() => ({ type: 'deferred', reason: 'no window' }), { store });
+    first.outbox.start();
+    const old = await first.outbox.enqueue({ to: to('a'), text: 'from the first run' });
+    await first.outbox.stop();
+
+    const second = make(undefined, { store });
+    expect(await second.outbox.load()).toBe(1);
+    second.outbox.start();
+    const fresh = await second.outbox.enqueueMany([to('b'), to('c')].map((chat) => ({ to: chat, text: 'from the second run' })));
+    await until(() => second.adapter.delivered.length === 3, 'all three');
+    await second.outbox.stop();
+    const done = ((await store.journal('outbox').readAll()) as { t: string; ids?: string[]; p?: string; s?: number[] }[]).filter((r) => r.t === 'D');
+    expect(done.flatMap((r) => r.ids ?? [])).toEqual([old.id]);
+    expect(done.flatMap((r) => (r.s ?? []).map((n) => r.p! + n.toString(36)))).toEqual(fresh.map((a) => a.id));
+    // And a third run finds nothing left to send.
+    expect(await make(undefined, { store }).outbox.load()).toBe(0);
+  });
+
+  it('never reuses an id still pending from an earlier run, even with the clock set back', async () => {
+    const store = new MemoryStore();
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_763_900_000_000);
+    try {
+      const first = make((r) => (r.to.id === 'held' ? { type: 'deferred', reason: 'no window' } : { type: 'delivered' }), { store });
+      first.outbox.start();
+      const held = await first.outbox.enqueue({ to: to('held'), text: 'still pending' });
+      await first.outbox.stop();
+      // The same millisecond again: the next run would otherwise number its ids exactly as the first did.
+      const second = make((r) => (r.to.id === 'held' ? { type: 'deferred', reason: 'no window' } : { type: 'delivered' }), { store });
+      expect(await second.outbox.load()).toBe(1);
+      second.outbox.start();
+      const next = await second.outbox.enqueue({ to: to('other'), text: 'new' });
+      expect(next.id).not.toBe(held.id);
+      await until(() => second.adapter.delivered.length === 1, 'the new message');
+      await second.outbox.stop();
+      // The delivery of the new message must not finish the held one.
+      const third = make(undefined, { store });
+      expect(await third.outbox.load()).toBe(1);
+      third.outbox.start();
+      await until(() => third.adapter.delivered.length === 1, 'the held message');
+      expect(third.adapter.delivered[0]).toMatchObject({ id: held.id, text: 'still pending' });
+    } finally {
+      now.mockRestore();
+    }
+  });
+});
+
 describe('Outbox multicast', () => {
   it('journals one text to many chats as one record, and after a restart delivers exactly the members not yet done', async () => {
     const store = new MemoryStore();
@@ -212,8 +261,12 @@ describe('Outbox multicast', () => {
     first.outbox.start();
     const accepted = await first.outbox.enqueueMany(['a', 'b', 'c', 'd', 'e'].map((id) => ({ to: to(id), text: 'disk full on nas' })));
     expect(new Set(accepted.map((a) => a.id)).size).toBe(5);
-    const appended = (await store.journal('outbox').readAll()) as { t: string; ids?: string[] }[];
-    expect(appended).toEqual([expect.objectContaining({ t: 'm', ids: accepted.map((a) => a.id) })]);
+    const appended = (await store.journal('outbox').readAll()) as { t: string; p: string; s: number }[];
+    // Members numbered in a row: the record names the first, not every id.
+    expect(appended).toEqual([expect.objectContaining({ t: 'm', p: expect.any(String), s: expect.any(Number) })]);
+    expect(appended[0]).not.toHaveProperty('ids');
+    const { p, s } = appended[0]!;
+    expect(accepted.map((a) => a.id)).toEqual([0, 1, 2, 3, 4].map((i) => p + (s + i).toString(36)));
     await until(() => first.adapter.delivered.length === 3, 'the three open chats');
     await first.outbox.stop();
 
