@@ -79,6 +79,8 @@ export class Outbox {
   private inflight = 0;
   private finishedSinceCompact = 0;
   private seq = 0;
+  /** Counts enqueueMany calls, for marking lanes (see Lane.mark). */
+  private batches = 0;
   private state: 'new' | 'started' | 'stopped' = 'new';
 
   /** Delivery progress and final outcome per message. */
@@ -182,17 +184,28 @@ export class Outbox {
     if (messages.length === 0) return [];
     const now = Date.now();
     const results: Accepted[] = [];
-    const fresh: Pending[] = [];
     // A fan-out batch comes from a caller that keeps one address object per chat (see laneKey); a
-    // single reply usually carries a fresh one, which a cache would only make the GC track.
-    const laneKeys = messages.length > 1 ? messages.map((m) => this.laneKey(m.to)) : [addressKey(messages[0]!.to)];
+    // single reply usually carries a fresh one, which a cache would only make the GC track. Each
+    // message's lane is looked up here, once, and marked with this batch to find chats named twice.
+    const batch = ++this.batches;
+    const lanes = new Array<Lane<Pending>>(messages.length);
+    let distinct = true;
+    for (let i = 0; i < messages.length; i++) {
+      const lane = this.lanes.lane(messages.length > 1 ? this.laneKey(messages[i]!.to) : addressKey(messages[i]!.to));
+      if (lane.mark === batch) distinct = false;
+      lane.mark = batch;
+      lanes[i] = lane;
+    }
     // One text to many chats (an alert fanned out) shares one body, which the journal then writes
     // once with its list of destinations. Only when every chat appears once in the batch, so that
     // journal order cannot reorder any chat's messages.
-    const shared = messages.length > 1 && new Set(laneKeys).size === messages.length ? new SharedBodies() : undefined;
+    const shared = messages.length > 1 && distinct ? new SharedBodies() : undefined;
+    const fresh: Pending[] = [];
+    const freshLanes: Lane<Pending>[] = [];
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
-      const existing = message.dedupeKey ? this.dedupe.get(`${laneKeys[i]}\u0000${message.dedupeKey}`) : undefined;
+      const key = lanes[i]!.key;
+      const existing = message.dedupeKey ? this.dedupe.get(`${key}\u0000${message.dedupeKey}`) : undefined;
       if (existing) {
         results.push({ id: existing.id, parts: existing.body.parts.length, duplicate: true });
         continue;
@@ -203,8 +216,9 @@ export class Outbox {
         body = this.bodyOf(message, now);
         if (shareable) shared?.add(message, body);
       }
-      const item = this.admit(message, laneKeys[i]!, body);
+      const item = this.admit(message, key, body);
       fresh.push(item);
+      freshLanes.push(lanes[i]!);
       results.push({ id: item.id, parts: body.parts.length, duplicate: false });
     }
     try {
@@ -213,7 +227,7 @@ export class Outbox {
       for (const item of fresh) this.untrack(item);
       throw error;
     }
-    if (this.state === 'started') for (const item of fresh) this.dispatch(item);
+    if (this.state === 'started') for (let i = 0; i < fresh.length; i++) this.dispatch(fresh[i]!, freshLanes[i]);
     return results;
   }
 
@@ -283,8 +297,8 @@ export class Outbox {
    * (A plain lane rather than groupBy + concatMap: fan-out reaches thousands of destinations, and an
    * RxJS group per destination would live, and allocate per message, forever.)
    */
-  private dispatch(item: Pending): void {
-    const idle = this.lanes.push(item.key, item);
+  private dispatch(item: Pending, lane?: Lane<Pending>): void {
+    const idle = lane ? this.lanes.pushTo(lane, item) : this.lanes.push(item.key, item);
     if (idle) void this.runLane(item.key, idle);
   }
 

@@ -3,6 +3,14 @@ import { Fifo } from './Fifo.js';
 /** One key's queue, and whether a loop is draining it. */
 export class Lane<T> extends Fifo<T> {
   running = false;
+  /** Dropped from its {@link Lanes} by a sweep; {@link Lanes.pushTo} then finds the key's current lane. */
+  detached = false;
+  /** A mark for the owner's use (the outbox marks a lane once per batch to find chats named twice). */
+  mark = 0;
+
+  constructor(readonly key: string) {
+    super();
+  }
 }
 
 /**
@@ -31,11 +39,26 @@ export class Lanes<T> {
    * @returns the lane when it was idle, now marked running: the caller starts its loop. Otherwise undefined.
    */
   push(key: string, item: T): Lane<T> | undefined {
+    return this.pushTo(this.lane(key), item);
+  }
+
+  /** The lane of `key`, made (idle and empty) when there is none. */
+  lane(key: string): Lane<T> {
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = new Lane<T>();
+      lane = new Lane<T>(key);
       this.lanes.set(key, lane);
     }
+    return lane;
+  }
+
+  /**
+   * Queue `item` on a lane from {@link lane}, saving the lookup of {@link push}; when a sweep has
+   * dropped that lane since, on its key's current one.
+   * @returns as {@link push}.
+   */
+  pushTo(lane: Lane<T>, item: T): Lane<T> | undefined {
+    if (lane.detached) lane = this.lane(lane.key);
     lane.push(item);
     if (lane.running) return undefined;
     lane.running = true;
@@ -48,6 +71,10 @@ export class Lanes<T> {
     const now = performance.now();
     if (now - this.lastSweep < this.sweepMs) return;
     this.lastSweep = now;
-    for (const [key, idle] of this.lanes) if (!idle.running && idle.length === 0) this.lanes.delete(key);
+    for (const [key, idle] of this.lanes) {
+      if (idle.running || idle.length > 0) continue;
+      idle.detached = true;
+      this.lanes.delete(key);
+    }
   }
 }

@@ -33,4 +33,25 @@ describe('Lanes', () => {
       vi.useRealTimers();
     }
   });
+
+  it('queues on the key’s current lane when a sweep dropped the one looked up earlier', () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const lanes = new Lanes<number>(1000);
+      const early = lanes.lane('a');
+      const other = lanes.push('b', 1)!;
+      other.shift();
+      vi.advanceTimersByTime(1500);
+      lanes.release(other); // sweeps: 'a' is idle and empty, so it goes
+      expect(early.detached).toBe(true);
+      const current = lanes.push('a', 2)!;
+      expect(current).not.toBe(early);
+      // Still running with item 2: item 3 must queue behind it, not start a second loop for 'a'.
+      expect(lanes.pushTo(early, 3)).toBeUndefined();
+      expect([current.shift(), current.shift()]).toEqual([2, 3]);
+      expect(early.length).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
