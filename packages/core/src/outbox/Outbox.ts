@@ -67,7 +67,8 @@ export class Outbox {
   private readonly journal: OutboxJournal;
   /** Accepted and not finished, in acceptance order (which a compacted journal keeps). */
   private readonly pending = new LiveList<Pending>();
-  private readonly laneKeys = new WeakMap<Address, string>();
+  /** Lanes by address object, for callers that fan out (see laneOf). */
+  private readonly lanesByAddress = new WeakMap<Address, Lane<Pending>>();
   private readonly dedupe = new Map<string, Pending>();
   private readonly adapters = new ServedAdapters((address) => this.windows.wake(address));
   /** Per-destination FIFO lanes. */
@@ -184,14 +185,14 @@ export class Outbox {
     if (messages.length === 0) return [];
     const now = Date.now();
     const results: Accepted[] = [];
-    // A fan-out batch comes from a caller that keeps one address object per chat (see laneKey); a
+    // A fan-out batch comes from a caller that keeps one address object per chat (see laneOf); a
     // single reply usually carries a fresh one, which a cache would only make the GC track. Each
     // message's lane is looked up here, once, and marked with this batch to find chats named twice.
     const batch = ++this.batches;
     const lanes = new Array<Lane<Pending>>(messages.length);
     let distinct = true;
     for (let i = 0; i < messages.length; i++) {
-      const lane = this.lanes.lane(messages.length > 1 ? this.laneKey(messages[i]!.to) : addressKey(messages[i]!.to));
+      const lane = messages.length > 1 ? this.laneOf(messages[i]!.to) : this.lanes.lane(addressKey(messages[i]!.to));
       if (lane.mark === batch) distinct = false;
       lane.mark = batch;
       lanes[i] = lane;
@@ -456,16 +457,18 @@ export class Outbox {
   }
 
   /**
-   * The lane key of an address. Callers that fan out reuse one address object per chat; its key is
-   * then one string whose hash the lane map computes once, rather than a fresh string per message.
+   * The lane of an address. Callers that fan out reuse one address object per chat (and do not
+   * change it): the lane is then found from the object, and the key string is made and hashed once
+   * per chat instead of once per message. Measured in the relay benchmark, the lane map's lookups
+   * were ~6% of the time at 15 recipients per update.
    */
-  private laneKey(to: Address): string {
-    let key = this.laneKeys.get(to);
-    if (key === undefined) {
-      key = addressKey(to);
-      this.laneKeys.set(to, key);
+  private laneOf(to: Address): Lane<Pending> {
+    let lane = this.lanesByAddress.get(to);
+    if (lane === undefined || lane.detached) {
+      lane = this.lanes.lane(lane?.key ?? addressKey(to));
+      this.lanesByAddress.set(to, lane);
     }
-    return key;
+    return lane;
   }
 
   private track(item: Pending): void {
