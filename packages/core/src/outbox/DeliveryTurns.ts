@@ -10,6 +10,8 @@ export class DeliveryTurns {
   /** Sends begun; the clock is read every 64th. */
   private sends = 0;
   private turnStarted = 0;
+  /** This turn's budget is spent: every send waits for the release, not only the one that found out. */
+  private exhausted = false;
   private readonly waiters = new Fifo<() => void>();
   private releaseScheduled = false;
   private stopped = false;
@@ -22,7 +24,10 @@ export class DeliveryTurns {
 
   /** Call before a send: `undefined` to go ahead now, or a promise that resolves in a later turn. */
   beforeSend(): Promise<void> | undefined {
-    if (++this.sends % 64 !== 0 || !this.spent()) return undefined;
+    if (!this.exhausted) {
+      if (++this.sends % 64 !== 0 || !this.spent()) return undefined;
+      this.exhausted = true;
+    }
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       this.scheduleRelease();
@@ -53,6 +58,7 @@ export class DeliveryTurns {
   private release(): void {
     this.releaseScheduled = false;
     this.turnStarted = 0;
+    this.exhausted = false;
     const count = this.stopped ? this.waiters.length : Math.min(this.waiters.length, this.wakeupsPerTurn);
     for (let i = 0; i < count; i++) this.waiters.shift()!();
     if (this.waiters.length > 0) this.scheduleRelease();

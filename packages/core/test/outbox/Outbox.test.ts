@@ -137,6 +137,13 @@ describe('Outbox', () => {
     );
     await expect(outbox.enqueue({ to: to('a'), text: '  ' })).rejects.toThrow('message to memory:dm:a has no text');
     await expect(outbox.enqueue({ to: { platform: 'memory', kind: 'room' as never, id: 'a' }, text: 'x' })).rejects.toThrow(/kind must be/);
+    // A batch is refused whole, whichever member is bad (the check of a repeated text is not repeated).
+    const batches = [
+      [{ to: to('a'), text: undefined as never }, { to: to('b'), text: undefined as never }],
+      [{ to: to('a'), text: 'fine' }, { to: to('b'), text: 'fine' }, { to: to('c'), text: ' ' }],
+      [{ to: to('a'), text: 'fine' }, { to: { platform: 'memory', kind: 'dm', id: '' }, text: 'fine' }],
+    ];
+    for (const batch of batches) await expect(outbox.enqueueMany(batch)).rejects.toThrow(/has no text|no valid destination/);
     expect(outbox.size).toBe(0);
   });
 
@@ -312,7 +319,12 @@ describe('Outbox multicast', () => {
   });
 
   it('lets timers and I/O run while it works through a large fan-out to an adapter that answers at once', async () => {
-    const { adapter, outbox } = make();
+    // Each answer takes a few microseconds of CPU, so the fan-out needs well over one turn's 10 ms
+    // budget however fast the outbox itself gets.
+    const { adapter, outbox } = make(() => {
+      for (const until = performance.now() + 0.003; performance.now() < until; );
+      return { type: 'delivered' };
+    });
     outbox.start();
     const total = 30_000;
     await outbox.enqueueMany(Array.from({ length: total }, (_, i) => ({ to: to(`u${i}`), text: 'fan-out' })));
