@@ -222,7 +222,9 @@ export class Relay implements BridgePlugin {
     const routedAs = isResolve && !atLeast(update.severity, previous.severity) ? { ...update, severity: previous.severity } : update;
     const fields = this.fields(update, previous);
     const rendered = new Map<string, string>();
-    const items: { user: User; text: string }[] = [];
+    // Parallel lists rather than an object per recipient: this runs for every recipient of every change.
+    const users: User[] = [];
+    const texts: string[] = [];
     // The rules were already walked for this update above, unless an open alert skipped that or the
     // update is routed with another severity.
     const walked = routedAs === update && !open ? matched : undefined;
@@ -233,9 +235,10 @@ export class Relay implements BridgePlugin {
         text = renderTemplate(template, fields);
         rendered.set(template, text);
       }
-      items.push({ user, text });
+      users.push(user);
+      texts.push(text);
     }
-    const recipients = await this.deliver(items, routedAs.severity);
+    const recipients = await this.deliver(users, texts, routedAs.severity);
     return this.report({ update, news, recipients });
   }
 
@@ -244,21 +247,24 @@ export class Relay implements BridgePlugin {
    * @returns the names it was accepted for.
    */
   notify(users: readonly User[], text: string, severity: Severity): Promise<string[]> {
-    return this.deliver(users.map((user) => ({ user, text })), severity);
+    return this.deliver(users, text, severity);
   }
 
   /**
-   * Send each user their text as one outbox batch, skipping the muted and the unreachable; during a
-   * user's quiet hours the text is held for their digest instead (critical passes unless they opted out).
+   * Send each user their text (`texts[i]` for `users[i]`, or one text for all) as one outbox batch,
+   * skipping the muted and the unreachable; during a user's quiet hours the text is held for their
+   * digest instead (critical passes unless they opted out).
    * @returns the names it was accepted or held for.
    */
-  async deliver(items: readonly { user: User; text: string }[], severity: Severity): Promise<string[]> {
+  async deliver(users: readonly User[], texts: string | readonly string[], severity: Severity): Promise<string[]> {
     const now = Date.now();
     const names: string[] = [];
     const messages: OutboundMessage[] = [];
     const priority = priorityOf(severity);
     let held = false;
-    for (const { user, text } of items) {
+    for (let i = 0; i < users.length; i++) {
+      const user = users[i]!;
+      const text = typeof texts === 'string' ? texts : texts[i]!;
       if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
       const to = this.addressOf(user);
       if (!to) continue;

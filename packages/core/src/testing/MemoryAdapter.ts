@@ -73,9 +73,21 @@ export class MemoryAdapter implements Adapter {
     this.deliveredSubject.complete();
   }
 
-  async send(request: SendRequest): Promise<SendResult> {
+  send(request: SendRequest): Promise<SendResult> {
     if (this.record) this.attempts.push(request);
-    const result = await this.respond(request);
+    let result: SendResult | Promise<SendResult>;
+    try {
+      result = this.respond(request);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    // A scripted answer that is not a promise is settled without an extra async step: benchmarks
+    // send through this adapter hundreds of thousands of times a second.
+    if (result instanceof Promise) return result.then((r) => this.answered(request, r));
+    return Promise.resolve(this.answered(request, result));
+  }
+
+  private answered(request: SendRequest, result: SendResult): SendResult {
     if (result.type === 'delivered') {
       this.deliveredCount++;
       if (this.record) this.delivered.push(request);
@@ -83,6 +95,7 @@ export class MemoryAdapter implements Adapter {
     }
     return result;
   }
+
 
   /** Deliver an inbound message as if the platform had sent it. */
   inject(message: InjectedMessage): InboundMessage {
