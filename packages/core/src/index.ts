@@ -25,6 +25,7 @@ export * from './commands/Dispatcher.js';
 export * from './commands/builtins.js';
 export type * from './outbox/types.js';
 export * from './outbox/Outbox.js';
+export * from './outbox/Destination.js';
 export * from './outbox/RateLimiter.js';
 export * from './outbox/splitText.js';
 export * from './config/AdapterModule.js';

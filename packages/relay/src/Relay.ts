@@ -315,14 +315,21 @@ export class Relay implements BridgePlugin {
   }
 
   /** The chat address to reach a user on: their first identity on a platform the bridge runs. */
-  addressOf(user: User): ReturnType<typeof directAddress> | undefined {
+  addressOf(user: User): Address | undefined {
     // Asked for every recipient of every notification. The directory replaces a user object on any
     // change (it never mutates one), so the answer can be kept per object.
     const cached = this.addresses.get(user);
     if (cached !== undefined) return cached ?? undefined;
     const platforms = this.bridge?.adapters.map((a) => a.name) ?? [];
     const identity = user.identities.find((i) => platforms.includes(i.platform));
-    const address = identity ? directAddress(identity) : undefined;
+    let address: Address | undefined;
+    try {
+      // A Destination: the outbox checks it once and finds its lane without a lookup per message.
+      if (identity) address = this.bridge!.outbox.destination(directAddress(identity));
+    } catch (error) {
+      // Left out rather than refusing the whole batch of every update they would be part of.
+      this.logger.warn({ ...errorInfo(error), user: user.name }, 'user has no valid address; not notifying them');
+    }
     if (this.bridge) this.addresses.set(user, address ?? null);
     return address;
   }

@@ -260,6 +260,38 @@ describe('Outbox journal ids', () => {
   });
 });
 
+describe('Outbox destinations', () => {
+  it('checks a destination once, when made, and delivers to it like to the plain address', async () => {
+    const { adapter, outbox } = make();
+    expect(() => outbox.destination({ platform: 'memory', kind: 'dm', id: '' })).toThrow(/no valid destination/);
+    expect(() => outbox.destination({ platform: 'memory', kind: 'room' as never, id: 'a' })).toThrow(/kind must be/);
+    outbox.start();
+    const a = outbox.destination(to('a'));
+    const b = outbox.destination(to('b'));
+    await outbox.enqueueMany([a, b].map((chat) => ({ to: chat, text: 'fan' })));
+    await outbox.enqueue({ to: a, text: 'single' });
+    await outbox.enqueue({ to: to('a'), text: 'plain' });
+    await until(() => adapter.delivered.length === 4, 'four deliveries');
+    expect(adapter.textsTo('a')).toEqual(['fan', 'single', 'plain']);
+    // It serialises as the address it stands for.
+    expect(JSON.parse(JSON.stringify(a))).toEqual(to('a'));
+  });
+
+  it('treats a destination made by another outbox as a plain address', async () => {
+    const store = new MemoryStore();
+    const other = make().outbox;
+    const { adapter, outbox } = make(undefined, { store });
+    outbox.start();
+    const foreign = other.destination(to('x'));
+    await outbox.enqueueMany([foreign, other.destination(to('y'))].map((chat) => ({ to: chat, text: 'hello' })));
+    await outbox.enqueue({ to: foreign, text: 'again' });
+    await until(() => adapter.delivered.length === 3, 'three deliveries');
+    expect(adapter.textsTo('x')).toEqual(['hello', 'again']);
+    const single = ((await store.journal('outbox').readAll()) as { t: string; e?: { to: unknown } }[]).find((r) => r.t === 'a');
+    expect(single?.e?.to).toEqual(to('x'));
+  });
+});
+
 describe('Outbox multicast', () => {
   it('journals one text to many chats as one record, and after a restart delivers exactly the members not yet done', async () => {
     const store = new MemoryStore();
