@@ -15,6 +15,8 @@ export class Destination implements Address {
   readonly id: string;
   /** The lane key ({@link addressKey}). */
   readonly key: string;
+  /** `kind:id`, as a multicast journal record lists its members. */
+  readonly chat: string;
   private lane: Lane<Pending> | undefined;
 
   /** @throws TypeError for a malformed address (see {@link assertAddress}). */
@@ -27,6 +29,7 @@ export class Destination implements Address {
     this.kind = address.kind;
     this.id = address.id;
     this.key = addressKey(address);
+    this.chat = `${address.kind}:${address.id}`;
   }
 
   /** Whether this destination was made for `lanes` (by the outbox that owns them). */

@@ -1,6 +1,7 @@
 import { AddressKinds, type Address, type AddressKind } from '../domain/address.js';
 import type { Journal } from '../store/Store.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
+import { Destination } from './Destination.js';
 import { entryOf, pending, type Body, type Pending } from './Pending.js';
 import type { OutboxRecord } from './types.js';
 
@@ -169,7 +170,7 @@ function recordsOf(items: Iterable<Pending>, idPrefix: string): OutboxRecord[] {
       const { platform } = first.to;
       const record: { -readonly [K in keyof MulticastRecord]: MulticastRecord[K] } = slot.some((m) => m.to.platform !== platform)
         ? { t: 'm', to: slot.map((m) => m.to), parts, priority, createdAt, acceptedAt }
-        : { t: 'm', platform, to: slot.map((m) => `${m.to.kind}:${m.to.id}`), parts, priority, createdAt, acceptedAt };
+        : { t: 'm', platform, to: slot.map(chatOf), parts, priority, createdAt, acceptedAt };
       // Members numbered in a row (a fan-out batch) are written as the first number. (Assigned, not
       // spread into the literal: a spread followed by new keys is a slow path in V8.)
       if (inARow(slot)) {
@@ -182,6 +183,12 @@ function recordsOf(items: Iterable<Pending>, idPrefix: string): OutboxRecord[] {
     }
     return acceptRecord(slot[0]!);
   });
+}
+
+/** A member's `kind:id`, made once per chat for a {@link Destination}. */
+function chatOf(member: Pending): string {
+  const { to } = member;
+  return to instanceof Destination ? to.chat : `${to.kind}:${to.id}`;
 }
 
 type MulticastRecord = OutboxRecord & { t: 'm' };
