@@ -2,7 +2,7 @@
 // into a bridge with 10,000 users (each subscribed to 5 devices) and 20 routing rules. Notifications
 // are accepted into the outbox (file store, fsync) and delivered to an in-memory adapter.
 //
-//   npm run build && node bench/relay.bench.mjs [--updates 50000] [--warmup 20000] [--devices 1000] [--users 10000] [--rate 12500] [--change 0.01,0.05,0.2]
+//   npm run build && node bench/relay.bench.mjs [--updates 50000] [--warmup 20000] [--devices 1000] [--users 10000] [--rate 12500] [--change 0.01,0.05,0.2] [--modes rate,saturate]
 //
 // Printed per run: updates/s processed, outbox messages/s accepted (persisted), p50/p99 feed→outbox
 // latency (frame timestamp → every notification for it accepted), peak RSS.
@@ -10,7 +10,7 @@
 // JIT and the heap to a steady state. Without them the first ~0.75 s after connecting (cold code)
 // dominates p99 of a 4-second run. Peak RSS, heap and pending cover the whole run, warm-up included.
 // For each P in --change, two runs: the feed pushing at a fixed rate (--rate updates/s, open loop),
-// and the feed pushing as fast as the socket takes it (saturation).
+// and the feed pushing as fast as the socket takes it (saturation); --modes picks either or both.
 //
 // The update mix: each update picks a random device; with probability P its state changes (to ok
 // 60%, warn 30%, fail 10%), otherwise it repeats the current state, as telemetry does. A change
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     change: { type: 'string', default: '0.01,0.05,0.2' },
     role: { type: 'string', default: 'main' },
     mode: { type: 'string', default: 'rate' },
+    modes: { type: 'string', default: 'rate,saturate' },
   },
 });
 const measuredUpdates = Number(values.updates);
@@ -47,6 +48,8 @@ const rate = Number(values.rate);
 const changeProbabilities = values.change.split(',').map(Number);
 if (changeProbabilities.some((p) => !(p >= 0 && p <= 1))) throw new RangeError(`--change takes probabilities in [0, 1], got ${values.change}`);
 const changeProbability = changeProbabilities[0];
+const modes = values.modes.split(',');
+if (modes.some((m) => m !== 'rate' && m !== 'saturate')) throw new RangeError(`--modes takes rate and/or saturate, got ${values.modes}`);
 const now = () => performance.timeOrigin + performance.now();
 
 if (values.role === 'feed') await runFeed();
@@ -214,7 +217,7 @@ async function main() {
   const self = fileURLToPath(import.meta.url);
   const args = (p, extra) => ['--updates', String(measuredUpdates), '--warmup', String(warmup), '--devices', String(deviceCount), '--users', String(userCount), '--rate', String(rate), '--change', String(p), ...extra];
   const rows = [];
-  for (const p of changeProbabilities) for (const mode of ['rate', 'saturate']) {
+  for (const p of changeProbabilities) for (const mode of modes) {
     const feed = fork(self, args(p, ['--role', 'feed', '--mode', mode]), { stdio: 'inherit' });
     const { port } = await new Promise((resolve) => feed.once('message', resolve));
     const bridge = fork(self, args(p, ['--role', 'bridge', '--mode', mode]), { stdio: 'inherit', env: { ...process.env, FEED_PORT: String(port) } });
