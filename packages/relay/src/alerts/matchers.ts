@@ -49,11 +49,23 @@ export function matchesAll(matchers: readonly Matcher[], update: Update): boolea
       case '!=':
         return !globMatch(m.value, actual);
       case '=~':
-        return new RegExp(`^(?:${m.value})$`).test(actual);
+        return anchored(m.value).test(actual);
       case '!~':
-        return !new RegExp(`^(?:${m.value})$`).test(actual);
+        return !anchored(m.value).test(actual);
     }
   });
+}
+
+const patterns = new Map<string, RegExp>();
+
+/** A matcher's regular expression, anchored at both ends, compiled once per pattern. */
+function anchored(pattern: string): RegExp {
+  let re = patterns.get(pattern);
+  if (!re) {
+    re = new RegExp(`^(?:${pattern})$`);
+    patterns.set(pattern, re);
+  }
+  return re;
 }
 
 /** The value of a field (`source`, `device`, `topic`, `severity`, `state`) or label of an update. */

@@ -144,9 +144,10 @@ export class Router {
 
 function matches(route: Route, update: Update): boolean {
   const m = route.match;
+  // The severity first: a comparison, where the others test a pattern (this runs per rule per update).
+  if (m.severity !== undefined && !atLeast(update.severity, m.severity)) return false;
   if (m.source !== undefined && !globMatch(m.source, update.source)) return false;
   if (m.topic !== undefined && !globMatch(m.topic, update.topic)) return false;
   if (m.device !== undefined && !globMatch(m.device, update.key)) return false;
-  if (m.severity !== undefined && !atLeast(update.severity, m.severity)) return false;
   return true;
 }
