@@ -75,7 +75,7 @@ export class Outbox {
   private readonly windows: WindowWaits;
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly stopController = new AbortController();
-  private readonly turns = new DeliveryTurns();
+  private readonly turns = new DeliveryTurns<Lane<Pending>>((lane) => this.pump(lane));
   private inflight = 0;
   private finishedSinceCompact = 0;
   private seq = 0;
@@ -304,43 +304,81 @@ export class Outbox {
    */
   private dispatch(item: Pending, lane?: Lane<Pending>): void {
     const idle = lane ? this.lanes.pushTo(lane, item) : this.lanes.push(item.key, item);
-    if (idle) void this.runLane(item.key, idle);
+    if (!idle) return;
+    this.inflight++;
+    this.pump(idle);
   }
 
-  private async runLane(key: string, lane: Lane<Pending>): Promise<void> {
-    this.inflight++;
-    try {
-      for (let item = lane.at(0); item; item = lane.at(0)) {
-        // An item already delivered as part of a combined send has nothing to wait for.
-        if (item.done) {
-          lane.shift();
-          continue;
-        }
-        const turn = this.turns.beforeSend();
-        if (turn) await turn;
-        // The common case (one part, no rate limit, nothing to combine) is sent from here: one async
-        // frame per message instead of two, measurable under fan-out. deliver() takes over otherwise,
-        // with this first result when it was not a delivery.
-        const served = this.adapters.get(item.to.platform);
-        let first: SendResult | undefined;
-        if (served && this.sendsAtOnce(served, item)) {
-          item.attempts++;
-          try {
-            first = await served.adapter.send(requestFor(item, NoCompanions));
-          } catch (error) {
-            first = this.thrown(error, item, served.adapter);
-          }
-        }
-        if (first?.type === 'delivered') this.finish(partSent(item), true);
-        else if (!(await this.deliver(item, lane, first))) return;
+  /**
+   * Run a lane while its head can go in one send (one part, no rate limit, nothing to combine: the
+   * common case): a send's result continues the lane from a callback, and a lane whose turn's budget
+   * is spent is parked with {@link DeliveryTurns} until it is resumed here. Under fan-out nearly
+   * every message starts a lane of its own; an async function per lane, and a promise per wait for
+   * a turn, were most of what each message allocated (~700 bytes, measured with V8's sampling heap
+   * profiler). Anything else goes to {@link runLane}.
+   */
+  private pump(lane: Lane<Pending>): void {
+    for (let item = lane.at(0); item; item = lane.at(0)) {
+      // An item already delivered as part of a combined send has nothing to wait for.
+      if (item.done) {
         lane.shift();
+        continue;
       }
+      if (!this.turns.mayGo(lane)) return;
+      const served = this.adapters.get(item.to.platform);
+      if (served && this.sendsAtOnce(served, item)) {
+        item.attempts++;
+        this.sendHead(lane, item, served.adapter);
+      } else {
+        void this.runLane(lane);
+      }
+      return;
+    }
+    this.lanes.release(lane);
+    this.inflight--;
+  }
+
+  /** Send a lane's head in one go; its result continues the lane (see {@link pump}). */
+  private sendHead(lane: Lane<Pending>, item: Pending, adapter: Adapter): void {
+    const sent = (result: SendResult): void => {
+      if (result.type !== 'delivered') {
+        void this.runLane(lane, result);
+        return;
+      }
+      this.finish(partSent(item), true);
+      lane.shift();
+      this.pump(lane);
+    };
+    let sending: Promise<SendResult>;
+    try {
+      sending = adapter.send(requestFor(item, NoCompanions));
     } catch (error) {
-      this.logger.error({ ...errorInfo(error), destination: key }, 'outbox lane failed');
-    } finally {
+      sending = Promise.resolve(this.thrown(error, item, adapter));
+    }
+    sending.then(sent, (error: unknown) => sent(this.thrown(error, item, adapter)));
+  }
+
+  /**
+   * Take a lane's head through whatever {@link pump} cannot do at once: rate limits, parts,
+   * combining, retries and deferral (`first` is its result when pump already sent it). Gives the
+   * lane back to pump once the head is finished, or lets it go when the outbox stops.
+   */
+  private async runLane(lane: Lane<Pending>, first?: SendResult): Promise<void> {
+    try {
+      const item = lane.at(0)!;
+      if (!(await this.deliver(item, lane, first))) {
+        this.lanes.release(lane);
+        this.inflight--;
+        return;
+      }
+      lane.shift();
+    } catch (error) {
+      this.logger.error({ ...errorInfo(error), destination: lane.key }, 'outbox lane failed');
       this.lanes.release(lane);
       this.inflight--;
+      return;
     }
+    this.pump(lane);
   }
 
   /** Whether `item` can go in one send now, with no rate limit to wait for and nothing to combine. */

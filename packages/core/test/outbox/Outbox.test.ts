@@ -367,6 +367,28 @@ describe('Outbox multicast', () => {
     expect(outbox.size).toBe(0);
   });
 
+  it('stops with lanes waiting for their turn and leaves their messages to the next start', async () => {
+    const store = new MemoryStore();
+    const busy = (): SendResult => {
+      for (const until = performance.now() + 0.003; performance.now() < until; );
+      return { type: 'delivered' };
+    };
+    const first = make(busy, { store });
+    first.outbox.start();
+    const total = 20_000;
+    await first.outbox.enqueueMany(Array.from({ length: total }, (_, i) => ({ to: to(`u${i}`), text: 'fan-out' })));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await first.outbox.stop();
+    const sent = first.adapter.delivered.length;
+    expect(sent).toBeLessThan(total);
+    const second = make(busy, { store });
+    expect(await second.outbox.load()).toBe(total - sent);
+    second.outbox.start();
+    await until(() => second.adapter.delivered.length === total - sent, 'the rest', 20_000);
+    const ids = new Set([...first.adapter.delivered, ...second.adapter.delivered].map((r) => r.to.id));
+    expect(ids.size).toBe(total);
+  });
+
   it('keeps each chat’s order when a batch names a chat twice', async () => {
     const store = new MemoryStore();
     const first = make(() => ({ type: 'retry', reason: 'down' }), { store, retryBaseMs: 60_000, retryMaxMs: 60_000 });
