@@ -2,22 +2,18 @@ import { setMaxListeners } from 'node:events';
 import { Subject, type Observable } from 'rxjs';
 import { addressKey, assertAddress, type Address } from '../domain/address.js';
 import type { Adapter } from '../domain/Adapter.js';
-import type { OutboundMessage, SendResult } from '../domain/messages.js';
+import type { OutboundMessage } from '../domain/messages.js';
 import type { Store } from '../store/Store.js';
-import { backoffDelay } from '../util/backoff.js';
-import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
 import { definedOnly } from '../util/definedOnly.js';
-import type { Fifo } from '../util/Fifo.js';
-import { Lanes, type Lane } from '../util/Lanes.js';
+import type { Lane } from '../util/Lanes.js';
 import { LiveList } from '../util/LiveList.js';
-import { DeliveryTurns } from './DeliveryTurns.js';
+import { Delivery } from './Delivery.js';
 import { Destination } from './Destination.js';
 import { OutboxJournal } from './OutboxJournal.js';
 import { pending, SharedBodies, type Body, type Pending } from './Pending.js';
-import { ServedAdapters, type Served } from './ServedAdapters.js';
-import { companionsOf, NoCompanions, requestFor } from './sendRequest.js';
+import { ServedAdapters } from './ServedAdapters.js';
 import { splitText } from './splitText.js';
 import { WindowWaits } from './WindowWaits.js';
 import type { Accepted, DeliveryReport } from './types.js';
@@ -70,13 +66,10 @@ export class Outbox {
   private readonly pending = new LiveList<Pending>();
   private readonly dedupe = new Map<string, Pending>();
   private readonly adapters = new ServedAdapters((address) => this.windows.wake(address));
-  /** Per-destination FIFO lanes. */
-  private readonly lanes = new Lanes<Pending>();
   private readonly windows: WindowWaits;
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly stopController = new AbortController();
-  private readonly turns = new DeliveryTurns<Lane<Pending>>((lane) => this.pump(lane));
-  private inflight = 0;
+  private readonly delivery: Delivery;
   private finishedSinceCompact = 0;
   private seq = 0;
   /** Counts enqueueMany calls, for marking lanes (see Lane.mark). */
@@ -97,6 +90,16 @@ export class Outbox {
     this.windows = new WindowWaits(this.options.deferredRecheckMs);
     // Every destination waiting on a retry timer or a reply window listens to this one signal.
     setMaxListeners(0, this.stopController.signal);
+    this.delivery = new Delivery({
+      adapters: this.adapters,
+      journal: this.journal,
+      windows: this.windows,
+      logger: this.logger,
+      signal: this.stopController.signal,
+      options: this.options,
+      finish: (item, ok, reason) => this.finish(item, ok, reason),
+      report: (item, status, reason) => this.report(item, status, reason),
+    });
   }
 
   /** Messages accepted and not yet delivered or failed. */
@@ -137,7 +140,7 @@ export class Outbox {
       if (!this.adapters.has(live.to.platform)) {
         orphaned.set(live.to.platform, (orphaned.get(live.to.platform) ?? 0) + 1);
       }
-      this.dispatch(live);
+      this.delivery.dispatch(live);
     }
     for (const [platform, count] of orphaned) {
       this.logger.warn({ platform, count }, 'pending messages for a platform no adapter serves; kept until one does');
@@ -163,7 +166,7 @@ export class Outbox {
     const item = this.admit(message, key, this.bodyOf(message, now));
     return this.journal.accept([item]).then(
       () => {
-        if (this.state === 'started') this.dispatch(item);
+        if (this.state === 'started') this.delivery.dispatch(item);
         return { id: item.id, parts: item.body.parts.length, duplicate: false };
       },
       (error: unknown) => {
@@ -231,7 +234,7 @@ export class Outbox {
       for (const item of fresh) this.untrack(item);
       throw error;
     }
-    if (this.state === 'started') for (let i = 0; i < fresh.length; i++) this.dispatch(fresh[i]!, freshLanes[i]);
+    if (this.state === 'started') for (let i = 0; i < fresh.length; i++) this.delivery.dispatch(fresh[i]!, freshLanes[i]);
     return results;
   }
 
@@ -288,178 +291,12 @@ export class Outbox {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     this.stopController.abort();
-    this.turns.stop();
+    this.delivery.stop();
     this.adapters.close();
     // Sends already handed to an adapter finish (and are journalled) before we let go of the store.
-    for (let waited = 0; this.inflight > 0 && waited < 10_000; waited += 10) await sleep(10);
+    for (let waited = 0; this.delivery.running > 0 && waited < 10_000; waited += 10) await sleep(10);
     await this.journal.flush();
     this.deliveriesSubject.complete();
-  }
-
-  /**
-   * Queue a message on its destination's lane, starting the lane when it was idle. One loop per
-   * active destination keeps acceptance order there, while destinations proceed independently.
-   * (A plain lane rather than groupBy + concatMap: fan-out reaches thousands of destinations, and an
-   * RxJS group per destination would live, and allocate per message, forever.)
-   */
-  private dispatch(item: Pending, lane?: Lane<Pending>): void {
-    const idle = lane ? this.lanes.pushTo(lane, item) : this.lanes.push(item.key, item);
-    if (!idle) return;
-    this.inflight++;
-    this.pump(idle);
-  }
-
-  /**
-   * Run a lane while its head can go in one send (one part, no rate limit, nothing to combine: the
-   * common case): a send's result continues the lane from a callback, and a lane whose turn's budget
-   * is spent is parked with {@link DeliveryTurns} until it is resumed here. Under fan-out nearly
-   * every message starts a lane of its own; an async function per lane, and a promise per wait for
-   * a turn, were most of what each message allocated (~700 bytes, measured with V8's sampling heap
-   * profiler). Anything else goes to {@link runLane}.
-   */
-  private pump(lane: Lane<Pending>): void {
-    for (let item = lane.at(0); item; item = lane.at(0)) {
-      // An item already delivered as part of a combined send has nothing to wait for.
-      if (item.done) {
-        lane.shift();
-        continue;
-      }
-      if (!this.turns.mayGo(lane)) return;
-      const served = this.adapters.get(item.to.platform);
-      if (served && this.sendsAtOnce(served, item)) {
-        item.attempts++;
-        this.sendHead(lane, item, served.adapter);
-      } else {
-        void this.runLane(lane);
-      }
-      return;
-    }
-    this.lanes.release(lane);
-    this.inflight--;
-  }
-
-  /** Send a lane's head in one go; its result continues the lane (see {@link pump}). */
-  private sendHead(lane: Lane<Pending>, item: Pending, adapter: Adapter): void {
-    const sent = (result: SendResult): void => {
-      if (result.type !== 'delivered') {
-        void this.runLane(lane, result);
-        return;
-      }
-      this.finish(partSent(item), true);
-      lane.shift();
-      this.pump(lane);
-    };
-    let sending: Promise<SendResult>;
-    try {
-      sending = adapter.send(requestFor(item, NoCompanions));
-    } catch (error) {
-      sending = Promise.resolve(this.thrown(error, item, adapter));
-    }
-    sending.then(sent, (error: unknown) => sent(this.thrown(error, item, adapter)));
-  }
-
-  /**
-   * Take a lane's head through whatever {@link pump} cannot do at once: rate limits, parts,
-   * combining, retries and deferral (`first` is its result when pump already sent it). Gives the
-   * lane back to pump once the head is finished, or lets it go when the outbox stops.
-   */
-  private async runLane(lane: Lane<Pending>, first?: SendResult): Promise<void> {
-    try {
-      const item = lane.at(0)!;
-      if (!(await this.deliver(item, lane, first))) {
-        this.lanes.release(lane);
-        this.inflight--;
-        return;
-      }
-      lane.shift();
-    } catch (error) {
-      this.logger.error({ ...errorInfo(error), destination: lane.key }, 'outbox lane failed');
-      this.lanes.release(lane);
-      this.inflight--;
-      return;
-    }
-    this.pump(lane);
-  }
-
-  /** Whether `item` can go in one send now, with no rate limit to wait for and nothing to combine. */
-  private sendsAtOnce(served: Served, item: Pending): boolean {
-    return (
-      served.limiter.unlimited &&
-      !served.adapter.limits.combine &&
-      item.next === 0 &&
-      item.body.parts.length === 1 &&
-      !this.stopController.signal.aborted
-    );
-  }
-
-  /**
-   * Deliver one message until it is finished (true) or the outbox stops (false; it stays pending).
-   * `first` is the result of an attempt already made (see runLane).
-   */
-  private async deliver(item: Pending, lane: Fifo<Pending>, first?: SendResult): Promise<boolean> {
-    const { body } = item;
-    const signal = this.stopController.signal;
-    try {
-      while (item.next < body.parts.length) {
-        let result: SendResult;
-        let companions = NoCompanions;
-        if (first) {
-          result = first;
-          first = undefined;
-        } else {
-          if (signal.aborted) return false;
-          const served = this.adapters.get(item.to.platform) ?? (await this.adapters.when(item.to.platform, signal));
-          if (!served) return false;
-          if (!served.limiter.unlimited && !(await served.limiter.acquire(body.priority, signal))) return false;
-          item.attempts++;
-          companions = companionsOf(served.adapter, item, lane);
-          try {
-            result = await served.adapter.send(requestFor(item, companions));
-          } catch (error) {
-            result = this.thrown(error, item, served.adapter);
-          }
-        }
-        if (result.type === 'delivered') {
-          for (const companion of companions) this.finish(companion, true);
-          partSent(item);
-          // Losing a progress record in a crash only means resending one part: no fsync of its own.
-          if (item.next < body.parts.length) await this.journal.progress(item);
-          continue;
-        }
-        if (result.type === 'failed') return this.finish(item, false, result.reason);
-        if (result.type === 'deferred') {
-          if (!item.deferred) this.report(item, 'deferred', result.reason);
-          item.deferred = true;
-          await this.windows.wait(item.key, signal);
-          continue;
-        }
-        const age = Date.now() - body.acceptedAt;
-        if (age >= this.options.giveUpAfterMs) {
-          const reason = `gave up after ${item.attempts} attempts over ${formatDuration(age)}: ${result.reason}`;
-          return this.finish(item, false, reason);
-        }
-        item.failures++;
-        this.report(item, 'retrying', result.reason);
-        const delay = result.afterMs ?? backoffDelay(item.failures, {
-          baseMs: this.options.retryBaseMs,
-          maxMs: this.options.retryMaxMs,
-          random: this.options.random,
-        });
-        await sleep(Math.max(0, delay), signal);
-      }
-      return this.finish(item, true);
-    } catch (error) {
-      // Only the journal can throw here (a full disk, say). The message stays pending for the next start.
-      this.logger.error({ ...errorInfo(error), id: item.id }, 'could not record delivery progress');
-      return false;
-    }
-  }
-
-  /** An adapter that throws is treated like a network fault: transient. */
-  private thrown(error: unknown, item: Pending, adapter: Adapter): SendResult {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn({ ...errorInfo(error), id: item.id, adapter: adapter.name }, 'adapter threw while sending');
-    return { type: 'retry', reason };
   }
 
   private finish(item: Pending, ok: boolean, reason?: string): true {
@@ -505,15 +342,15 @@ export class Outbox {
    * @throws TypeError for a malformed address.
    */
   destination(address: Address): Destination {
-    return new Destination(address, this.lanes);
+    return new Destination(address, this.delivery.lanes);
   }
 
   private isOwn(to: Address): to is Destination {
-    return to instanceof Destination && to.of(this.lanes);
+    return to instanceof Destination && to.of(this.delivery.lanes);
   }
 
   private laneOf(to: Address): Lane<Pending> {
-    return this.isOwn(to) ? to.laneNow() : this.lanes.lane(addressKey(to));
+    return this.isOwn(to) ? to.laneNow() : this.delivery.lanes.lane(addressKey(to));
   }
 
   private track(item: Pending): void {
@@ -526,12 +363,4 @@ export class Outbox {
     this.pending.delete(item);
     if (item.body.dedupeKey) this.dedupe.delete(`${item.key}\u0000${item.body.dedupeKey}`);
   }
-}
-
-/** The part `item.next` went out: move on to the next, with a clean slate of failures. */
-function partSent(item: Pending): Pending {
-  item.next++;
-  item.failures = 0;
-  item.deferred = false;
-  return item;
 }
