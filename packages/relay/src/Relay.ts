@@ -20,7 +20,7 @@ import { relayCommands } from './commands/relayCommands.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
 import { RouteSchema } from './routing/Route.js';
-import { Router } from './routing/Router.js';
+import { Router, type Member } from './routing/Router.js';
 import type { FeedSource, SourceStatus } from './sources/FeedSource.js';
 import { HomeAssistantSource } from './sources/HomeAssistantSource.js';
 import { HttpIngress } from './sources/HttpIngress.js';
@@ -225,10 +225,11 @@ export class Relay implements BridgePlugin {
     // Parallel lists rather than an object per recipient: this runs for every recipient of every change.
     const users: User[] = [];
     const texts: string[] = [];
+    const members: Member[] = [];
     // The rules were already walked for this update above, unless an open alert skipped that or the
     // update is routed with another severity.
     const walked = routedAs === update && !open ? matched : undefined;
-    for (const { user, route } of this.routes.recipients(routedAs, walked)) {
+    for (const { user, route, member } of this.routes.recipients(routedAs, walked)) {
       const template = isResolve ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
       let text = rendered.get(template);
       if (text === undefined) {
@@ -237,8 +238,9 @@ export class Relay implements BridgePlugin {
       }
       users.push(user);
       texts.push(text);
+      members.push(member);
     }
-    const recipients = await this.deliver(users, texts, routedAs.severity);
+    const recipients = await this.deliver(users, texts, routedAs.severity, members);
     return this.report({ update, news, recipients });
   }
 
@@ -253,10 +255,11 @@ export class Relay implements BridgePlugin {
   /**
    * Send each user their text (`texts[i]` for `users[i]`, or one text for all) as one outbox batch,
    * skipping the muted and the unreachable; during a user's quiet hours the text is held for their
-   * digest instead (critical passes unless they opted out).
+   * digest instead (critical passes unless they opted out). `members[i]`, when given, is `users[i]`
+   * in the routing index, where the user's address is kept.
    * @returns the names it was accepted or held for.
    */
-  async deliver(users: readonly User[], texts: string | readonly string[], severity: Severity): Promise<string[]> {
+  async deliver(users: readonly User[], texts: string | readonly string[], severity: Severity, members?: readonly Member[]): Promise<string[]> {
     const now = Date.now();
     const names: string[] = [];
     const messages: OutboundMessage[] = [];
@@ -266,7 +269,18 @@ export class Relay implements BridgePlugin {
       const user = users[i]!;
       const text = typeof texts === 'string' ? texts : texts[i]!;
       if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
-      const to = this.addressOf(user);
+      let to: Address | null | undefined;
+      const member = members?.[i];
+      if (member) {
+        to = member.address;
+        if (to === undefined) {
+          to = this.addressOf(user) ?? null;
+          // Kept only once the bridge is there to say which platforms run.
+          if (this.bridge) member.address = to;
+        }
+      } else {
+        to = this.addressOf(user);
+      }
       if (!to) continue;
       names.push(user.name);
       if (this.quiet.holds(user.name, severity === 'critical', now)) {

@@ -15,9 +15,9 @@ afterEach(async () => {
   for (const b of running.splice(0)) await b.stop();
 });
 
-async function setup(store: Store = new MemoryStore()) {
+async function setup(store: Store = new MemoryStore(), rules = routes) {
   const adapter = new MemoryAdapter();
-  const relay = new Relay({ feeds: [], routes, relay: RelaySections.relay.parse({ template: '{{device}} {{state}}' }) });
+  const relay = new Relay({ feeds: [], routes: rules, relay: RelaySections.relay.parse({ template: '{{device}} {{state}}' }) });
   const id = (name: string) => [{ platform: 'memory', id: name }];
   const bridge = new Bridge({
     store,
@@ -77,6 +77,15 @@ describe('routing', () => {
     // uma follows printer-1 by key and by source/key; ada by key and as an admin of a critical change.
     expect(await deliveredTo(update({ key: 'printer-1', state: 'on fire', severity: 'critical' }))).toEqual(['ada', 'root1', 'uma']);
     expect(await deliveredTo(update({ key: 'printer-1', state: 'jammed', severity: 'error' }))).toEqual(['ada', 'uma']);
+  });
+
+  it('tells a user named by a rule and also in its tier once, and again after the directory changes', async () => {
+    const everyone = [{ name: 'all', match: {}, notify: { tier: 'admin', users: ['ada', 'root1', 'nina'] }, subscribers: 'user' }].map((r) => RouteSchema.parse(r));
+    const { update, deliveredTo, say } = await setup(new MemoryStore(), everyone);
+    expect(await deliveredTo(update({ key: 'printer-1', state: 'jammed' }))).toEqual(['ada', 'nina', 'root1', 'uma']);
+    // A directory change rebuilds the routing index (and the addresses kept in it).
+    expect(await say('root1', 'promote uma admin')).toMatch(/uma/);
+    expect(await deliveredTo(update({ key: 'printer-1', state: 'on' }))).toEqual(['ada', 'nina', 'root1', 'uma']);
   });
 
   it('never lets a subscription widen access, in delivery or in chat', async () => {
