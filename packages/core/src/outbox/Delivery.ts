@@ -3,7 +3,7 @@ import type { SendResult } from '../domain/messages.js';
 import { backoffDelay } from '../util/backoff.js';
 import { formatDuration } from '../util/duration.js';
 import type { Fifo } from '../util/Fifo.js';
-import { Lanes, type Lane } from '../util/Lanes.js';
+import { Lane, Lanes } from '../util/Lanes.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
 import { DeliveryTurns } from './DeliveryTurns.js';
@@ -35,8 +35,8 @@ export interface DeliveryHost {
  */
 export class Delivery {
   /** Per-destination FIFO lanes. */
-  readonly lanes = new Lanes<Pending>();
-  private readonly turns = new DeliveryTurns<Lane<Pending>>((lane) => this.pump(lane));
+  readonly lanes = new Lanes<Pending, SendingLane>(undefined, (key) => this.makeLane(key));
+  private readonly turns = new DeliveryTurns<SendingLane>((lane) => this.pump(lane));
   /** Lanes running: each holds a message being sent, waiting for a turn, a retry or a window. */
   private inflight = 0;
 
@@ -58,7 +58,7 @@ export class Delivery {
    * (A plain lane rather than groupBy + concatMap: fan-out reaches thousands of destinations, and an
    * RxJS group per destination would live, and allocate per message, forever.)
    */
-  dispatch(item: Pending, lane?: Lane<Pending>): void {
+  dispatch(item: Pending, lane?: SendingLane): void {
     const idle = lane ? this.lanes.pushTo(lane, item) : this.lanes.push(item.key, item);
     if (!idle) return;
     this.inflight++;
@@ -73,7 +73,7 @@ export class Delivery {
    * a turn, were most of what each message allocated (~700 bytes, measured with V8's sampling heap
    * profiler). Anything else goes to {@link runLane}.
    */
-  private pump(lane: Lane<Pending>): void {
+  private pump(lane: SendingLane): void {
     for (let item = lane.at(0); item; item = lane.at(0)) {
       // An item already delivered as part of a combined send has nothing to wait for.
       if (item.done) {
@@ -95,23 +95,33 @@ export class Delivery {
   }
 
   /** Send a lane's head in one go; its result continues the lane (see {@link pump}). */
-  private sendHead(lane: Lane<Pending>, item: Pending, adapter: Adapter): void {
-    const sent = (result: SendResult): void => {
-      if (result.type !== 'delivered') {
-        void this.runLane(lane, result);
-        return;
-      }
-      this.host.finish(partSent(item), true);
-      lane.shift();
-      this.pump(lane);
-    };
+  private sendHead(lane: SendingLane, item: Pending, adapter: Adapter): void {
+    lane.adapter = adapter;
     let sending: Promise<SendResult>;
     try {
       sending = adapter.send(requestFor(item, NoCompanions));
     } catch (error) {
       sending = Promise.resolve(this.thrown(error, item, adapter));
     }
-    sending.then(sent, (error: unknown) => sent(this.thrown(error, item, adapter)));
+    sending.then(lane.onResult, lane.onError);
+  }
+
+  /** The result of {@link sendHead}: on to the next message, or to runLane for anything but a delivery. */
+  private sent(lane: SendingLane, result: SendResult): void {
+    if (result.type !== 'delivered') {
+      void this.runLane(lane, result);
+      return;
+    }
+    this.host.finish(partSent(lane.at(0)!), true);
+    lane.shift();
+    this.pump(lane);
+  }
+
+  private makeLane(key: string): SendingLane {
+    const lane = new SendingLane(key);
+    lane.onResult = (result) => this.sent(lane, result);
+    lane.onError = (error) => this.sent(lane, this.thrown(error, lane.at(0)!, lane.adapter!));
+    return lane;
   }
 
   /**
@@ -119,7 +129,7 @@ export class Delivery {
    * combining, retries and deferral (`first` is its result when pump already sent it). Gives the
    * lane back to pump once the head is finished, or lets it go when the outbox stops.
    */
-  private async runLane(lane: Lane<Pending>, first?: SendResult): Promise<void> {
+  private async runLane(lane: SendingLane, first?: SendResult): Promise<void> {
     try {
       const item = lane.at(0)!;
       if (!(await this.deliver(item, lane, first))) {
@@ -217,6 +227,17 @@ export class Delivery {
     this.host.logger.warn({ ...errorInfo(error), id: item.id, adapter: adapter.name }, 'adapter threw while sending');
     return { type: 'retry', reason };
   }
+}
+
+/**
+ * A lane with the callbacks that continue it after a send, made once per lane rather than a
+ * closure pair per message (the head being sent is the lane's first item throughout).
+ */
+export class SendingLane extends Lane<Pending> {
+  /** The adapter the head went to. */
+  adapter: Adapter | undefined;
+  onResult!: (result: SendResult) => void;
+  onError!: (error: unknown) => void;
 }
 
 /** The part `item.next` went out: move on to the next, with a clean slate of failures. */

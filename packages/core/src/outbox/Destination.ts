@@ -1,5 +1,6 @@
 import { addressKey, assertAddress, type Address, type AddressKind } from '../domain/address.js';
-import type { Lane, Lanes } from '../util/Lanes.js';
+import type { Lanes } from '../util/Lanes.js';
+import type { SendingLane } from './Delivery.js';
 import type { Pending } from './Pending.js';
 
 /**
@@ -17,12 +18,12 @@ export class Destination implements Address {
   readonly key: string;
   /** `kind:id`, as a multicast journal record lists its members. */
   readonly chat: string;
-  private lane: Lane<Pending> | undefined;
+  private lane: SendingLane | undefined;
 
   /** @throws TypeError for a malformed address (see {@link assertAddress}). */
   constructor(
     address: Address,
-    private readonly lanes: Lanes<Pending>,
+    private readonly lanes: Lanes<Pending, SendingLane>,
   ) {
     assertAddress(address);
     this.platform = address.platform;
@@ -33,12 +34,12 @@ export class Destination implements Address {
   }
 
   /** Whether this destination was made for `lanes` (by the outbox that owns them). */
-  of(lanes: Lanes<Pending>): boolean {
+  of(lanes: Lanes<Pending, SendingLane>): boolean {
     return this.lanes === lanes;
   }
 
   /** Its lane in the outbox that made it, found again when a sweep dropped the one it had. */
-  laneNow(): Lane<Pending> {
+  laneNow(): SendingLane {
     if (this.lane === undefined || this.lane.detached) this.lane = this.lanes.lane(this.key);
     return this.lane;
   }

@@ -7,9 +7,8 @@ import type { Store } from '../store/Store.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
 import { definedOnly } from '../util/definedOnly.js';
-import type { Lane } from '../util/Lanes.js';
 import { LiveList } from '../util/LiveList.js';
-import { Delivery } from './Delivery.js';
+import { Delivery, type SendingLane } from './Delivery.js';
 import { Destination } from './Destination.js';
 import { OutboxJournal } from './OutboxJournal.js';
 import { pending, SharedBodies, type Body, type Pending } from './Pending.js';
@@ -195,7 +194,7 @@ export class Outbox {
     // Each message's lane is found here, once (from a Destination without any lookup), and marked
     // with this batch to find chats named twice.
     const batch = ++this.batches;
-    const lanes = new Array<Lane<Pending>>(messages.length);
+    const lanes = new Array<SendingLane>(messages.length);
     let distinct = true;
     for (let i = 0; i < messages.length; i++) {
       const lane = this.laneOf(messages[i]!.to);
@@ -208,7 +207,7 @@ export class Outbox {
     // journal order cannot reorder any chat's messages.
     const shared = messages.length > 1 && distinct ? new SharedBodies() : undefined;
     const fresh: Pending[] = [];
-    const freshLanes: Lane<Pending>[] = [];
+    const freshLanes: SendingLane[] = [];
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
       const key = lanes[i]!.key;
@@ -349,7 +348,7 @@ export class Outbox {
     return to instanceof Destination && to.of(this.delivery.lanes);
   }
 
-  private laneOf(to: Address): Lane<Pending> {
+  private laneOf(to: Address): SendingLane {
     return this.isOwn(to) ? to.laneNow() : this.delivery.lanes.lane(addressKey(to));
   }
 

@@ -23,11 +23,15 @@ export class Lane<T> extends Fifo<T> {
  * {@link LiveList}). Measured in the dispatcher benchmark: ~140 KB less copied per scavenge for the
  * outbox's lanes alone.
  */
-export class Lanes<T> {
-  private readonly lanes = new Map<string, Lane<T>>();
+export class Lanes<T, L extends Lane<T> = Lane<T>> {
+  private readonly lanes = new Map<string, L>();
   private lastSweep = 0;
 
-  constructor(private readonly sweepMs = 10_000) {}
+  /** @param make makes a lane (owners that keep per-lane state pass a subclass). */
+  constructor(
+    private readonly sweepMs = 10_000,
+    private readonly make: (key: string) => L = (key) => new Lane<T>(key) as L,
+  ) {}
 
   /** Lanes kept, idle ones included. */
   get size(): number {
@@ -38,15 +42,15 @@ export class Lanes<T> {
    * Queue `item` under `key`.
    * @returns the lane when it was idle, now marked running: the caller starts its loop. Otherwise undefined.
    */
-  push(key: string, item: T): Lane<T> | undefined {
+  push(key: string, item: T): L | undefined {
     return this.pushTo(this.lane(key), item);
   }
 
   /** The lane of `key`, made (idle and empty) when there is none. */
-  lane(key: string): Lane<T> {
+  lane(key: string): L {
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = new Lane<T>(key);
+      lane = this.make(key);
       this.lanes.set(key, lane);
     }
     return lane;
@@ -57,7 +61,7 @@ export class Lanes<T> {
    * dropped that lane since, on its key's current one.
    * @returns as {@link push}.
    */
-  pushTo(lane: Lane<T>, item: T): Lane<T> | undefined {
+  pushTo(lane: L, item: T): L | undefined {
     if (lane.detached) lane = this.lane(lane.key);
     lane.push(item);
     if (lane.running) return undefined;
@@ -66,7 +70,7 @@ export class Lanes<T> {
   }
 
   /** The loop of `lane` ended (it is empty, or its owner is stopping). */
-  release(lane: Lane<T>): void {
+  release(lane: L): void {
     lane.running = false;
     const now = performance.now();
     if (now - this.lastSweep < this.sweepMs) return;
