@@ -20,6 +20,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bridge, FileStore, MemoryAdapter, MemoryStore } from '@switchboard/core';
+import { mainThreadCpuMicros } from './threadCpu.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -107,10 +108,12 @@ async function measure(storeName, mode) {
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   const cpuBefore = process.cpuUsage();
+  const mainBefore = mainThreadCpuMicros();
   const { latencies, seconds, t0 } = await phase(adapter, state, measured, mode);
   while (adapter.deliveredCount - deliveredBefore < measured) await new Promise((r) => setTimeout(r, 5));
   const deliveredSeconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
+  const mainCpu = mainThreadCpuMicros() - mainBefore;
   clearInterval(sampler);
   loopDelay.disable();
   await bridge.stop();
@@ -133,6 +136,8 @@ async function measure(storeName, mode) {
     // All threads of the process (GC helpers and fsync included), until every reply was delivered.
     'CPU µs/cmd': Math.round((cpu.user + cpu.system) / measured),
     'of which system': Math.round(cpu.system / measured),
+    // The JavaScript thread alone (the load generator runs on it too).
+    'main thread µs/cmd': Math.round(mainCpu / measured),
   };
 }
 
