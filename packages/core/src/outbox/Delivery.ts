@@ -53,13 +53,13 @@ export class Delivery {
   }
 
   /**
-   * Queue a message on its destination's lane, starting the lane when it was idle. One loop per
+   * Queue a message on its destination's lane (from `lanes`), starting the lane when it was idle. One loop per
    * active destination keeps acceptance order there, while destinations proceed independently.
    * (A plain lane rather than groupBy + concatMap: fan-out reaches thousands of destinations, and an
    * RxJS group per destination would live, and allocate per message, forever.)
    */
-  dispatch(item: Pending, lane?: SendingLane): void {
-    const idle = lane ? this.lanes.pushTo(lane, item) : this.lanes.push(item.key, item);
+  dispatch(item: Pending, lane: SendingLane): void {
+    const idle = this.lanes.pushTo(lane, item);
     if (!idle) return;
     this.inflight++;
     this.pump(idle);
@@ -90,18 +90,22 @@ export class Delivery {
       }
       return;
     }
+    this.letGo(lane);
+  }
+
+  /** A lane's loop ends: it is empty, or the outbox is stopping. */
+  private letGo(lane: SendingLane): void {
     this.lanes.release(lane);
     this.inflight--;
   }
 
   /** Send a lane's head in one go; its result continues the lane (see {@link pump}). */
   private sendHead(lane: SendingLane, item: Pending, adapter: Adapter): void {
-    lane.adapter = adapter;
     let sending: Promise<SendResult>;
     try {
       sending = adapter.send(requestFor(item, NoCompanions));
     } catch (error) {
-      sending = Promise.resolve(this.thrown(error, item, adapter));
+      sending = Promise.resolve(this.thrown(error, item));
     }
     sending.then(lane.onResult, lane.onError);
   }
@@ -120,7 +124,7 @@ export class Delivery {
   private makeLane(key: string): SendingLane {
     const lane = new SendingLane(key);
     lane.onResult = (result) => this.sent(lane, result);
-    lane.onError = (error) => this.sent(lane, this.thrown(error, lane.at(0)!, lane.adapter!));
+    lane.onError = (error) => this.sent(lane, this.thrown(error, lane.at(0)!));
     return lane;
   }
 
@@ -130,20 +134,14 @@ export class Delivery {
    * lane back to pump once the head is finished, or lets it go when the outbox stops.
    */
   private async runLane(lane: SendingLane, first?: SendResult): Promise<void> {
+    let finished = false;
     try {
-      const item = lane.at(0)!;
-      if (!(await this.deliver(item, lane, first))) {
-        this.lanes.release(lane);
-        this.inflight--;
-        return;
-      }
-      lane.shift();
+      finished = await this.deliver(lane.at(0)!, lane, first);
     } catch (error) {
       this.host.logger.error({ ...errorInfo(error), destination: lane.key }, 'outbox lane failed');
-      this.lanes.release(lane);
-      this.inflight--;
-      return;
     }
+    if (!finished) return this.letGo(lane);
+    lane.shift();
     this.pump(lane);
   }
 
@@ -182,7 +180,7 @@ export class Delivery {
           try {
             result = await served.adapter.send(requestFor(item, companions));
           } catch (error) {
-            result = this.thrown(error, item, served.adapter);
+            result = this.thrown(error, item);
           }
         }
         if (result.type === 'delivered') {
@@ -221,10 +219,10 @@ export class Delivery {
     }
   }
 
-  /** An adapter that throws is treated like a network fault: transient. */
-  private thrown(error: unknown, item: Pending, adapter: Adapter): SendResult {
+  /** An adapter that throws is treated like a network fault: transient. (Adapters serve the platform of their name.) */
+  private thrown(error: unknown, item: Pending): SendResult {
     const reason = error instanceof Error ? error.message : String(error);
-    this.host.logger.warn({ ...errorInfo(error), id: item.id, adapter: adapter.name }, 'adapter threw while sending');
+    this.host.logger.warn({ ...errorInfo(error), id: item.id, adapter: item.to.platform }, 'adapter threw while sending');
     return { type: 'retry', reason };
   }
 }
@@ -234,8 +232,8 @@ export class Delivery {
  * closure pair per message (the head being sent is the lane's first item throughout).
  */
 export class SendingLane extends Lane<Pending> {
-  /** The adapter the head went to. */
-  adapter: Adapter | undefined;
+  /** The last enqueueMany batch that took this lane: a chat named twice in one batch is found by it. */
+  mark = 0;
   onResult!: (result: SendResult) => void;
   onError!: (error: unknown) => void;
 }

@@ -40,7 +40,7 @@ export class Destination implements Address {
 
   /** Its lane in the outbox that made it, found again when a sweep dropped the one it had. */
   laneNow(): SendingLane {
-    if (this.lane === undefined || this.lane.detached) this.lane = this.lanes.lane(this.key);
+    this.lane = this.lane ? this.lanes.current(this.lane) : this.lanes.lane(this.key);
     return this.lane;
   }
 

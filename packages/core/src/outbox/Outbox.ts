@@ -71,7 +71,7 @@ export class Outbox {
   private readonly delivery: Delivery;
   private finishedSinceCompact = 0;
   private seq = 0;
-  /** Counts enqueueMany calls, for marking lanes (see Lane.mark). */
+  /** Counts enqueueMany calls, for marking lanes (see SendingLane.mark). */
   private batches = 0;
   private state: 'new' | 'started' | 'stopped' = 'new';
 
@@ -139,7 +139,7 @@ export class Outbox {
       if (!this.adapters.has(live.to.platform)) {
         orphaned.set(live.to.platform, (orphaned.get(live.to.platform) ?? 0) + 1);
       }
-      this.delivery.dispatch(live);
+      this.delivery.dispatch(live, this.delivery.lanes.lane(live.key));
     }
     for (const [platform, count] of orphaned) {
       this.logger.warn({ platform, count }, 'pending messages for a platform no adapter serves; kept until one does');
@@ -159,13 +159,13 @@ export class Outbox {
       return Promise.reject(error as Error);
     }
     const now = Date.now();
-    const key = addressKey(message.to);
-    const existing = message.dedupeKey ? this.dedupe.get(`${key}\u0000${message.dedupeKey}`) : undefined;
+    const lane = this.laneOf(message.to);
+    const existing = message.dedupeKey ? this.dedupe.get(dedupeKeyOf(lane.key, message.dedupeKey)) : undefined;
     if (existing) return Promise.resolve({ id: existing.id, parts: existing.body.parts.length, duplicate: true });
-    const item = this.admit(message, key, this.bodyOf(message, now));
+    const item = this.admit(message, lane.key, this.bodyOf(message, now));
     return this.journal.accept([item]).then(
       () => {
-        if (this.state === 'started') this.delivery.dispatch(item);
+        if (this.state === 'started') this.delivery.dispatch(item, lane);
         return { id: item.id, parts: item.body.parts.length, duplicate: false };
       },
       (error: unknown) => {
@@ -211,7 +211,7 @@ export class Outbox {
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
       const key = lanes[i]!.key;
-      const existing = message.dedupeKey ? this.dedupe.get(`${key}\u0000${message.dedupeKey}`) : undefined;
+      const existing = message.dedupeKey ? this.dedupe.get(dedupeKeyOf(key, message.dedupeKey)) : undefined;
       if (existing) {
         results.push({ id: existing.id, parts: existing.body.parts.length, duplicate: true });
         continue;
@@ -233,7 +233,7 @@ export class Outbox {
       for (const item of fresh) this.untrack(item);
       throw error;
     }
-    if (this.state === 'started') for (let i = 0; i < fresh.length; i++) this.delivery.dispatch(fresh[i]!, freshLanes[i]);
+    if (this.state === 'started') for (let i = 0; i < fresh.length; i++) this.delivery.dispatch(fresh[i]!, freshLanes[i]!);
     return results;
   }
 
@@ -242,7 +242,7 @@ export class Outbox {
     // A Destination is immutable; any other address is copied, as its owner may reuse it.
     const to = this.isOwn(message.to) ? message.to : { platform: message.to.platform, kind: message.to.kind, id: message.to.id };
     const seq = this.seq++;
-    const item = pending(this.journal.idPrefix + seq.toString(36), to, body, 0, key, seq);
+    const item = pending(this.journal.idOf(seq), to, body, 0, key, seq);
     this.track(item);
     return item;
   }
@@ -354,12 +354,17 @@ export class Outbox {
 
   private track(item: Pending): void {
     this.pending.add(item);
-    if (item.body.dedupeKey) this.dedupe.set(`${item.key}\u0000${item.body.dedupeKey}`, item);
+    if (item.body.dedupeKey) this.dedupe.set(dedupeKeyOf(item.key, item.body.dedupeKey), item);
   }
 
   private untrack(item: Pending): void {
     item.done = true;
     this.pending.delete(item);
-    if (item.body.dedupeKey) this.dedupe.delete(`${item.key}\u0000${item.body.dedupeKey}`);
+    if (item.body.dedupeKey) this.dedupe.delete(dedupeKeyOf(item.key, item.body.dedupeKey));
   }
+}
+
+/** Where a pending message with a dedupe key is found: its chat's lane key and the dedupe key. */
+function dedupeKeyOf(laneKey: string, dedupeKey: string): string {
+  return `${laneKey}\u0000${dedupeKey}`;
 }

@@ -31,6 +31,11 @@ export class OutboxJournal {
     private readonly logger: Logger,
   ) {}
 
+  /** The id of this instance's message number `seq`. */
+  idOf(seq: number): string {
+    return numberedId(this.idPrefix, seq);
+  }
+
   /**
    * Read back what was accepted and not finished, in acceptance order. `stale` says the journal
    * holds more than that (finished or superseded records) and is worth compacting.
@@ -76,7 +81,7 @@ export class OutboxJournal {
           break;
         case 'D':
           for (const id of record.ids ?? []) live.delete(id);
-          if (typeof record.p === 'string' && Array.isArray(record.s)) for (const n of record.s) live.delete(record.p + n.toString(36));
+          if (typeof record.p === 'string' && Array.isArray(record.s)) for (const n of record.s) live.delete(numberedId(record.p, n));
           break;
         default:
           this.logger.warn({ record }, 'skipping unknown outbox journal record');
@@ -193,6 +198,11 @@ function chatOf(member: Pending): string {
 
 type MulticastRecord = OutboxRecord & { t: 'm' };
 
+/** An id made of an outbox instance's prefix and a message number in base 36 (see {@link Pending.seq}). */
+function numberedId(prefix: string, n: number): string {
+  return prefix + n.toString(36);
+}
+
 /** Whether members were numbered one after another by this instance. */
 function inARow(members: readonly Pending[]): boolean {
   const from = members[0]!.seq;
@@ -206,7 +216,7 @@ function memberIds(record: MulticastRecord, count: number): readonly string[] | 
   if (Array.isArray(record.ids)) return record.ids.every((id) => typeof id === 'string') ? record.ids : undefined;
   const { p, s } = record;
   if (typeof p !== 'string' || !Number.isSafeInteger(s) || s! < 0) return undefined;
-  return Array.from({ length: count }, (_, i) => p + (s! + i).toString(36));
+  return Array.from({ length: count }, (_, i) => numberedId(p, s! + i));
 }
 
 function acceptRecord(item: Pending): OutboxRecord {

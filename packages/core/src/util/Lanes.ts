@@ -3,10 +3,8 @@ import { Fifo } from './Fifo.js';
 /** One key's queue, and whether a loop is draining it. */
 export class Lane<T> extends Fifo<T> {
   running = false;
-  /** Dropped from its {@link Lanes} by a sweep; {@link Lanes.pushTo} then finds the key's current lane. */
+  /** Dropped from its {@link Lanes} by a sweep; {@link Lanes.current} then finds the key's lane. */
   detached = false;
-  /** A mark for the owner's use (the outbox marks a lane once per batch to find chats named twice). */
-  mark = 0;
 
   constructor(readonly key: string) {
     super();
@@ -56,13 +54,18 @@ export class Lanes<T, L extends Lane<T> = Lane<T>> {
     return lane;
   }
 
+  /** `lane` itself, or its key's lane when a sweep has dropped it since it was looked up. */
+  current(lane: L): L {
+    return lane.detached ? this.lane(lane.key) : lane;
+  }
+
   /**
-   * Queue `item` on a lane from {@link lane}, saving the lookup of {@link push}; when a sweep has
-   * dropped that lane since, on its key's current one.
+   * Queue `item` on a lane from {@link lane}, saving the lookup of {@link push} (on the
+   * {@link current} one).
    * @returns as {@link push}.
    */
   pushTo(lane: L, item: T): L | undefined {
-    if (lane.detached) lane = this.lane(lane.key);
+    lane = this.current(lane);
     lane.push(item);
     if (lane.running) return undefined;
     lane.running = true;
