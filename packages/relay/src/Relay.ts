@@ -84,8 +84,6 @@ export class Relay implements BridgePlugin {
   /** Feeds down for longer than `sourceDownAfter`: their devices' alerts are held (inhibition). */
   private readonly downSources = new Set<string>();
   private readonly downTimers = new Map<string, NodeJS.Timeout>();
-  /** Chat address per user object (null: none on a running platform); see {@link addressOf}. */
-  private readonly addresses = new WeakMap<User, Address | null>();
 
   /** Every update after routing: for tests, metrics and the benchmark. */
   readonly routed$: Observable<RoutedUpdate> = this.routedSubject.asObservable();
@@ -269,18 +267,8 @@ export class Relay implements BridgePlugin {
       const user = users[i]!;
       const text = typeof texts === 'string' ? texts : texts[i]!;
       if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
-      let to: Address | null | undefined;
       const member = members?.[i];
-      if (member) {
-        to = member.address;
-        if (to === undefined) {
-          to = this.addressOf(user) ?? null;
-          // Kept only once the bridge is there to say which platforms run.
-          if (this.bridge) member.address = to;
-        }
-      } else {
-        to = this.addressOf(user);
-      }
+      const to = member ? this.memberAddress(member) : this.addressOf(user);
       if (!to) continue;
       names.push(user.name);
       if (this.quiet.holds(user.name, severity === 'critical', now)) {
@@ -328,12 +316,20 @@ export class Relay implements BridgePlugin {
     this.scheduleDigests();
   }
 
+  /**
+   * A routed recipient's address, worked out once per member of the routing index (which is rebuilt
+   * when the directory changes) and kept there: this is asked for every recipient of every change.
+   */
+  private memberAddress(member: Member): Address | null {
+    if (member.address !== undefined) return member.address;
+    const address = this.addressOf(member.user) ?? null;
+    // Kept only once the bridge is there to say which platforms run.
+    if (this.bridge) member.address = address;
+    return address;
+  }
+
   /** The chat address to reach a user on: their first identity on a platform the bridge runs. */
   addressOf(user: User): Address | undefined {
-    // Asked for every recipient of every notification. The directory replaces a user object on any
-    // change (it never mutates one), so the answer can be kept per object.
-    const cached = this.addresses.get(user);
-    if (cached !== undefined) return cached ?? undefined;
     const platforms = this.bridge?.adapters.map((a) => a.name) ?? [];
     const identity = user.identities.find((i) => platforms.includes(i.platform));
     let address: Address | undefined;
@@ -344,7 +340,6 @@ export class Relay implements BridgePlugin {
       // Left out rather than refusing the whole batch of every update they would be part of.
       this.logger.warn({ ...errorInfo(error), user: user.name }, 'user has no valid address; not notifying them');
     }
-    if (this.bridge) this.addresses.set(user, address ?? null);
     return address;
   }
 
