@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileStore, SwitchboardError } from '@switchboard/core';
+import { FileStore, silentLogger, SwitchboardError } from '@switchboard/core';
 
 let dir: string;
 const stores: FileStore[] = [];
@@ -14,6 +14,8 @@ afterEach(async () => {
   for (const s of stores.splice(0)) await s.close();
   await rm(dir, { recursive: true, force: true });
 });
+
+const journalFiles = async () => (await readdir(dir)).filter((f) => f.endsWith('.jsonl')).sort();
 
 async function open(options: { lock?: boolean } = {}): Promise<FileStore> {
   const store = new FileStore({ dir, ...options });
@@ -59,7 +61,7 @@ describe('FileStore', () => {
   it('skips a record torn by a crash mid-write', async () => {
     const store = await open();
     await store.journal('outbox').append([{ a: 1 }, { a: 2 }]);
-    await appendFile(join(dir, 'outbox.jsonl'), '{"a":3,"tor');
+    await appendFile(join(dir, 'outbox.1.jsonl'), '{"a":3,"tor');
     expect(await store.journal('outbox').readAll()).toEqual([{ a: 1 }, { a: 2 }]);
   });
 
@@ -72,7 +74,47 @@ describe('FileStore', () => {
     await journal.compact(() => [...pending].map((id) => ({ id })));
     await journal.append([{ id: 4 }]);
     expect(await journal.readAll()).toEqual([{ id: 1 }, { id: 3 }, { id: 4 }]);
-    expect(await readFile(join(dir, 'outbox.jsonl'), 'utf8')).toBe('{"id":1}\n{"id":3}\n{"id":4}\n');
+    expect(await readFile(join(dir, 'outbox.2.jsonl'), 'utf8')).toBe('{"id":1}\n{"id":3}\n#compacted 2\n{"id":4}\n');
+    await store.close();
+    stores.length = 0;
+    expect(await journalFiles()).toEqual(['outbox.2.jsonl']);
+    expect(await (await open()).journal('outbox').readAll()).toEqual([{ id: 1 }, { id: 3 }, { id: 4 }]);
+  });
+
+  it('reads a journal from before segments, appends to it, and replaces it at the first compaction', async () => {
+    await writeFile(join(dir, 'outbox.jsonl'), '{"id":1}\n{"id":2}\n');
+    const store = await open();
+    const journal = store.journal('outbox');
+    expect(await journal.readAll()).toEqual([{ id: 1 }, { id: 2 }]);
+    await journal.append([{ id: 3 }]);
+    expect(await readFile(join(dir, 'outbox.jsonl'), 'utf8')).toBe('{"id":1}\n{"id":2}\n{"id":3}\n');
+    await journal.compact(() => [{ id: 3 }]);
+    await store.close();
+    stores.length = 0;
+    expect(await journalFiles()).toEqual(['outbox.1.jsonl']);
+    expect(await (await open()).journal('outbox').readAll()).toEqual([{ id: 3 }]);
+  });
+
+  it('falls back to the previous segment when a crash cut a compaction short, and discards the cut one', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_: object, msg?: string) => void warnings.push(msg ?? '') };
+    await writeFile(join(dir, 'outbox.4.jsonl'), '{"id":1}\n#compacted 1\n{"id":2}\n');
+    // No end line: the snapshot was being written.
+    await writeFile(join(dir, 'outbox.5.jsonl'), '{"id":1}\n');
+    // An end line after fewer records than it counts: part of the snapshot never reached the disk.
+    await writeFile(join(dir, 'outbox.6.jsonl'), '{"id":1}\n\u0000\u0000\n#compacted 2\n{"id":9}\n');
+    // An empty spare, made ahead of a compaction.
+    await writeFile(join(dir, 'outbox.7.jsonl'), '');
+    const store = new FileStore({ dir, logger });
+    await store.open();
+    stores.push(store);
+    expect(await store.journal('outbox').readAll()).toEqual([{ id: 1 }, { id: 2 }]);
+    expect(await journalFiles()).toEqual(['outbox.4.jsonl']);
+    expect(warnings.filter((w) => w.includes('cut off by a crash'))).toHaveLength(2);
+  });
+
+  it('rejects journal names that would clash with segment files', () => {
+    expect(() => new FileStore({ dir }).journal('outbox.2')).toThrow('"outbox.2" is not a valid journal name');
   });
 
   it('refuses a second process on the same data directory, naming the owner', async () => {
