@@ -1,5 +1,5 @@
 import { fdatasync, writeSync } from 'node:fs';
-import { open, readdir, readFile, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorInfo, type Logger } from '../util/Logger.js';
 import { syncDir } from './files.js';
@@ -190,6 +190,7 @@ export class FileJournal implements Journal {
     for (const stale of found) if (stale !== live) await unlink(join(this.dir, stale.file));
     if (live) {
       const path = join(this.dir, live.file);
+      await cutTornTail(path, this.logger);
       return { n: live.n, path, handle: await open(path, 'a', 0o600), flushing: 0 };
     }
     const first = await this.create(1);
@@ -345,6 +346,19 @@ export class FileJournal implements Journal {
   private async flushesReturned(count: number): Promise<void> {
     while (this.flushesInFlight > count) await new Promise<void>((resolve) => this.flushWaiters.push(resolve));
   }
+}
+
+/**
+ * Cut a record torn by a crash mid-write off the end of a file about to be appended to; the next
+ * record would otherwise run on from it, and both would be unreadable. (A torn record was never
+ * acknowledged: its flush had not returned.)
+ */
+async function cutTornTail(path: string, logger: Logger): Promise<void> {
+  const content = await readFile(path);
+  if (content.length === 0 || content[content.length - 1] === 0x0a) return;
+  const keep = content.lastIndexOf(0x0a) + 1;
+  logger.warn({ path, bytes: content.length - keep }, 'cutting off a journal record torn by a crash');
+  await truncate(path, keep);
 }
 
 /**

@@ -65,6 +65,17 @@ describe('FileStore', () => {
     expect(await store.journal('outbox').readAll()).toEqual([{ a: 1 }, { a: 2 }]);
   });
 
+  it('cuts a torn record off before appending after a restart, so the next record stays readable', async () => {
+    const store = await open();
+    await store.journal('outbox').append([{ a: 1 }]);
+    await store.close();
+    stores.length = 0;
+    await appendFile(join(dir, 'outbox.1.jsonl'), '{"a":2,"tor');
+    const again = await open();
+    await again.journal('outbox').append([{ a: 3 }]);
+    expect(await again.journal('outbox').readAll()).toEqual([{ a: 1 }, { a: 3 }]);
+  });
+
   it('compacts a journal to a snapshot taken after earlier appends', async () => {
     const store = await open();
     const journal = store.journal('outbox');
