@@ -97,8 +97,7 @@ export class FileJournal implements Journal {
 
   append(records: readonly unknown[], options?: AppendOptions): Promise<void> {
     if (records.length === 0) return Promise.resolve();
-    let data = '';
-    for (const record of records) data += JSON.stringify(record) + '\n';
+    const data = jsonLines(records);
     const durable = options?.durable ?? true;
     // Join the batch still waiting at the tail (one not yet taken by a write), unless it is full.
     const tail = this.queue.at(-1);
@@ -277,10 +276,8 @@ export class FileJournal implements Journal {
    */
   private async switchTo(next: Segment): Promise<void> {
     const compaction = this.queue[0] as Compaction;
-    let content = '';
     const records = compaction.snapshot();
-    for (const record of records) content += JSON.stringify(record) + '\n';
-    writeSync(next.handle.fd, `${content}${SnapshotEnd}${records.length}\n`);
+    writeSync(next.handle.fd, `${jsonLines(records)}${SnapshotEnd}${records.length}\n`);
     // Only now is the compaction taken: if anything above threw, the caller rejects it.
     this.queue.shift();
     const old = this.segment!;
@@ -346,6 +343,13 @@ export class FileJournal implements Journal {
   private async flushesReturned(count: number): Promise<void> {
     while (this.flushesInFlight > count) await new Promise<void>((resolve) => this.flushWaiters.push(resolve));
   }
+}
+
+/** Records as JSON lines, each ended by a newline. */
+function jsonLines(records: readonly unknown[]): string {
+  let lines = '';
+  for (const record of records) lines += JSON.stringify(record) + '\n';
+  return lines;
 }
 
 /**
