@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FileStore, silentLogger, SwitchboardError } from '@switchboard/core';
 
 let dir: string;
@@ -90,6 +90,31 @@ describe('FileStore', () => {
     stores.length = 0;
     expect(await journalFiles()).toEqual(['outbox.2.jsonl']);
     expect(await (await open()).journal('outbox').readAll()).toEqual([{ id: 1 }, { id: 3 }, { id: 4 }]);
+  });
+
+  it('cuts a replaced segment down a little at a time before deleting it, or at once when closing', async () => {
+    const store = await open();
+    const journal = store.journal('outbox');
+    const big = 'x'.repeat(1000);
+    for (let i = 0; i < 4; i++) await journal.append(Array.from({ length: 1000 }, (_, n) => ({ n, big })));
+    const old = join(dir, 'outbox.1.jsonl');
+    const full = (await stat(old)).size;
+    expect(full).toBeGreaterThan(3 * 2 ** 20);
+
+    await journal.compact(() => []);
+    // Smaller, but still there: the disk frees its blocks a MiB at a time.
+    await vi.waitUntil(async () => (await stat(old).catch(() => undefined))?.size !== full, { timeout: 5_000, interval: 2 });
+    expect((await stat(old)).size).toBeGreaterThan(0);
+    await vi.waitUntil(async () => !(await journalFiles()).includes('outbox.1.jsonl'), { timeout: 5_000 });
+
+    // Closing does not wait out the pauses (16 of them here, 10 ms each).
+    for (let i = 0; i < 16; i++) await journal.append(Array.from({ length: 1000 }, (_, n) => ({ n, big })));
+    await journal.compact(() => []);
+    const closing = Date.now();
+    await store.close();
+    stores.length = 0;
+    expect(Date.now() - closing).toBeLessThan(120);
+    expect(await journalFiles()).toEqual(['outbox.3.jsonl']);
   });
 
   it('reads a journal from before segments, appends to it, and replaces it at the first compaction', async () => {

@@ -150,13 +150,15 @@ describe('FileStore journal group commit', () => {
     await turn();
     expect([early.done, compaction.done, late.done]).toEqual([false, false, false]);
 
-    // The new segment's flush covers the old segment's appends (through the snapshot) too.
+    // The new segment's flush covers the compaction and the old segment's appends (through the
+    // snapshot) too.
     held.pop()!.finish();
-    await vi.waitUntil(() => early.done && late.done);
-    // The old segment is deleted once its own flush has returned; then the compaction resolves.
+    await vi.waitUntil(() => early.done && compaction.done && late.done);
+    // The old segment is deleted only once its own flush has returned.
+    await turn();
     expect(await segments()).toContain('outbox.1.jsonl');
     while (held.length > 0) held.shift()!.finish();
-    await vi.waitUntil(() => compaction.done);
+    await vi.waitUntil(async () => !(await segments()).includes('outbox.1.jsonl'));
     expect(await segments()).toEqual(['outbox.2.jsonl', 'outbox.3.jsonl']);
     expect(await readFile(join(dir, 'outbox.2.jsonl'), 'utf8')).toBe('{"id":1}\n{"id":3}\n#compacted 2\n{"id":4}\n');
 
