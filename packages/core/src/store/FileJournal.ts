@@ -150,12 +150,8 @@ export class FileJournal implements Journal {
     const segment = this.segment;
     if (segment && this.dirty) await segment.handle.datasync().catch(() => undefined);
     await segment?.handle.close();
-    const spare = await this.spare?.catch(() => undefined);
-    if (spare) {
-      await spare.handle.close();
-      await unlink(spare.path).catch(() => undefined);
-    }
-    this.segment = this.spare = this.opened = undefined;
+    await this.discardSpare();
+    this.segment = this.opened = undefined;
   }
 
   /** The live segment, found (and the directory tidied) on first use. */
@@ -250,7 +246,7 @@ export class FileJournal implements Journal {
         this.queue.shift();
         head.reject(error);
         // A spare that could not be made, or that a failed compaction wrote to, is made again.
-        if (head.kind === 'compact') this.discardSpare();
+        if (head.kind === 'compact') void this.discardSpare();
         continue;
       }
       if (head.kind === 'compact') continue;
@@ -302,13 +298,15 @@ export class FileJournal implements Journal {
     await this.flushesReturned(MaxFlushesInFlight - 1);
   }
 
-  private discardSpare(): void {
-    const spare = this.spare;
+  /** Close and delete the spare segment, if one was made (or is being made). */
+  private async discardSpare(): Promise<void> {
+    const making = this.spare;
+    // At once, so that nothing takes it up meanwhile.
     this.spare = undefined;
-    void spare?.then(async ({ handle, path }) => {
-      await handle.close();
-      await unlink(path);
-    }).catch(() => undefined);
+    const spare = await making?.catch(() => undefined);
+    if (!spare) return;
+    await spare.handle.close().catch(() => undefined);
+    await unlink(spare.path).catch(() => undefined);
   }
 
   /** Close and delete a segment a compaction replaced, once its own flushes returned. */
