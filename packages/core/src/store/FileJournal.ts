@@ -246,7 +246,7 @@ export class FileJournal implements Journal {
         this.queue.shift();
         head.reject(error);
         // A spare that could not be made, or that a failed compaction wrote to, is made again.
-        if (head.kind === 'compact') void this.discardSpare();
+        if (head.kind === 'compact') await this.discardSpare();
         continue;
       }
       if (head.kind === 'compact') continue;

@@ -117,6 +117,25 @@ describe('FileStore', () => {
     expect(await journalFiles()).toEqual(['outbox.3.jsonl']);
   });
 
+  it('rejects a compaction whose snapshot throws, keeps appending, and compacts fine the next time', async () => {
+    const store = await open();
+    const journal = store.journal('outbox');
+    await journal.append([{ id: 1 }, { id: 2 }]);
+    await expect(
+      journal.compact(() => {
+        throw new Error('snapshot failed');
+      }),
+    ).rejects.toThrow('snapshot failed');
+    await journal.append([{ id: 3 }]);
+    expect(await journal.readAll()).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    await journal.compact(() => [{ id: 3 }]);
+    await journal.append([{ id: 4 }]);
+    expect(await journal.readAll()).toEqual([{ id: 3 }, { id: 4 }]);
+    await store.close();
+    stores.length = 0;
+    expect(await journalFiles()).toHaveLength(1);
+  });
+
   it('reads a journal from before segments, appends to it, and replaces it at the first compaction', async () => {
     await writeFile(join(dir, 'outbox.jsonl'), '{"id":1}\n{"id":2}\n');
     const store = await open();
