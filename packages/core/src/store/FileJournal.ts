@@ -177,28 +177,24 @@ export class FileJournal implements Journal {
       if (match) found.push({ n: match[1] === undefined ? 0 : Number(match[1]), file });
     }
     found.sort((a, b) => b.n - a.n);
-    let live: { n: number; file: string } | undefined;
+    let live: { n: number; file: string; content: Buffer } | undefined;
     for (const candidate of found) {
-      if (candidate.n === 0) {
-        live = candidate;
-        break;
-      }
-      const raw = await readFile(join(this.dir, candidate.file), 'utf8');
-      if (parseSegment(raw, candidate.file).complete) {
-        live = candidate;
+      const content = await readFile(join(this.dir, candidate.file));
+      if (candidate.n === 0 || parseSegment(content.toString('utf8'), candidate.file).complete) {
+        live = { ...candidate, content };
         break;
       }
       // An empty one is a spare made ahead of a compaction that never came.
-      if (raw !== '') this.logger.warn({ file: candidate.file }, 'discarding a journal segment cut off by a crash during compaction');
+      if (content.length > 0) this.logger.warn({ file: candidate.file }, 'discarding a journal segment cut off by a crash during compaction');
     }
-    for (const stale of found) if (stale !== live) await unlink(join(this.dir, stale.file));
+    for (const stale of found) if (stale.file !== live?.file) await unlink(join(this.dir, stale.file));
     if (live) {
       const path = join(this.dir, live.file);
-      await cutTornTail(path, this.logger);
+      await cutTornTail(path, live.content, this.logger);
       return { n: live.n, path, handle: await open(path, 'a', 0o600), flushing: 0 };
     }
     const first = await this.create(1);
-    writeSync(first.handle.fd, `${SnapshotEnd}0\n`);
+    writeSync(first.handle.fd, snapshotText([]));
     await first.handle.datasync();
     return first;
   }
@@ -282,7 +278,7 @@ export class FileJournal implements Journal {
   private async switchTo(next: Segment): Promise<void> {
     const compaction = this.queue[0] as Compaction;
     const records = compaction.snapshot();
-    writeSync(next.handle.fd, `${jsonLines(records)}${SnapshotEnd}${records.length}\n`);
+    writeSync(next.handle.fd, snapshotText(records));
     // Only now is the compaction taken: if anything above threw, the caller rejects it.
     this.queue.shift();
     const old = this.segment!;
@@ -370,13 +366,17 @@ function jsonLines(records: readonly unknown[]): string {
   return lines;
 }
 
+/** The head of a segment: the snapshot's records and its end line. */
+function snapshotText(records: readonly unknown[]): string {
+  return `${jsonLines(records)}${SnapshotEnd}${records.length}\n`;
+}
+
 /**
- * Cut a record torn by a crash mid-write off the end of a file about to be appended to; the next
- * record would otherwise run on from it, and both would be unreadable. (A torn record was never
- * acknowledged: its flush had not returned.)
+ * Cut a record torn by a crash mid-write off the end of a file about to be appended to (`content`
+ * is what it holds); the next record would otherwise run on from it, and both would be unreadable.
+ * (A torn record was never acknowledged: its flush had not returned.)
  */
-async function cutTornTail(path: string, logger: Logger): Promise<void> {
-  const content = await readFile(path);
+async function cutTornTail(path: string, content: Buffer, logger: Logger): Promise<void> {
   if (content.length === 0 || content[content.length - 1] === 0x0a) return;
   const keep = content.lastIndexOf(0x0a) + 1;
   logger.warn({ path, bytes: content.length - keep }, 'cutting off a journal record torn by a crash');
