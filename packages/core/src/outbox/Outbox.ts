@@ -160,13 +160,13 @@ export class Outbox {
     }
     const now = Date.now();
     const lane = this.laneOf(message.to);
-    const existing = message.dedupeKey ? this.dedupe.get(dedupeKeyOf(lane.key, message.dedupeKey)) : undefined;
-    if (existing) return Promise.resolve({ id: existing.id, parts: existing.body.parts.length, duplicate: true });
+    const existing = this.pendingTwin(message, lane.key);
+    if (existing) return Promise.resolve(acceptedOf(existing, true));
     const item = this.admit(message, lane.key, this.bodyOf(message, now));
     return this.journal.accept([item]).then(
       () => {
         if (this.state === 'started') this.delivery.dispatch(item, lane);
-        return { id: item.id, parts: item.body.parts.length, duplicate: false };
+        return acceptedOf(item, false);
       },
       (error: unknown) => {
         this.untrack(item);
@@ -211,9 +211,9 @@ export class Outbox {
     for (let i = 0; i < messages.length; i++) {
       const message = messages[i]!;
       const key = lanes[i]!.key;
-      const existing = message.dedupeKey ? this.dedupe.get(dedupeKeyOf(key, message.dedupeKey)) : undefined;
+      const existing = this.pendingTwin(message, key);
       if (existing) {
-        results.push({ id: existing.id, parts: existing.body.parts.length, duplicate: true });
+        results.push(acceptedOf(existing, true));
         continue;
       }
       const shareable = message.replyContext === undefined && message.dedupeKey === undefined;
@@ -225,7 +225,7 @@ export class Outbox {
       const item = this.admit(message, key, body);
       fresh.push(item);
       freshLanes.push(lanes[i]!);
-      results.push({ id: item.id, parts: body.parts.length, duplicate: false });
+      results.push(acceptedOf(item, false));
     }
     try {
       await this.journal.accept(fresh);
@@ -235,6 +235,11 @@ export class Outbox {
     }
     if (this.state === 'started') for (let i = 0; i < fresh.length; i++) this.delivery.dispatch(fresh[i]!, freshLanes[i]!);
     return results;
+  }
+
+  /** The pending message with `message`'s dedupe key in the chat of lane key `key`, if any. */
+  private pendingTwin(message: OutboundMessage, key: string): Pending | undefined {
+    return message.dedupeKey ? this.dedupe.get(dedupeKeyOf(key, message.dedupeKey)) : undefined;
   }
 
   /** A new pending message, tracked from now on (its own copy of the address). */
@@ -307,10 +312,10 @@ export class Outbox {
     if (!ok) this.logger.warn({ id: item.id, to: item.key, reason }, 'message failed permanently');
     this.report(item, ok ? 'delivered' : 'failed', reason);
     // Rewrite only when finished records outnumber pending ones eight to one, so the cost of copying
-    // what is pending stays a small fraction of what was finished (amortised O(1) per message). A
-    // rewrite also holds back appends until its two fsyncs are done: every 2,000 messages (the old
-    // threshold) was ten times a second at 20,000 replies/s. Eight to one rather than two to one
-    // took the fan-out benchmark at P = 0.2 from ~79,000 to ~113,000 notifications/s flat out.
+    // what is pending stays a small fraction of what was finished (amortised O(1) per message). Each
+    // rewrite serialises every pending message and makes the store replace a file; eight to one
+    // rather than two to one took the fan-out benchmark at P = 0.2 from ~79,000 to ~113,000
+    // notifications/s flat out (when a rewrite still held back appends).
     if (++this.finishedSinceCompact >= this.options.compactAfter && this.finishedSinceCompact > CompactRatio * this.pending.size) {
       this.finishedSinceCompact = 0;
       this.journal
@@ -362,6 +367,11 @@ export class Outbox {
     this.pending.delete(item);
     if (item.body.dedupeKey) this.dedupe.delete(dedupeKeyOf(item.key, item.body.dedupeKey));
   }
+}
+
+/** What the caller of enqueue hears about `item`: newly accepted, or the pending twin of its message. */
+function acceptedOf(item: Pending, duplicate: boolean): Accepted {
+  return { id: item.id, parts: item.body.parts.length, duplicate };
 }
 
 /** Where a pending message with a dedupe key is found: its chat's lane key and the dedupe key. */

@@ -96,7 +96,6 @@ export class MemoryAdapter implements Adapter {
     return result;
   }
 
-
   /** Deliver an inbound message as if the platform had sent it. */
   inject(message: InjectedMessage): InboundMessage {
     const inbound: InboundMessage = {
