@@ -12,14 +12,13 @@
 //
 // Each configuration runs in its own process on one long-lived bridge: the first --warmup commands
 // (same load model) bring the JIT and heap to a steady state and are not counted.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Bridge, FileStore, MemoryAdapter, MemoryStore } from '@switchboard/core';
+import { rowsFromOwnProcesses } from './ownProcess.mjs';
 import { mainThreadCpuMicros } from './threadCpu.mjs';
 
 const { values } = parseArgs({
@@ -145,17 +144,7 @@ if (values.only) {
   const [storeName, mode] = values.only.split(':');
   process.stdout.write(JSON.stringify(await measure(storeName, mode)) + '\n');
 } else {
-  // Each configuration in a fresh process, so one run's garbage does not tax the next.
-  const self = fileURLToPath(import.meta.url);
-  const passthrough = Object.entries(values).flatMap(([k, v]) => (k === 'only' ? [] : [`--${k}`, String(v)]));
-  const rows = [];
-  for (const only of ['file:rate', 'memory:rate', 'file:window', 'memory:window']) {
-    const out = execFileSync(process.execPath, [self, '--only', only, ...passthrough], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    rows.push(JSON.parse(out.trim().split('\n').at(-1)));
-  }
+  const rows = rowsFromOwnProcesses(import.meta.url, values, ['file:rate', 'memory:rate', 'file:window', 'memory:window']);
   console.log(`node ${process.version}, ${cpus().length} cores; each row in its own process, after ${warmup} warm-up commands`);
   console.table(rows);
 }

@@ -9,12 +9,11 @@
 // every thread of the process: GC helpers and fsync included), peak RSS. Each store runs in its
 // own process. The relay benchmark measures the whole path (feed, routing, outbox); this one
 // isolates the outbox's share of it.
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { rowsFromOwnProcesses } from './ownProcess.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -98,12 +97,7 @@ async function measure(storeName) {
 if (values.only) {
   process.stdout.write(JSON.stringify(await measure(values.only)) + '\n');
 } else {
-  const self = fileURLToPath(import.meta.url);
-  const passthrough = Object.entries(values).flatMap(([k, v]) => (k === 'only' ? [] : [`--${k}`, String(v)]));
-  const rows = ['file', 'memory'].map((store) => {
-    const out = execFileSync(process.execPath, [self, '--only', store, ...passthrough], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    return JSON.parse(out.trim().split('\n').at(-1));
-  });
+  const rows = rowsFromOwnProcesses(import.meta.url, values, ['file', 'memory']);
   console.log(
     `node ${process.version}, ${cpus().length} cores; batches of ${recipients} recipients from ${chats} chats, ` +
       `up to ${inflight} batches awaiting acceptance; after ${warmup} warm-up batches`,
