@@ -15,6 +15,7 @@ export * from './util/http.js';
 export type * from './store/Store.js';
 export * from './store/MemoryStore.js';
 export * from './store/FileStore.js';
+export * from './store/DedupeLog.js';
 export * from './users/User.js';
 export * from './users/rules.js';
 export * from './users/UserDirectory.js';

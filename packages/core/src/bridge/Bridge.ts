@@ -124,7 +124,7 @@ export class Bridge {
       }
       this.subscriptions.push(merge(...this.adapters.map((a) => a.status$)).subscribe((s) => this.onStatus(s)));
       this.outbox.start();
-      await Promise.all(this.adapters.map((a) => a.start()));
+      await Promise.all(this.adapters.map((a) => a.start({ store: this.store })));
       this.subscriptions.push(this.dispatcher.attach(merge(...this.adapters.map((a) => a.inbound$))));
       this.state = 'running';
       this.logger.info({ adapters: this.adapters.map((a) => a.name), pending: this.outbox.size }, 'bridge started');

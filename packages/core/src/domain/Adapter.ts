@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { Store } from '../store/Store.js';
 import type { Address } from './address.js';
 import type { InboundMessage, SendResult } from './messages.js';
 
@@ -19,11 +20,25 @@ export interface AdapterLimits {
   /** Sends allowed in a burst above the sustained rate. @defaultValue 1 */
   readonly sendBurst?: number;
   /**
-   * When several messages wait for one chat, send them as one (joined by a blank line, within
-   * `maxTextLength`). For platforms where each send is scarce (QQ: five replies per user message).
+   * Each chat's own pace: at most `burst` sends in any `burst / ratePerSecond` seconds (QQ: 5 a
+   * second per chat). Chats are paced apart, so one chat's backlog never holds up another.
+   * @defaultValue no per-chat limit
+   */
+  readonly perChat?: { readonly ratePerSecond: number; readonly burst?: number };
+  /**
+   * When a notification was held for a chat (its send answered `deferred`) and more notifications
+   * queued behind it, send them together as one message (joined by a blank line, within
+   * `maxTextLength`) once the chat opens. For platforms where each send is scarce (QQ: five replies
+   * per user message). Replies to a message (those with a `replyContext`) are never combined.
    * @defaultValue false
    */
   readonly combine?: boolean;
+}
+
+/** What the bridge hands an adapter when it starts it. */
+export interface AdapterContext {
+  /** The bridge's store, already open: adapters keep what must survive a restart here (dedupe ids…). */
+  readonly store: Store;
 }
 
 /** One text part the outbox hands to an adapter. */
@@ -52,7 +67,7 @@ export interface Adapter {
    * (e.g. QQ: the user wrote, which opens a reply window). Deferred messages for it are retried.
    */
   readonly windows$?: Observable<Address>;
-  start(): Promise<void>;
+  start(context?: AdapterContext): Promise<void>;
   stop(): Promise<void>;
   /** Try to deliver one part. Throwing counts as a transient failure. */
   send(request: SendRequest): Promise<SendResult>;

@@ -2,10 +2,10 @@ import type { Adapter } from '../domain/Adapter.js';
 import type { SendResult } from '../domain/messages.js';
 import { backoffDelay } from '../util/backoff.js';
 import { formatDuration } from '../util/duration.js';
-import type { Fifo } from '../util/Fifo.js';
 import { Lane, Lanes } from '../util/Lanes.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
+import type { ChatPace, PacedLane } from './ChatPace.js';
 import { DeliveryTurns } from './DeliveryTurns.js';
 import type { OutboxJournal } from './OutboxJournal.js';
 import type { Pending } from './Pending.js';
@@ -82,7 +82,7 @@ export class Delivery {
       }
       if (!this.turns.mayGo(lane)) return;
       const served = this.host.adapters.get(item.to.platform);
-      if (served && this.sendsAtOnce(served, item)) {
+      if (served && this.sendsAtOnce(served, item) && (!served.pace || served.pace.take(lane) === 0)) {
         item.attempts++;
         this.sendHead(lane, item, served.adapter);
       } else {
@@ -145,11 +145,14 @@ export class Delivery {
     this.pump(lane);
   }
 
-  /** Whether `item` can go in one send now, with no rate limit to wait for and nothing to combine. */
+  /**
+   * Whether `item` can go in one send, with no adapter-wide rate limit to wait for (the chat's own
+   * pace is asked next), and not a held notification that may combine with others.
+   */
   private sendsAtOnce(served: Served, item: Pending): boolean {
     return (
       served.limiter.unlimited &&
-      !served.adapter.limits.combine &&
+      !item.held &&
       item.next === 0 &&
       item.body.parts.length === 1 &&
       !this.host.signal.aborted
@@ -160,7 +163,7 @@ export class Delivery {
    * Deliver one message until it is finished (true) or the outbox stops (false; it stays pending).
    * `first` is the result of an attempt already made (see pump).
    */
-  private async deliver(item: Pending, lane: Fifo<Pending>, first?: SendResult): Promise<boolean> {
+  private async deliver(item: Pending, lane: SendingLane, first?: SendResult): Promise<boolean> {
     const { body } = item;
     const signal = this.host.signal;
     try {
@@ -175,6 +178,7 @@ export class Delivery {
           const served = this.host.adapters.get(item.to.platform) ?? (await this.host.adapters.when(item.to.platform, signal));
           if (!served) return false;
           if (!served.limiter.unlimited && !(await served.limiter.acquire(body.priority, signal))) return false;
+          if (served.pace && !(await this.paced(served.pace, lane, signal))) return false;
           item.attempts++;
           companions = companionsOf(served.adapter, item, lane);
           try {
@@ -195,6 +199,8 @@ export class Delivery {
           if (!item.deferred) this.host.report(item, 'deferred', result.reason);
           item.deferred = true;
           await this.host.windows.wait(item.key, signal);
+          // Everything queued here waited for the window too.
+          for (let i = 0; i < lane.length; i++) lane.at(i)!.held = true;
           continue;
         }
         const age = Date.now() - body.acceptedAt;
@@ -219,6 +225,15 @@ export class Delivery {
     }
   }
 
+  /** Wait until the chat's pace lets one more send go, and count it; false when the outbox stops first. */
+  private async paced(pace: ChatPace, lane: SendingLane, signal: AbortSignal): Promise<boolean> {
+    for (let wait = pace.take(lane); wait > 0; wait = pace.take(lane)) {
+      await sleep(wait, signal);
+      if (signal.aborted) return false;
+    }
+    return true;
+  }
+
   /** An adapter that throws is treated like a network fault: transient. (Adapters serve the platform of their name.) */
   private thrown(error: unknown, item: Pending): SendResult {
     const reason = error instanceof Error ? error.message : String(error);
@@ -231,9 +246,11 @@ export class Delivery {
  * A lane with the callbacks that continue it after a send, made once per lane rather than a
  * closure pair per message (the head being sent is the lane's first item throughout).
  */
-export class SendingLane extends Lane<Pending> {
+export class SendingLane extends Lane<Pending> implements PacedLane {
   /** The last enqueueMany batch that took this lane: a chat named twice in one batch is found by it. */
   mark = 0;
+  paceLog: Float64Array | undefined = undefined;
+  paceNext = 0;
   onResult!: (result: SendResult) => void;
   onError!: (error: unknown) => void;
 }
@@ -243,5 +260,6 @@ export function partSent(item: Pending): Pending {
   item.next++;
   item.failures = 0;
   item.deferred = false;
+  item.held = false;
   return item;
 }

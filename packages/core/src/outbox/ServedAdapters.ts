@@ -1,12 +1,14 @@
 import type { Subscription } from 'rxjs';
 import type { Adapter } from '../domain/Adapter.js';
 import type { Address } from '../domain/address.js';
+import { ChatPace } from './ChatPace.js';
 import { RateLimiter } from './RateLimiter.js';
 
-/** An adapter the outbox sends through, with the rate limiter its limits call for. */
+/** An adapter the outbox sends through, with the rate limiter and the per-chat pace its limits call for. */
 export interface Served {
   readonly adapter: Adapter;
   readonly limiter: RateLimiter;
+  readonly pace: ChatPace | undefined;
 }
 
 /**
@@ -32,8 +34,10 @@ export class ServedAdapters {
   register(adapter: Adapter): () => void {
     if (this.served.has(adapter.name)) throw new Error(`an adapter named "${adapter.name}" is already registered`);
     const limiter = new RateLimiter(adapter.limits.sendRatePerSecond, adapter.limits.sendBurst ?? 1);
+    const perChat = adapter.limits.perChat;
+    const pace = perChat ? new ChatPace(perChat.ratePerSecond, perChat.burst ?? 1) : undefined;
     const sub = adapter.windows$?.subscribe((address) => this.onWindow(address));
-    this.served.set(adapter.name, { adapter, limiter, ...(sub ? { sub } : {}) });
+    this.served.set(adapter.name, { adapter, limiter, pace, ...(sub ? { sub } : {}) });
     for (const wake of this.waiters.get(adapter.name) ?? []) wake();
     this.waiters.delete(adapter.name);
     return () => {

@@ -6,16 +6,21 @@ import type { Pending } from './Pending.js';
 export const NoCompanions: readonly Pending[] = Object.freeze([]);
 
 /**
- * Messages waiting behind `item` in its lane that can ride along in one send, for adapters that
- * combine: untouched, single-part, and all together within the length limit.
+ * Notifications waiting behind `item` in its lane that can ride along in one send, for adapters
+ * that combine: only when `item` is a notification that was held for the chat's window, and only
+ * untouched, single-part notifications, all together within the length limit. A reply to a
+ * message (one with a `replyContext`) never rides along and never carries others: each reply
+ * answers its own message.
  */
 export function companionsOf(adapter: Adapter, item: Pending, lane: Fifo<Pending>): readonly Pending[] {
-  if (!adapter.limits.combine || item.next !== 0 || item.body.parts.length !== 1) return NoCompanions;
+  if (!adapter.limits.combine || !item.held || item.body.replyContext !== undefined || item.next !== 0 || item.body.parts.length !== 1) {
+    return NoCompanions;
+  }
   const out: Pending[] = [];
   let length = Array.from(item.body.parts[0]!).length;
   for (let i = 1; i < lane.length; i++) {
     const next = lane.at(i)!;
-    if (next.done || next.next !== 0 || next.body.parts.length !== 1) break;
+    if (next.done || !next.held || next.body.replyContext !== undefined || next.next !== 0 || next.body.parts.length !== 1) break;
     const add = 2 + Array.from(next.body.parts[0]!).length;
     if (length + add > adapter.limits.maxTextLength) break;
     length += add;

@@ -5,6 +5,8 @@ export class Lane<T> extends Fifo<T> {
   running = false;
   /** Dropped from its {@link Lanes} by a sweep; {@link Lanes.current} then finds the key's lane. */
   detached = false;
+  /** performance.now() before which an idle sweep keeps this lane (its owner still counts on its state). */
+  holdUntil = 0;
 
   constructor(readonly key: string) {
     super();
@@ -79,7 +81,7 @@ export class Lanes<T, L extends Lane<T> = Lane<T>> {
     if (now - this.lastSweep < this.sweepMs) return;
     this.lastSweep = now;
     for (const [key, idle] of this.lanes) {
-      if (idle.running || idle.length > 0) continue;
+      if (idle.running || idle.length > 0 || idle.holdUntil > now) continue;
       idle.detached = true;
       this.lanes.delete(key);
     }

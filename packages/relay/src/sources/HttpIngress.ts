@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { boundPort, closeHttp, listenHttp, parseListen, readBody, replyJson, silentLogger, type Logger } from '@switchboard/core';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { boundPort, closeHttp, createBoundedServer, listenHttp, parseListen, readBody, replyJson, silentLogger, type Logger } from '@switchboard/core';
 
 /** A request as a webhook handler sees it: method, query, headers and the raw body. */
 export interface IngressRequest {
@@ -54,7 +54,7 @@ export class HttpIngress {
   async start(): Promise<void> {
     if (this.server) return;
     const { host, port } = parseListen(this.listen);
-    const server = createServer((req, res) => void this.onRequest(req, res));
+    const server = createBoundedServer((req, res) => void this.onRequest(req, res));
     this.server = server;
     await listenHttp(server, host, port);
     this.logger.info({ port: this.port }, 'webhook ingress listening');
