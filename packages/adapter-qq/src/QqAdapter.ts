@@ -2,12 +2,14 @@ import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Dispatcher } from 'undici';
 import type WebSocket from 'ws';
 import {
+  DedupeLog,
   errorInfo,
   parseListen,
   RecentIds,
   sleep,
   silentLogger,
   type Adapter,
+  type AdapterContext,
   type AdapterLimits,
   type AdapterStatus,
   type Address,
@@ -18,7 +20,7 @@ import {
 } from '@switchboard/core';
 import { TokenManager } from './auth/TokenManager.js';
 import type { QqConfig } from './config.js';
-import { decodeDispatch, QqPlatform } from './decode.js';
+import { decodeDispatch, QqPlatform, type Decoded } from './decode.js';
 import { intentBits } from './gateway/closeCodes.js';
 import { GatewayShard, type ShardStatus } from './gateway/GatewayShard.js';
 import { ReplyWindows } from './ReplyWindows.js';
@@ -40,12 +42,17 @@ export interface QqAdapterOptions {
   readonly shardStartWindowMs?: number;
 }
 
-const DedupeWindow = 20_000;
+/** Ids kept in memory when the adapter runs without a store (tests that build it by hand). */
+const MemoryDedupe = 20_000;
+/** Ids remembered in the store at most (about 100 s of 2,000 events a second). */
+const StoredDedupe = 200_000;
 
 /**
  * The QQ Bot Open Platform: access tokens, REST on undici, the gateway (sharded) or the webhook for
- * events, and reply windows for sending. Inbound events are de-duplicated by message id: resume
- * replays and the platform's own repeats never run a command twice.
+ * events, and reply windows for sending. Inbound events are de-duplicated by message id (window
+ * events by event id), remembered in the bridge's store for longer than the webhook accepts a
+ * timestamp: resume replays, the platform's own repeats and a signed request replayed after a
+ * restart never run a command twice.
  */
 export class QqAdapter implements Adapter {
   readonly name = QqPlatform;
@@ -57,7 +64,10 @@ export class QqAdapter implements Adapter {
   private readonly logger: Logger;
   private readonly shards: GatewayShard[] = [];
   private receiver: WebhookReceiver | undefined;
-  private readonly seen = new RecentIds(DedupeWindow);
+  private seen: DedupeLog | undefined;
+  private readonly recent = new RecentIds(MemoryDedupe);
+  /** Admitted events are handed on in the order they arrived, each once its id is durable. */
+  private intake: Promise<unknown> = Promise.resolve();
   private readonly inboundSubject = new Subject<InboundMessage>();
   private readonly statusSubject = new BehaviorSubject<AdapterStatus>({ adapter: QqPlatform, state: 'stopped', at: Date.now() });
   private readonly windowsSubject = new Subject<Address>();
@@ -71,7 +81,13 @@ export class QqAdapter implements Adapter {
   constructor(private readonly options: QqAdapterOptions) {
     this.config = options.config;
     this.logger = (options.logger ?? silentLogger).child({ adapter: QqPlatform });
-    this.limits = { maxTextLength: this.config.maxTextLength, sendRatePerSecond: this.config.sendRate, sendBurst: 5, combine: true };
+    this.limits = {
+      maxTextLength: this.config.maxTextLength,
+      sendRatePerSecond: this.config.sendRate ?? Infinity,
+      sendBurst: Math.max(1, Math.ceil(this.config.sendRate ?? 1)),
+      perChat: { ratePerSecond: this.config.chatRate, burst: this.config.chatBurst },
+      combine: this.config.combineHeld,
+    };
     const apiBase = this.config.apiBase ?? (this.config.sandbox ? 'https://sandbox.api.sgroup.qq.com' : 'https://api.sgroup.qq.com');
     this.tokens = new TokenManager({
       appId: this.config.appId,
@@ -84,13 +100,20 @@ export class QqAdapter implements Adapter {
       appId: this.config.appId,
       apiBase,
       tokens: this.tokens,
+      connections: this.config.restConnections,
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     });
   }
 
-  async start(): Promise<void> {
+  async start(context?: AdapterContext): Promise<void> {
     this.stopping = false;
     this.setStatus('starting', `connecting over ${this.config.transport}`);
+    if (context) {
+      // Longer than the webhook accepts a timestamp, so a captured request is refused either way.
+      const maxAgeMs = Math.max(10 * 60_000, 4 * this.config.webhook.maxSkew);
+      this.seen = new DedupeLog(context.store.journal(`qq-seen-${this.config.appId}`), { maxAgeMs, maxSize: StoredDedupe });
+      await this.seen.load();
+    }
     await this.tokens.token();
     if (this.config.transport === 'webhook') return this.startWebhook();
     await this.startGateway();
@@ -100,6 +123,8 @@ export class QqAdapter implements Adapter {
     this.stopping = true;
     for (const shard of this.shards.splice(0)) shard.stop();
     await this.receiver?.stop();
+    await this.intake;
+    await this.seen?.settled();
     this.tokens.stop();
     await this.rest.close();
     this.setStatus('stopped');
@@ -109,23 +134,42 @@ export class QqAdapter implements Adapter {
   }
 
   send(request: SendRequest): Promise<SendResult> {
-    return sendText(this.rest, this.windows, request.to, request.text, { activeMessages: this.config.activeMessages, markdown: this.config.markdown });
+    return sendText(this.rest, this.windows, request, { activeMessages: this.config.activeMessages, markdown: this.config.markdown, logger: this.logger });
   }
 
-  /** Handle one dispatch from the gateway or the webhook. */
-  dispatch(payload: GatewayPayload): void {
-    if (!payload.t) return;
+  /**
+   * Handle one dispatch from the gateway or the webhook: drop it when its id was seen already,
+   * otherwise remember the id durably and then open its reply window and hand the message on.
+   * Resolves once that is done; rejects when the id could not be stored (the webhook then asks the
+   * platform to send the event again).
+   */
+  dispatch(payload: GatewayPayload): Promise<void> {
+    if (!payload.t) return Promise.resolve();
     const decoded = decodeDispatch(payload.t, payload.d, payload.id);
-    if (decoded.kind === 'ignored') return;
-    if (decoded.kind === 'window') {
-      if (this.windows.open(decoded.window)) this.windowsSubject.next(decoded.window.address);
-      return;
-    }
-    const { inbound, window } = decoded;
-    // Resume replays and the platform's repeats carry the same message id.
-    if (!this.seen.add(inbound.id)) return;
-    if (this.windows.open(window)) this.windowsSubject.next(window.address);
-    this.inboundSubject.next(inbound);
+    if (decoded.kind === 'ignored') return Promise.resolve();
+    // Resume replays, the platform's repeats and replayed webhooks carry the same id.
+    const id = decoded.kind === 'message' ? decoded.inbound.id : payload.id;
+    const admitted = id === undefined ? Promise.resolve(true) : this.seen ? this.seen.admit(id) : Promise.resolve(this.recent.add(id));
+    const handled = this.intake.then(() => admitted).then((fresh) => {
+      if (fresh) this.accept(decoded);
+    });
+    this.intake = handled.catch(() => undefined);
+    return handled;
+  }
+
+  private accept(decoded: Exclude<Decoded, { kind: 'ignored' }>): void {
+    if (this.windows.open(decoded.window)) this.windowsSubject.next(decoded.window.address);
+    if (decoded.kind === 'message') this.inboundSubject.next(decoded.inbound);
+  }
+
+  /** A gateway event must not be lost to a full disk: hand it on even when its id could not be stored. */
+  private dispatchFromGateway(payload: GatewayPayload): void {
+    this.dispatch(payload).catch((error: unknown) => {
+      this.logger.error(errorInfo(error), 'could not record a gateway event id; handling it anyway');
+      if (!payload.t) return;
+      const decoded = decodeDispatch(payload.t, payload.d, payload.id);
+      if (decoded.kind !== 'ignored') this.accept(decoded);
+    });
   }
 
   private async startWebhook(): Promise<void> {
@@ -135,6 +179,13 @@ export class QqAdapter implements Adapter {
       secret: this.config.secret,
       listen: { host, port },
       path: this.config.webhook.path,
+      maxSkewMs: this.config.webhook.maxSkew,
+      maxBodyBytes: this.config.webhook.maxBody,
+      http: {
+        requestTimeoutMs: this.config.webhook.requestTimeout,
+        headersTimeoutMs: this.config.webhook.headersTimeout,
+        maxConnections: this.config.webhook.maxConnections,
+      },
       onDispatch: (payload) => this.dispatch(payload),
       logger: this.logger,
     });
@@ -163,7 +214,7 @@ export class QqAdapter implements Adapter {
         invalidateToken: () => this.tokens.invalidate(),
         onDispatch: (payload) => {
           try {
-            this.dispatch(payload);
+            this.dispatchFromGateway(payload);
           } catch (error) {
             this.logger.error(errorInfo(error), 'dispatch failed');
           }

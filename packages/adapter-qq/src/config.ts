@@ -1,3 +1,4 @@
+import { DurationSchema } from '@switchboard/core';
 import { z } from 'zod';
 import { Intents, type IntentName } from './gateway/closeCodes.js';
 
@@ -25,8 +26,19 @@ export const QqConfigSchema = z
         /** The platform calls only ports 80, 443, 8080, 8443: put TLS termination in front. */
         listen: z.string().default('127.0.0.1:8443'),
         path: z.string().regex(/^\//).default('/qq'),
+        /** How far X-Signature-Timestamp may be from this machine's clock, either way. */
+        maxSkew: DurationSchema.pipe(z.number().int().min(1000).max(600_000)).default('2m'),
+        /** Time to receive a whole request. */
+        requestTimeout: DurationSchema.pipe(z.number().int().min(100).max(15_000)).default('15s'),
+        /** Time to receive a request's headers (at most the request timeout). */
+        headersTimeout: DurationSchema.pipe(z.number().int().min(100).max(15_000)).default('10s'),
+        /** Connections open at once. */
+        maxConnections: z.number().int().min(1).max(65_536).default(256),
+        /** Largest request body, in bytes (the platform's events are a few KiB). */
+        maxBody: z.number().int().min(1024).max(1024 * 1024).default(256 * 1024),
       })
       .strict()
+      .refine((w) => w.headersTimeout <= w.requestTimeout, { message: 'headersTimeout must not exceed requestTimeout', path: ['headersTimeout'] })
       .default({}),
     /** For bots that still have active-message permission: send without a reply window. */
     activeMessages: z.boolean().default(false),
@@ -34,8 +46,20 @@ export const QqConfigSchema = z
     markdown: z.boolean().default(false),
     /** Longest message; longer replies are split. */
     maxTextLength: z.number().int().min(100).max(5000).default(2000),
-    /** Sends per second across all chats. */
-    sendRate: z.number().positive().max(1000).default(20),
+    /** Each chat's pace: the platform takes 5 messages a second per chat or channel. */
+    chatRate: z.number().positive().max(100).default(5),
+    /** Sends one chat may make at once, within `chatRate`. */
+    chatBurst: z.number().int().min(1).max(100).default(5),
+    /** Keep-alive connections to the API host: the sends in flight at once. */
+    restConnections: z.number().int().min(1).max(1024).default(64),
+    /** Optional cap on sends per second across all chats; off unless set. */
+    sendRate: z.number().positive().max(100_000).optional(),
+    /**
+     * Notifications held for a chat with no open window (alerts waiting for the person to write)
+     * go out together as one message when a window opens, saving the window's five replies.
+     * Replies to messages are never combined.
+     */
+    combineHeld: z.boolean().default(true),
   })
   .strict();
 

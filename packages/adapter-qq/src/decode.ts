@@ -88,7 +88,7 @@ function message(m: QqMessageEvent, from: Identity, chat: Address, mentionsBot: 
       text,
       mentionsBot,
       receivedAt: now,
-      replyContext: { msgId: m.id },
+      replyContext: { msgId: m.id, at },
     },
     window: { address: chat, msgId: m.id, at },
   };

@@ -41,7 +41,7 @@ afterEach(async () => {
 });
 
 const c2c = (id: string, content: string, openid = 'U1') => {
-  http.issueMsgId(id);
+  http.issueMsgId(id, { kind: 'user', id: openid });
   return gateway.dispatch('C2C_MESSAGE_CREATE', { id, content, timestamp: new Date().toISOString(), author: { user_openid: openid } });
 };
 
@@ -62,7 +62,7 @@ describe('QQ adapter end to end', () => {
     const seen = adapter['shards'][0]!.session.seq!;
     gateway.close(4009);
     gateway.history.push({ s: seen + 1, t: 'C2C_MESSAGE_CREATE', d: { id: 'M1', content: 'whoami', author: { user_openid: 'U1' } }, id: 'r1' });
-    http.issueMsgId('M2');
+    http.issueMsgId('M2', { kind: 'user', id: 'U1' });
     gateway.history.push({ s: seen + 2, t: 'C2C_MESSAGE_CREATE', d: { id: 'M2', content: 'help', author: { user_openid: 'U1' } }, id: 'r2' });
     await until(() => http.sent.length === 2, 'the reply to the message missed while away');
     await new Promise((r) => setTimeout(r, 100));

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { silentLogger, type SendRequest } from '@switchboard/core';
 import { decodeDispatch, FakeQqHttp, QqApiError, ReplyWindows, RestClient, sendText, TokenManager } from '@switchboard/adapter-qq';
 
 const secret = 'DG5g3B4j9X2KOErG';
@@ -50,41 +51,44 @@ describe('token manager and REST client', () => {
 
 describe('sending within reply windows', () => {
   const to = { platform: 'qq', kind: 'user', id: 'U1' } as const;
-  const opts = { activeMessages: false, markdown: false };
+  const opts = { activeMessages: false, markdown: false, logger: silentLogger };
+  let n = 0;
+  const req = (text: string, replyContext?: unknown): SendRequest => ({ id: `o${++n}`, to, text, attempt: 1, ...(replyContext ? { replyContext } : {}) });
 
   it('defers without a window, then replies passively with a fresh msg_seq each time, at most five per message', async () => {
     const windows = new ReplyWindows();
-    expect(await sendText(rest, windows, to, 'hello', opts)).toMatchObject({ type: 'deferred' });
-    const decoded = c2c(fake.issueMsgId('M1'));
+    expect(await sendText(rest, windows, req('hello'), opts)).toMatchObject({ type: 'deferred' });
+    const decoded = c2c(fake.issueMsgId('M1', { kind: 'user', id: 'U1' }));
     if (decoded.kind !== 'message') throw new Error('expected a message');
     windows.open(decoded.window);
     const results = [];
-    for (let i = 0; i < 6; i++) results.push((await sendText(rest, windows, to, `reply ${i}`, opts)).type);
+    for (let i = 0; i < 6; i++) results.push((await sendText(rest, windows, req(`reply ${i}`, decoded.inbound.replyContext), opts)).type);
     expect(results).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'deferred']);
     expect(fake.sent.map((s) => [s.body.msg_id, s.body.msg_seq])).toEqual([1, 2, 3, 4, 5].map((n) => ['M1', n]));
   });
 
   it('retries 429, recovers from a reused msg_seq, and fails policy refusals with the platform’s reason', async () => {
     const windows = new ReplyWindows();
-    const decoded = c2c(fake.issueMsgId('M2'));
+    const decoded = c2c(fake.issueMsgId('M2', { kind: 'user', id: 'U1' }));
     if (decoded.kind !== 'message') throw new Error('expected a message');
     windows.open(decoded.window);
+    const ctx = decoded.inbound.replyContext;
     fake.rateLimitNext = 1;
-    expect(await sendText(rest, windows, to, 'a', opts)).toMatchObject({ type: 'retry' });
-    expect(await sendText(rest, windows, to, 'a', opts)).toMatchObject({ type: 'delivered' });
+    expect(await sendText(rest, windows, req('a', ctx), opts)).toMatchObject({ type: 'retry' });
+    expect(await sendText(rest, windows, req('a', ctx), opts)).toMatchObject({ type: 'delivered' });
     fake.failNextWith = { status: 400, code: 40054010, message: '消息发送失败, 不允许发送url github.com' };
-    const refused = await sendText(rest, windows, to, 'see github.com', opts);
+    const refused = await sendText(rest, windows, req('see github.com', ctx), opts);
     expect(refused).toMatchObject({ type: 'failed' });
     expect((refused as { reason: string }).reason).toContain('不允许发送url');
   });
 
   it('treats an expired window as deferred and forgets it', async () => {
     const windows = new ReplyWindows();
-    const decoded = c2c(fake.issueMsgId('M3', Date.now() - 2 * 60 * 60_000));
+    const decoded = c2c(fake.issueMsgId('M3', { kind: 'user', id: 'U1' }, Date.now() - 2 * 60 * 60_000));
     if (decoded.kind !== 'message') throw new Error('expected a message');
     // The event says it is fresh, the platform knows better.
     windows.open({ ...decoded.window, at: Date.now() });
-    expect(await sendText(rest, windows, to, 'late', opts)).toMatchObject({ type: 'deferred' });
+    expect(await sendText(rest, windows, req('late', decoded.inbound.replyContext), opts)).toMatchObject({ type: 'deferred' });
     expect(windows.remaining(to)).toBe(0);
   });
 });

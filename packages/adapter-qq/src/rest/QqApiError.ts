@@ -23,7 +23,7 @@ export class QqApiError extends SwitchboardError {
 export const RateLimitCodes = new Set([22009, 20028, 304045, 304049, 304050, 304035, 304047, 1100100, 1100308, 610013, 100001]);
 
 /** The reply-window codes: the passive reply is no longer (or never was) allowed. */
-export const WindowClosedCodes = new Set([40034102, 40034105, 304027]);
+export const WindowClosedCodes = new Set([40034102, 40034105, 40034024, 304027]);
 
 /** A reused msg_seq for the same msg_id. */
 export const DuplicateSeqCode = 40054005;
