@@ -5,15 +5,23 @@
 //
 //   npm run build && node bench/outbox.bench.mjs [--batches 20000] [--warmup 5000] [--recipients 15] [--chats 10000] [--inflight 512]
 //
-// Printed per store: messages/s accepted and delivered, wall and CPU time per message (CPU covers
-// every thread of the process: GC helpers and fsync included), peak RSS. Each store runs in its
-// own process. The relay benchmark measures the whole path (feed, routing, outbox); this one
-// isolates the outbox's share of it.
+// Two paths, each store in its own process:
+// - fan-out (the relay's): batches as above, through enqueueMany;
+// - replies (the dispatcher's): one message per enqueue, each to its own chat with a replyContext.
+// Load: at most --inflight calls awaiting acceptance and --inflight × --recipients messages
+// accepted but not yet delivered.
+// Printed per row: messages/s from the first enqueue to the last delivery, wall and CPU time per
+// message (CPU covers every thread of the process: GC helpers and fsync included), peak RSS, and
+// the peak of accepted, undelivered messages. The relay benchmark measures the whole
+// path (feed, routing, outbox); this one isolates the outbox's share of it.
+// Clock: this process's performance.now(), first enqueue of the measured phase → last delivery.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { describeLoad, startLoadMonitor } from './machineLoad.mjs';
 import { rowsFromOwnProcesses } from './ownProcess.mjs';
+import { emitRows } from './report.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +40,7 @@ const [batches, warmup, recipients, chats, inflight] = ['batches', 'warmup', 're
 });
 if (recipients > chats) throw new RangeError(`--recipients (${recipients}) cannot exceed --chats (${chats})`);
 
-async function measure(storeName) {
+async function measure(storeName, path) {
   const { FileStore, MemoryAdapter, MemoryStore, Outbox } = await import('@switchboard/core');
   const dir = await mkdtemp(join(tmpdir(), 'sb-outbox-bench-'));
   const store = storeName === 'file' ? new FileStore({ dir }) : new MemoryStore();
@@ -46,38 +54,70 @@ async function measure(storeName) {
   let seed = 1;
   const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
   let peakRss = process.memoryUsage.rss();
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  let peakPending = 0;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    peakPending = Math.max(peakPending, outbox.size);
+  }, 20);
 
-  const run = async (count) => {
+  // The load: at most --inflight calls awaiting acceptance, and at most --inflight × --recipients
+  // messages accepted and not yet delivered. Without the second bound a store that accepts at once
+  // (memory) would take the whole run in before delivering much, and measure that backlog.
+  const maxUndelivered = inflight * recipients;
+  /** Run `calls` calls of `call(i)` (each enqueueing `per` messages) under that load. */
+  const drive = async (calls, per, call) => {
     let waiting = 0;
-    let sent = 0;
+    let made = 0;
+    const base = adapter.deliveredCount;
+    let wake = () => undefined;
+    const sub = adapter.delivered$.subscribe(() => wake());
     await new Promise((resolve) => {
+      let scheduled = false;
       const pump = () => {
-        while (waiting < inflight && sent < count) {
-          const text = `dev-${sent % 1000} is now warn (reading ${sent})`;
-          const picked = new Set();
-          while (picked.size < recipients) picked.add(destinations[Math.floor(random() * chats)]);
+        scheduled = false;
+        while (waiting < inflight && made < calls && made * per - (adapter.deliveredCount - base) < maxUndelivered) {
           waiting++;
-          sent++;
-          outbox.enqueueMany([...picked].map((to) => ({ to, text, priority: 'normal' }))).then(() => {
+          call(made++).then(() => {
             waiting--;
-            if (sent < count) setImmediate(pump);
-            else if (waiting === 0) resolve();
+            again();
           });
         }
+        if (made === calls && waiting === 0) resolve();
       };
+      const again = () => {
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(pump);
+        }
+      };
+      wake = again;
       pump();
     });
+    sub.unsubscribe();
     while (outbox.size > 0) await new Promise((r) => setTimeout(r, 1));
   };
+  /** The reply path: single messages, each to its own chat with a replyContext. */
+  const replies = (count) => drive(count, 1, (i) => outbox.enqueue({ to: destinations[i % chats], text: `reply ${i}`, replyContext: { msgId: `m${i}` } }));
+  /** The relay's path: one text to --recipients distinct chats per call. */
+  const fanOut = (count) =>
+    drive(count, recipients, (i) => {
+      const text = `dev-${i % 1000} is now warn (reading ${i})`;
+      const picked = new Set();
+      while (picked.size < recipients) picked.add(destinations[Math.floor(random() * chats)]);
+      return outbox.enqueueMany([...picked].map((to) => ({ to, text, priority: 'normal' })));
+    });
 
+  const run = path === 'replies' ? (n) => replies(n * recipients) : fanOut;
   await run(warmup);
   const delivered0 = adapter.deliveredCount;
+  peakPending = 0;
+  const load = startLoadMonitor();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await run(batches);
   const ms = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const machine = load.stop();
   clearInterval(sampler);
   const messages = adapter.deliveredCount - delivered0;
   await outbox.stop();
@@ -85,22 +125,41 @@ async function measure(storeName) {
   await rm(dir, { recursive: true, force: true });
   return {
     store: storeName === 'file' ? 'file (fsync)' : 'memory',
-    batches,
+    path: path === 'replies' ? 'replies (1 per enqueue)' : `fan-out (${recipients} per batch)`,
     messages,
     'messages/s': Math.round((messages / ms) * 1000),
     'wall µs/msg': ((ms * 1000) / messages).toFixed(2),
     'CPU µs/msg': ((cpu.user + cpu.system) / messages).toFixed(2),
     'peak RSS MB': Math.round(peakRss / 2 ** 20),
+    'peak pending': peakPending,
+    'others % core': Math.round(machine.othersCores * 100),
+    machine: describeLoad(machine),
   };
 }
 
 if (values.only) {
-  process.stdout.write(JSON.stringify(await measure(values.only)) + '\n');
+  const [storeName, path = 'fanout'] = values.only.split(':');
+  process.stdout.write(JSON.stringify(await measure(storeName, path)) + '\n');
 } else {
-  const rows = rowsFromOwnProcesses(import.meta.url, values, ['file', 'memory']);
+  const rows = rowsFromOwnProcesses(import.meta.url, values, ['file:fanout', 'memory:fanout', 'file:replies', 'memory:replies']);
   console.log(
     `node ${process.version}, ${cpus().length} cores; batches of ${recipients} recipients from ${chats} chats, ` +
-      `up to ${inflight} batches awaiting acceptance; after ${warmup} warm-up batches`,
+      `up to ${inflight} calls awaiting acceptance and ${inflight * recipients} messages undelivered; after ${warmup} warm-up batches (replies: as many messages)`,
   );
-  console.table(rows);
+  console.log('clock: this process, first measured enqueue → last delivery; delivered to an in-memory adapter that answers at once; outbox defaults');
+  console.table(rows.map(({ machine: _m, ...row }) => row));
+  for (const row of rows) console.log(`${row.store} ${row.path}: ${row.machine}`);
+  emitRows(
+    rows.map((r) => ({
+      bench: 'outbox',
+      config: `${r.store}, ${r.path}`,
+      covers: 'first enqueue → last delivered (outbox alone, in-memory adapter)',
+      rate: r['messages/s'],
+      unit: 'messages',
+      rss: r['peak RSS MB'],
+      cpu: Number(r['CPU µs/msg']),
+      ok: r.messages === rows[0].messages,
+      others: r['others % core'],
+    })),
+  );
 }

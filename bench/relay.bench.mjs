@@ -5,11 +5,18 @@
 //   npm run build && node bench/relay.bench.mjs [--updates 50000] [--warmup 20000] [--devices 1000] [--users 10000] [--rate 12500] [--change 0.01,0.05,0.2] [--modes rate,saturate]
 //
 // Printed per run: updates/s processed, outbox messages/s accepted (persisted), p50/p99 feed→outbox
-// latency (frame timestamp → every notification for it accepted), peak RSS, and the bridge's CPU time
-// per update: all its threads, and its main (JavaScript) thread alone, which is what runs out first.
+// latency (the feed sending the frame → every notification for it accepted), peak RSS, and the
+// bridge's CPU time per update: all its threads, and its main (JavaScript) thread alone, which is
+// what runs out first.
+// Clock: the machine's monotonic clock (process.hrtime, CLOCK_MONOTONIC on Linux), which the feed
+// and the bridge process read alike; each frame carries the time the feed sent it. A negative
+// latency fails the run.
 // The feed first pushes --warmup updates (same load, same mix) that are not counted: they bring the
-// JIT and the heap to a steady state. Without them the first ~0.75 s after connecting (cold code)
-// dominates p99 of a 4-second run. Peak RSS, heap and pending cover the whole run, warm-up included.
+// JIT and the heap to a steady state. Then it waits until the bridge has routed all of them and
+// delivered every notification (the warm-up backlog drained), and only then pushes the measured
+// updates, timed from the first of them. At a fixed rate, a run that processed more than 2% above
+// the offered rate is marked "saturated": its figures are not a rate result. Peak RSS, heap and
+// pending cover the whole run, warm-up included.
 // For each P in --change, two runs: the feed pushing at a fixed rate (--rate updates/s, open loop),
 // and the feed pushing as fast as the socket takes it (saturation); --modes picks either or both.
 //
@@ -24,6 +31,8 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { describeLoad, startLoadMonitor } from './machineLoad.mjs';
+import { emitRows } from './report.mjs';
 import { mainThreadCpuMicros } from './threadCpu.mjs';
 
 const { values } = parseArgs({
@@ -52,7 +61,8 @@ if (changeProbabilities.some((p) => !(p >= 0 && p <= 1))) throw new RangeError(`
 const changeProbability = changeProbabilities[0];
 const modes = values.modes.split(',');
 if (modes.some((m) => m !== 'rate' && m !== 'saturate')) throw new RangeError(`--modes takes rate and/or saturate, got ${values.modes}`);
-const now = () => performance.timeOrigin + performance.now();
+/** Milliseconds on CLOCK_MONOTONIC: one clock for the feed process and the bridge process. */
+const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 if (values.role === 'feed') await runFeed();
 else if (values.role === 'bridge') await runBridge();
@@ -67,7 +77,7 @@ async function runFeed() {
   const severity = { ok: 'info', warn: 'warning', fail: 'critical' };
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const next = (i) => {
+  const next = () => {
     const d = Math.floor(random() * deviceCount);
     if (random() < changeProbability) {
       const r = random();
@@ -75,33 +85,48 @@ async function runFeed() {
       states[d] = candidate === states[d] ? (candidate === 'ok' ? 'warn' : 'ok') : candidate;
     }
     const state = states[d];
-    return { device: `dev-${d}`, kind: `kind-${d % 20}`, state, severity: severity[state], text: `reading ${i}`, ts: now() };
+    // The send time rides in the text (the relay keeps it verbatim), on the shared monotonic clock.
+    return { device: `dev-${d}`, kind: `kind-${d % 20}`, state, severity: severity[state], text: `${now()}` };
   };
+  const measure = new Promise((resolve) => process.on('message', (m) => m?.measure && resolve()));
   server.on('connection', (socket) => {
     socket.once('message', () => {
       let sent = 0;
-      const t0 = now();
       const batch = 50;
-      const push = () => {
-        if (values.mode === 'rate') {
-          const due = Math.min(totalUpdates, Math.floor(((now() - t0) / 1000) * rate));
-          while (sent < due) {
-            const n = Math.min(batch, due - sent);
-            socket.send(JSON.stringify(Array.from({ length: n }, (_, k) => next(sent + k))));
-            sent += n;
-          }
-          if (sent < totalUpdates) setTimeout(push, 1);
-        } else {
-          // Saturation: keep the socket's buffer topped up, no faster than the relay reads it.
-          while (sent < totalUpdates && socket.bufferedAmount < 1 << 20) {
-            const n = Math.min(batch, totalUpdates - sent);
-            socket.send(JSON.stringify(Array.from({ length: n }, (_, k) => next(sent + k))));
-            sent += n;
-          }
-          if (sent < totalUpdates) setImmediate(push);
-        }
-      };
-      push();
+      /** Push updates [sent, end) with the load model; resolves when they are all sent. */
+      const phase = (end) =>
+        new Promise((resolve) => {
+          const first = sent;
+          const t0 = now();
+          const push = () => {
+            if (values.mode === 'rate') {
+              const due = Math.min(end, first + Math.floor(((now() - t0) / 1000) * rate));
+              while (sent < due) {
+                const n = Math.min(batch, due - sent);
+                socket.send(JSON.stringify(Array.from({ length: n }, () => next())));
+                sent += n;
+              }
+              if (sent < end) setTimeout(push, 1);
+              else resolve();
+            } else {
+              // Saturation: keep the socket's buffer topped up, no faster than the relay reads it.
+              while (sent < end && socket.bufferedAmount < 1 << 20) {
+                const n = Math.min(batch, end - sent);
+                socket.send(JSON.stringify(Array.from({ length: n }, () => next())));
+                sent += n;
+              }
+              if (sent < end) setImmediate(push);
+              else resolve();
+            }
+          };
+          push();
+        });
+      void (async () => {
+        await phase(warmup);
+        // The measured updates start only once the bridge has drained the warm-up.
+        await measure;
+        await phase(totalUpdates);
+      })();
     });
   });
 }
@@ -135,7 +160,7 @@ async function runBridge() {
         name: 'bench',
         url: `ws://127.0.0.1:${port}`,
         onOpen: [{ go: true }],
-        mapping: FrameMappingSchema.parse({ device: 'device', state: 'state', severity: 'severity', text: 'text', topic: 'kind', at: 'ts', normal: ['ok'] }),
+        mapping: FrameMappingSchema.parse({ device: 'device', state: 'state', severity: 'severity', text: 'text', topic: 'kind', normal: ['ok'] }),
         ping: 25_000,
         backoff: { base: 1000, max: 60_000 },
         headers: undefined,
@@ -165,21 +190,31 @@ async function runBridge() {
     peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
     peakPending = Math.max(peakPending, bridge.outbox.size);
   }, 50);
+  let negative = 0;
+  let lastRoutedAt = 0;
+  const warmedUp = async () => {
+    while (adapter.deliveredCount < allMessages) await new Promise((r) => setTimeout(r, 5));
+    cpuFrom = process.cpuUsage();
+    mainFrom = mainThreadCpuMicros();
+    loopDelay.reset();
+    process.send({ warmedUp: true });
+  };
   const done = new Promise((resolve) => {
     relay.routed$.subscribe(({ update, news: isNews, recipients }) => {
       const i = seen++;
-      if (i === 0) firstAt = now();
+      const at = now();
+      if (i === 0) firstAt = at;
       allMessages += recipients.length;
       if (i < warmup) {
-        if (i === warmup - 1) {
-          measuredFrom = now();
-          cpuFrom = process.cpuUsage();
-          mainFrom = mainThreadCpuMicros();
-          loopDelay.reset();
-        }
+        if (i === warmup - 1) void warmedUp();
         return;
       }
-      latencies[i - warmup] = now() - update.at;
+      const sentAt = Number(update.text);
+      if (i === warmup) measuredFrom = sentAt;
+      const latency = at - sentAt;
+      if (latency < 0) negative++;
+      latencies[i - warmup] = latency;
+      lastRoutedAt = at;
       if (isNews) news++;
       messages += recipients.length;
       if (seen === totalUpdates) resolve();
@@ -187,9 +222,10 @@ async function runBridge() {
   });
   await bridge.start();
   const t0 = now();
+  if (warmup === 0) void warmedUp();
   await done;
   const start = warmup > 0 ? measuredFrom : Math.min(t0, firstAt);
-  const seconds = (now() - start) / 1000;
+  const seconds = (lastRoutedAt - start) / 1000;
   clearInterval(sampler);
   while (adapter.deliveredCount < allMessages) await new Promise((r) => setTimeout(r, 10));
   const deliveredSeconds = (now() - start) / 1000;
@@ -199,11 +235,13 @@ async function runBridge() {
   await rm(dir, { recursive: true, force: true });
   latencies.sort();
   const pct = (p) => latencies[Math.min(measuredUpdates - 1, Math.floor((p / 100) * measuredUpdates))];
+  const perSecond = Math.round(measuredUpdates / seconds);
+  const saturated = values.mode === 'rate' && perSecond > rate * 1.02;
   process.send({
-    load: values.mode === 'rate' ? `${rate}/s offered` : 'flat out',
+    load: values.mode === 'rate' ? `${rate}/s offered${saturated ? ' (SATURATED)' : ''}` : 'flat out',
     updates: measuredUpdates,
     'news': news,
-    'updates/s': Math.round(measuredUpdates / seconds),
+    'updates/s': perSecond,
     'outbox msgs': messages,
     'outbox msgs/s': Math.round(messages / seconds),
     'p50 ms': pct(50).toFixed(2),
@@ -217,6 +255,8 @@ async function runBridge() {
     'CPU µs/update': Math.round((cpu.user + cpu.system) / measuredUpdates),
     // The JavaScript thread alone: what limits throughput (10 ms ticks over a run of seconds).
     'main thread µs/update': Math.round(mainCpu / measuredUpdates),
+    negative,
+    clock: `${seconds.toFixed(2)} s from the feed sending the first measured update to the last one routed`,
   });
 }
 
@@ -228,7 +268,15 @@ async function main() {
     const feed = fork(self, args(p, ['--role', 'feed', '--mode', mode]), { stdio: 'inherit' });
     const { port } = await new Promise((resolve) => feed.once('message', resolve));
     const bridge = fork(self, args(p, ['--role', 'bridge', '--mode', mode]), { stdio: 'inherit', env: { ...process.env, FEED_PORT: String(port) } });
-    rows.push({ P: p, ...(await new Promise((resolve) => bridge.once('message', resolve))) });
+    const load = startLoadMonitor([feed.pid, bridge.pid]);
+    const row = await new Promise((resolve) =>
+      bridge.on('message', (m) => {
+        if (m.warmedUp) feed.send({ measure: true });
+        else resolve(m);
+      }),
+    );
+    const machine = load.stop();
+    rows.push({ P: p, ...row, 'others % core': Math.round(machine.othersCores * 100), machine: describeLoad(machine) });
     await new Promise((resolve) => bridge.once('exit', resolve));
     feed.kill();
   }
@@ -237,5 +285,28 @@ async function main() {
       `P = share of updates that change a device's state; feed and bridge in separate processes; file store (fsync); ` +
       `after ${warmup} warm-up updates`,
   );
-  console.table(rows);
+  console.log('clock: the machine\'s monotonic clock, read by the feed and the bridge process; latency: the feed sending a frame → every notification for it accepted (durable) by the outbox');
+  console.log('changed from the defaults: relay.startJitter 0 (default 2 s); the in-memory adapter answers every send at once');
+  console.table(rows.map(({ clock: _c, machine: _m, ...row }) => row));
+  for (const row of rows) console.log(`P ${row.P} ${row.load}: ${row.clock}; ${row.machine}`);
+  emitRows(
+    rows.map((r) => ({
+      bench: 'relay',
+      config: `P ${r.P}, ${r.load}, ${userCount} users`,
+      covers: 'feed sends a frame → its notifications durable in the outbox',
+      rate: r['updates/s'],
+      unit: 'updates',
+      p50: Number(r['p50 ms']),
+      p99: Number(r['p99 ms']),
+      rss: r['peak RSS MB'],
+      cpu: r['CPU µs/update'],
+      ok: r.negative === 0,
+      note: `${r['outbox msgs/s']} notifications/s`,
+      others: r['others % core'],
+    })),
+  );
+  if (rows.some((r) => r.negative > 0)) {
+    console.log('FAILED: a negative latency means the two clocks disagree');
+    process.exitCode = 1;
+  }
 }

@@ -28,19 +28,29 @@ export class MemoryStore implements Store {
   }
 }
 
-/** Keeps records by reference: journal records are never mutated after they are appended. */
+/**
+ * Keeps each append as the JSON text the file store would write, not the records themselves.
+ * Between compactions a journal holds every record appended since the last one (the outbox
+ * compacts once finished messages far outnumber pending ones); held by reference, those records
+ * kept every delivered message's objects alive until then, so the "memory" store used more memory,
+ * and more time in GC, than the file store. As text they cost what they weigh on disk, and nothing
+ * an owner changes later can alter what was "persisted".
+ */
 class MemoryJournal implements Journal {
-  private records: unknown[] = [];
+  private chunks: string[] = [];
 
   async append(records: readonly unknown[], _options?: AppendOptions): Promise<void> {
-    for (const record of records) this.records.push(record);
+    if (records.length > 0) this.chunks.push(JSON.stringify(records));
   }
 
   async readAll(): Promise<unknown[]> {
-    return [...this.records];
+    const out: unknown[] = [];
+    for (const chunk of this.chunks) for (const record of JSON.parse(chunk) as unknown[]) out.push(record);
+    return out;
   }
 
   async compact(snapshot: () => readonly unknown[]): Promise<void> {
-    this.records = [...snapshot()];
+    const records = snapshot();
+    this.chunks = records.length > 0 ? [JSON.stringify(records)] : [];
   }
 }
