@@ -99,7 +99,7 @@ export class WebhookReceiver {
     const timestamp = req.headers['x-signature-timestamp'];
     const signed = typeof signature === 'string' && typeof timestamp === 'string';
     // Callback validation may come unsigned; it is the only request handled without a signature.
-    if (!signed) return this.validation(raw, res);
+    if (!signed) return this.validation(parsePayload(raw), res);
     if (!Timestamp.test(timestamp)) return replyJson(res, 403, { error: 'bad timestamp' });
     const skew = this.options.maxSkewMs ?? DefaultWebhookSkewMs;
     if (Math.abs(this.now() - Number(timestamp) * 1000) > skew) return replyJson(res, 403, { error: 'timestamp outside the accepted skew' });
@@ -109,7 +109,7 @@ export class WebhookReceiver {
     }
     const payload = parsePayload(raw);
     if (!payload) return replyJson(res, 400, { error: 'body is not a JSON payload with an op' });
-    if (payload.op === 13) return this.validation(raw, res);
+    if (payload.op === 13) return this.validation(payload, res);
     if (payload.op === 0) {
       try {
         await this.options.onDispatch(payload);
@@ -122,10 +122,8 @@ export class WebhookReceiver {
   }
 
   /** Callback validation (op 13): sign `event_ts + plain_token`, for the documented shape only. */
-  private validation(raw: Buffer, res: ServerResponse): void {
-    const payload = parsePayload(raw);
-    if (!payload) return replyJson(res, 401, { error: 'unsigned' });
-    if (payload.op !== 13) return replyJson(res, 401, { error: 'unsigned' });
+  private validation(payload: GatewayPayload<Record<string, unknown>> | undefined, res: ServerResponse): void {
+    if (payload?.op !== 13) return replyJson(res, 401, { error: 'unsigned' });
     const d = (payload.d ?? {}) as { plain_token?: unknown; event_ts?: unknown };
     const eventTs = typeof d.event_ts === 'number' && Number.isSafeInteger(d.event_ts) && d.event_ts >= 0 ? String(d.event_ts) : d.event_ts;
     const plainToken = d.plain_token;
