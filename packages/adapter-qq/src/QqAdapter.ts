@@ -13,6 +13,7 @@ import {
   type AdapterLimits,
   type AdapterStatus,
   type Address,
+  type Identity,
   type InboundMessage,
   type Logger,
   type SendRequest,
@@ -20,6 +21,7 @@ import {
 } from '@switchboard/core';
 import { TokenManager } from './auth/TokenManager.js';
 import type { QqConfig } from './config.js';
+import { Contacts } from './Contacts.js';
 import { decodeDispatch, QqPlatform, type Decoded } from './decode.js';
 import { intentBits } from './gateway/closeCodes.js';
 import { GatewayShard, type ShardStatus } from './gateway/GatewayShard.js';
@@ -60,6 +62,8 @@ export class QqAdapter implements Adapter {
   readonly tokens: TokenManager;
   readonly rest: RestClient;
   readonly windows = new ReplyWindows();
+  /** Where each person can be reached, as learned from what the platform delivered. */
+  readonly contacts: Contacts;
   private readonly config: QqConfig;
   private readonly logger: Logger;
   private readonly shards: GatewayShard[] = [];
@@ -77,10 +81,13 @@ export class QqAdapter implements Adapter {
   readonly inbound$: Observable<InboundMessage> = this.inboundSubject.asObservable();
   readonly status$: Observable<AdapterStatus> = this.statusSubject.asObservable();
   readonly windows$: Observable<Address> = this.windowsSubject.asObservable();
+  readonly addressChanges$: Observable<Identity>;
 
   constructor(private readonly options: QqAdapterOptions) {
     this.config = options.config;
     this.logger = (options.logger ?? silentLogger).child({ adapter: QqPlatform });
+    this.contacts = new Contacts({ groupFallback: this.config.groupFallback, maxContacts: this.config.maxContacts, logger: this.logger });
+    this.addressChanges$ = this.contacts.changes$;
     this.limits = {
       maxTextLength: this.config.maxTextLength,
       sendRatePerSecond: this.config.sendRate ?? Infinity,
@@ -113,6 +120,7 @@ export class QqAdapter implements Adapter {
       const maxAgeMs = Math.max(10 * 60_000, 4 * this.config.webhook.maxSkew);
       this.seen = new DedupeLog(context.store.journal(`qq-seen-${this.config.appId}`), { maxAgeMs, maxSize: StoredDedupe });
       await this.seen.load();
+      await this.contacts.load(context.store, `qq-contacts-${this.config.appId}`);
     }
     await this.tokens.token();
     if (this.config.transport === 'webhook') return this.startWebhook();
@@ -125,12 +133,23 @@ export class QqAdapter implements Adapter {
     await this.receiver?.stop();
     await this.intake;
     await this.seen?.settled();
+    await this.contacts.flush();
+    this.contacts.close();
     this.tokens.stop();
     await this.rest.close();
     this.setStatus('stopped');
     this.inboundSubject.complete();
     this.statusSubject.complete();
     this.windowsSubject.complete();
+  }
+
+  /**
+   * A `user_openid` (or an id linked to one by its union_openid) is reached in its one-to-one chat;
+   * a guild user in their guild DM once they have one; a group member known only in a group in that
+   * group if `groupFallback`, else nowhere (see {@link Contacts}).
+   */
+  addressFor(identity: Identity): Address | undefined {
+    return this.contacts.addressFor(identity);
   }
 
   send(request: SendRequest): Promise<SendResult> {
@@ -158,6 +177,9 @@ export class QqAdapter implements Adapter {
   }
 
   private accept(decoded: Exclude<Decoded, { kind: 'ignored' }>): void {
+    // Learned first: a notification waiting for this person finds their chat when the window opens.
+    if (decoded.kind === 'message') this.contacts.learnMessage(decoded.inbound);
+    else this.contacts.learnWindow(decoded.window.address);
     if (this.windows.open(decoded.window)) this.windowsSubject.next(decoded.window.address);
     if (decoded.kind === 'message') this.inboundSubject.next(decoded.inbound);
   }

@@ -60,6 +60,14 @@ export const QqConfigSchema = z
      * Replies to messages are never combined.
      */
     combineHeld: z.boolean().default(true),
+    /**
+     * A person the bot knows only as a group member (a per-group member_openid, never written to
+     * one-to-one) has no chat of their own: with this on, their notifications go to the group they
+     * last wrote in; off, they go to their other identities only.
+     */
+    groupFallback: z.boolean().default(false),
+    /** People remembered (how each can be reached), the least recently seen forgotten first. */
+    maxContacts: z.number().int().min(100).max(10_000_000).default(100_000),
   })
   .strict();
 

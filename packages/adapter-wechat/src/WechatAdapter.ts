@@ -107,6 +107,16 @@ export class WechatAdapter implements Adapter {
     this.windowsSubject.complete();
   }
 
+  /**
+   * A person's one-to-one chat. `alias:` and `name:` identities stay as they are in the address and
+   * are looked up when a message goes out, so a page queued before a re-login (which changes web
+   * puppets' ids) still finds the contact after it.
+   */
+  addressFor(identity: Identity): Address | undefined {
+    if (identity.platform !== WechatPlatform || identity.id === '' || identity.id.startsWith('topic:')) return undefined;
+    return { platform: WechatPlatform, kind: 'dm', id: identity.id };
+  }
+
   async send(request: SendRequest): Promise<SendResult> {
     const bot = this.bot;
     if (!bot || !bot.isLoggedIn) return { type: 'retry', afterMs: 5000, reason: 'WeChat is not logged in' };

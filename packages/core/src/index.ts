@@ -29,6 +29,8 @@ export * from './outbox/Outbox.js';
 export * from './outbox/Destination.js';
 export * from './outbox/RateLimiter.js';
 export * from './outbox/splitText.js';
+export * from './notify/Notifier.js';
+export type * from './notify/PageBook.js';
 export * from './config/AdapterModule.js';
 export * from './config/schema.js';
 export * from './config/interpolate.js';

@@ -1,13 +1,10 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import {
-  directAddress,
   errorInfo,
   silentLogger,
-  type Address,
   type Bridge,
   type BridgePlugin,
   type Logger,
-  type OutboundMessage,
   type Priority,
   type User,
 } from '@switchboard/core';
@@ -20,7 +17,7 @@ import { relayCommands } from './commands/relayCommands.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
 import { RouteSchema } from './routing/Route.js';
-import { Router, type Member } from './routing/Router.js';
+import { Router } from './routing/Router.js';
 import type { FeedSource, SourceStatus } from './sources/FeedSource.js';
 import { HomeAssistantSource } from './sources/HomeAssistantSource.js';
 import { HttpIngress } from './sources/HttpIngress.js';
@@ -223,11 +220,10 @@ export class Relay implements BridgePlugin {
     // Parallel lists rather than an object per recipient: this runs for every recipient of every change.
     const users: User[] = [];
     const texts: string[] = [];
-    const members: Member[] = [];
     // The rules were already walked for this update above, unless an open alert skipped that or the
     // update is routed with another severity.
     const walked = routedAs === update && !open ? matched : undefined;
-    for (const { user, route, member } of this.routes.recipients(routedAs, walked)) {
+    for (const { user, route } of this.routes.recipients(routedAs, walked)) {
       const template = isResolve ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
       let text = rendered.get(template);
       if (text === undefined) {
@@ -236,9 +232,8 @@ export class Relay implements BridgePlugin {
       }
       users.push(user);
       texts.push(text);
-      members.push(member);
     }
-    const recipients = await this.deliver(users, texts, routedAs.severity, members);
+    const recipients = await this.deliver(users, texts, routedAs.severity);
     return this.report({ update, news, recipients });
   }
 
@@ -253,36 +248,37 @@ export class Relay implements BridgePlugin {
   /**
    * Send each user their text (`texts[i]` for `users[i]`, or one text for all) as one outbox batch,
    * skipping the muted and the unreachable; during a user's quiet hours the text is held for their
-   * digest instead (critical passes unless they opted out). `members[i]`, when given, is `users[i]`
-   * in the routing index, where the user's address is kept.
+   * digest instead (critical passes unless they opted out). Where each goes is the core notifier's
+   * business: the person's choice of platform, and the fallback of a critical page.
    * @returns the names it was accepted or held for.
    */
-  async deliver(users: readonly User[], texts: string | readonly string[], severity: Severity, members?: readonly Member[]): Promise<string[]> {
+  async deliver(users: readonly User[], texts: string | readonly string[], severity: Severity): Promise<string[]> {
+    const notifier = this.bridge!.notifier;
     const now = Date.now();
     const names: string[] = [];
-    const messages: OutboundMessage[] = [];
-    const priority = priorityOf(severity);
+    const sending: User[] = [];
+    const sendingTexts: string[] = [];
+    const critical = severity === 'critical';
     let held = false;
     for (let i = 0; i < users.length; i++) {
       const user = users[i]!;
       const text = typeof texts === 'string' ? texts : texts[i]!;
       if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
-      const member = members?.[i];
-      const to = member ? this.memberAddress(member) : this.addressOf(user);
-      if (!to) continue;
+      if (notifier.route(user).send.length === 0) continue;
       names.push(user.name);
-      if (this.quiet.holds(user.name, severity === 'critical', now)) {
+      if (this.quiet.holds(user.name, critical, now)) {
         await this.quiet.hold(user.name, text, now);
         held = true;
         continue;
       }
-      messages.push({ to, text, priority });
+      sending.push(user);
+      sendingTexts.push(text);
     }
     if (held) this.scheduleDigests();
-    if (messages.length === 0) return names;
+    if (sending.length === 0) return names;
     try {
       // One batch: validated together and persisted in one journal append.
-      await this.bridge!.outbox.enqueueMany(messages);
+      await notifier.notify(sending, typeof texts === 'string' ? texts : sendingTexts, { priority: priorityOf(severity), critical });
       return names;
     } catch (error) {
       this.logger.error(errorInfo(error), 'could not queue notifications');
@@ -302,11 +298,10 @@ export class Relay implements BridgePlugin {
   private async sendDigests(): Promise<void> {
     for (const { user: name, texts } of this.quiet.due()) {
       const user = this.bridge?.directory.get(name);
-      const to = user ? this.addressOf(user) : undefined;
       try {
-        if (to) {
+        if (user) {
           const body = `While you were in quiet hours (${texts.length}):\n${texts.map((t) => `• ${t}`).join('\n')}`;
-          await this.bridge!.outbox.enqueue({ to, text: body, priority: 'normal' });
+          await this.bridge!.notifier.notify([user], body);
         }
         await this.quiet.clear(name, texts.length);
       } catch (error) {
@@ -314,33 +309,6 @@ export class Relay implements BridgePlugin {
       }
     }
     this.scheduleDigests();
-  }
-
-  /**
-   * A routed recipient's address, worked out once per member of the routing index (which is rebuilt
-   * when the directory changes) and kept there: this is asked for every recipient of every change.
-   */
-  private memberAddress(member: Member): Address | null {
-    if (member.address !== undefined) return member.address;
-    const address = this.addressOf(member.user) ?? null;
-    // Kept only once the bridge is there to say which platforms run.
-    if (this.bridge) member.address = address;
-    return address;
-  }
-
-  /** The chat address to reach a user on: their first identity on a platform the bridge runs. */
-  addressOf(user: User): Address | undefined {
-    const platforms = this.bridge?.adapters.map((a) => a.name) ?? [];
-    const identity = user.identities.find((i) => platforms.includes(i.platform));
-    let address: Address | undefined;
-    try {
-      // A Destination: the outbox checks it once and finds its lane without a lookup per message.
-      if (identity) address = this.bridge!.outbox.destination(directAddress(identity));
-    } catch (error) {
-      // Left out rather than refusing the whole batch of every update they would be part of.
-      this.logger.warn({ ...errorInfo(error), user: user.name }, 'user has no valid address; not notifying them');
-    }
-    return address;
   }
 
   /** Time zone for quiet hours set without one. */

@@ -5,8 +5,9 @@ import { Dispatcher, type GuestPolicy } from '../commands/Dispatcher.js';
 import type { Adapter, AdapterStatus } from '../domain/Adapter.js';
 import { ConfigError } from '../errors.js';
 import { Outbox, type OutboxOptions } from '../outbox/Outbox.js';
+import { Notifier } from '../notify/Notifier.js';
 import type { Store } from '../store/Store.js';
-import type { NewUser } from '../users/User.js';
+import type { NewUser, NotifyChoice } from '../users/User.js';
 import { UserDirectory } from '../users/UserDirectory.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 
@@ -35,6 +36,8 @@ export interface BridgeOptions {
   /** How long shutdown waits for pending messages to go out. @defaultValue 10000 */
   readonly drainTimeoutMs?: number;
   readonly plugins?: readonly BridgePlugin[];
+  /** Where notifications go by default, and when a critical page falls back to the next platform. */
+  readonly notifications?: { readonly defaultChoice?: NotifyChoice; readonly fallbackAfterMs?: number };
 }
 
 /**
@@ -47,6 +50,8 @@ export class Bridge {
   readonly registry = new CommandRegistry();
   readonly outbox: Outbox;
   readonly dispatcher: Dispatcher;
+  /** Reaches people where they are: their choice of platform, and the fallback of critical pages. */
+  readonly notifier: Notifier;
   readonly adapters: readonly Adapter[];
   readonly logger: Logger;
   private readonly statusSubject = new Subject<AdapterStatus>();
@@ -74,6 +79,15 @@ export class Bridge {
     this.logger = options.logger ?? silentLogger;
     this.directory = new UserDirectory(options.store);
     this.outbox = new Outbox({ ...options.outbox, store: options.store, logger: this.logger });
+    this.notifier = new Notifier({
+      directory: this.directory,
+      outbox: this.outbox,
+      adapters: this.adapters,
+      store: options.store,
+      logger: this.logger,
+      ...(options.notifications?.defaultChoice !== undefined ? { defaultChoice: options.notifications.defaultChoice } : {}),
+      ...(options.notifications?.fallbackAfterMs !== undefined ? { fallbackAfterMs: options.notifications.fallbackAfterMs } : {}),
+    });
     this.dispatcher = new Dispatcher({
       directory: this.directory,
       registry: this.registry,
@@ -81,6 +95,12 @@ export class Bridge {
       services: {
         pendingOutbound: () => this.outbox.size,
         requestShutdown: (reason) => this.requestShutdown(reason),
+        notifier: this.notifier,
+      },
+      onSeen: (user, message) => {
+        this.directory
+          .noteSeen(user.name, message.platform)
+          .catch((error: unknown) => this.logger.warn({ ...errorInfo(error), user: user.name }, 'could not note the platform a user wrote from'));
       },
       logger: this.logger,
       ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
@@ -113,6 +133,7 @@ export class Bridge {
       this.disposers.push(registerBuiltins(this.registry));
       this.registry.setOverrides(this.options.commandOverrides ?? {});
       await this.outbox.load();
+      await this.notifier.load();
       for (const adapter of this.adapters) this.disposers.push(this.outbox.registerAdapter(adapter));
       for (const plugin of this.options.plugins ?? []) {
         await plugin.start(this);
@@ -124,6 +145,7 @@ export class Bridge {
       }
       this.subscriptions.push(merge(...this.adapters.map((a) => a.status$)).subscribe((s) => this.onStatus(s)));
       this.outbox.start();
+      this.notifier.start();
       await Promise.all(this.adapters.map((a) => a.start({ store: this.store })));
       this.subscriptions.push(this.dispatcher.attach(merge(...this.adapters.map((a) => a.inbound$))));
       this.state = 'running';
@@ -168,6 +190,7 @@ export class Bridge {
       }
     }
     await this.outbox.stop();
+    this.notifier.stop();
     for (const plugin of this.startedPlugins.splice(0).reverse()) {
       await Promise.resolve()
         .then(() => plugin.stop())

@@ -34,6 +34,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
       retryMaxMs: core.outbox.retryMax,
       giveUpAfterMs: core.outbox.giveUpAfter,
     },
+    notifications: { defaultChoice: core.notifications.default, fallbackAfterMs: core.notifications.fallbackAfter },
     ...(core.prefix !== undefined ? { prefix: core.prefix } : {}),
     ...(options.plugins ? { plugins: options.plugins } : {}),
   });

@@ -1,6 +1,7 @@
 import type { InboundMessage, Priority } from '../domain/messages.js';
 import type { Tier } from '../domain/tiers.js';
 import type { User } from '../users/User.js';
+import type { Notifier } from '../notify/Notifier.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import type { CommandRegistry } from './CommandRegistry.js';
 
@@ -98,4 +99,6 @@ export interface CommandServices {
   pendingOutbound(): number;
   /** Ask the bridge to shut down gracefully (drain the outbox, stop adapters). */
   requestShutdown(reason: string): void;
+  /** Where people's notifications go (`notify`, `whoami`); absent in a dispatcher without a bridge. */
+  readonly notifier?: Notifier;
 }

@@ -41,6 +41,8 @@ export interface DispatcherOptions {
   readonly concurrency?: number;
   /** A handler still running after this long is abandoned and its caller told. @defaultValue 30000 */
   readonly timeoutMs?: number;
+  /** A known user wrote (a command or not): the bridge notes the platform for `notify last`. */
+  readonly onSeen?: (user: User, message: InboundMessage) => void;
 }
 
 /** Defaults of {@link DispatcherOptions}. */
@@ -193,6 +195,7 @@ export class Dispatcher {
       const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
       if (!parsed) return done('ignored');
       const user = this.resolveSender(message);
+      if (user && this.options.onSeen && user.lastPlatform !== message.platform) this.options.onSeen(user, message);
       const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
       const command = this.options.registry.resolve(parsed.name);
 

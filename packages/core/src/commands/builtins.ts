@@ -25,6 +25,14 @@ export const builtinCommands: readonly CommandSpec[] = [
     run: whoami,
   },
   {
+    name: 'notify',
+    kind: 'set',
+    minTier: 'user',
+    description: 'Choose where your notifications go: a platform, all of them, or the one you last wrote from',
+    usage: '[last|all|<platform>]',
+    run: notify,
+  },
+  {
     name: 'users',
     kind: 'get',
     minTier: 'admin',
@@ -117,7 +125,32 @@ async function whoami(ctx: CommandContext): Promise<void> {
   if (user.mutedUntil !== undefined && user.mutedUntil > Date.now()) {
     lines.push(`muted for another ${formatDuration(user.mutedUntil - Date.now())}`);
   }
+  const { notifier } = ctx.services;
+  if (notifier) lines.push(`notifications: ${notifier.describe(user)}`);
   await ctx.reply(lines.join('\n'));
+}
+
+async function notify(ctx: CommandContext): Promise<void> {
+  const user = actor(ctx);
+  const { notifier } = ctx.services;
+  if (!notifier) throw new CommandError('This bridge sends no notifications.');
+  const reachable = notifier.reachable(user);
+  const choices = ['last', 'all', ...reachable].join(', ');
+  const wanted = ctx.args[0]?.toLowerCase();
+  if (!wanted) {
+    await ctx.reply(`Your notifications go to: ${notifier.describe(user)}.\nChoose with "notify <choice>": ${choices}.`);
+    return;
+  }
+  if (wanted !== 'last' && wanted !== 'all') {
+    if (!notifier.platforms.includes(wanted)) {
+      throw new CommandError(`"${ctx.args[0]}" is not a platform this bridge runs; choose one of: ${choices}.`);
+    }
+    if (!reachable.includes(wanted)) {
+      throw new CommandError(`You have no identity on ${wanted} that it can reach; choose one of: ${choices}.`);
+    }
+  }
+  const updated = await ctx.services.directory.setNotify(user, user.name, wanted);
+  await ctx.reply(`Your notifications now go to: ${notifier.describe(updated)}.`);
 }
 
 async function listUsers(ctx: CommandContext): Promise<void> {

@@ -72,6 +72,14 @@ export const CoreConfigSchema = z
       })
       .strict()
       .default({}),
+    /** Where people's notifications go unless they choose (`notify` in chat), and the fallback of critical pages. */
+    notifications: z
+      .object({
+        default: z.string().min(1).default('last'),
+        fallbackAfter: DurationSchema.default('5m'),
+      })
+      .strict()
+      .default({}),
     adapters: z.record(z.string(), z.unknown()).refine((a) => Object.keys(a).length > 0, 'at least one adapter is required'),
     users: z.array(UserSchema).default([]),
     commands: z
@@ -82,6 +90,14 @@ export const CoreConfigSchema = z
       .default({}),
   })
   .superRefine((config, ctx) => {
+    const choice = config.notifications.default;
+    if (choice !== 'last' && choice !== 'all' && !(choice in config.adapters)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['notifications', 'default'],
+        message: `must be last, all or a configured adapter (${Object.keys(config.adapters).join(', ')}); got "${choice}"`,
+      });
+    }
     const names = new Map<string, number>();
     const identities = new Map<string, string>();
     config.users.forEach((user, i) => {

@@ -2,6 +2,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
 import type { Adapter, AdapterLimits, AdapterStatus, SendRequest } from '../domain/Adapter.js';
+import type { Address, Identity } from '../domain/address.js';
 import type { InboundMessage, SendResult } from '../domain/messages.js';
 
 /** Options of {@link ConsoleAdapter}. */
@@ -90,6 +91,11 @@ export class ConsoleAdapter implements Adapter {
   notice(text: string): void {
     if (this.prompt && this.rl) this.write(`${text}\n`);
     else process.stderr.write(`${text}\n`);
+  }
+
+  /** Every console identity is a chat of its own on this terminal. */
+  addressFor(identity: Identity): Address | undefined {
+    return identity.platform === this.name ? { platform: this.name, kind: 'dm', id: identity.id } : undefined;
   }
 
   async send(request: SendRequest): Promise<SendResult> {

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Store } from '../store/Store.js';
-import type { Address } from './address.js';
+import type { Address, Identity } from './address.js';
 import type { InboundMessage, SendResult } from './messages.js';
 
 /** Connection state an adapter reports on `status$`. */
@@ -67,6 +67,17 @@ export interface Adapter {
    * (e.g. QQ: the user wrote, which opens a reply window). Deferred messages for it are retried.
    */
   readonly windows$?: Observable<Address>;
+  /**
+   * Emits an identity when what {@link addressFor} answers for it may have changed (QQ: the person
+   * wrote one-to-one for the first time). Callers that cache addresses drop them.
+   */
+  readonly addressChanges$?: Observable<Identity>;
+  /**
+   * The chat where a message for this person reaches them directly, or `undefined` when the
+   * platform offers none for that identity (QQ: a group member known only by a per-group id). Only
+   * the adapter knows its platform's chat kinds; the core never guesses an address from an identity.
+   */
+  addressFor(identity: Identity): Address | undefined;
   start(context?: AdapterContext): Promise<void>;
   stop(): Promise<void>;
   /** Try to deliver one part. Throwing counts as a transient failure. */

@@ -51,8 +51,3 @@ export function parseIdentity(text: string): Identity {
   }
   return { platform: text.slice(0, at).trim(), id: text.slice(at + 1).trim() };
 }
-
-/** The direct-message address of an identity. */
-export function directAddress(identity: Identity): Address {
-  return { platform: identity.platform, kind: 'dm', id: identity.id };
-}

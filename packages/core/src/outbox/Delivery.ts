@@ -84,6 +84,7 @@ export class Delivery {
       const served = this.host.adapters.get(item.to.platform);
       if (served && this.sendsAtOnce(served, item) && (!served.pace || served.pace.take(lane) === 0)) {
         item.attempts++;
+        item.sending = true;
         this.sendHead(lane, item, served.adapter);
       } else {
         void this.runLane(lane);
@@ -112,6 +113,7 @@ export class Delivery {
 
   /** The result of {@link sendHead}: on to the next message, or to runLane for anything but a delivery. */
   private sent(lane: SendingLane, result: SendResult): void {
+    lane.at(0)!.sending = false;
     if (result.type !== 'delivered') {
       void this.runLane(lane, result);
       return;
@@ -168,6 +170,8 @@ export class Delivery {
     const signal = this.host.signal;
     try {
       while (item.next < body.parts.length) {
+        // Withdrawn while it waited (for a window, most often): finished already, nothing to send.
+        if (item.done) return true;
         let result: SendResult;
         let companions = NoCompanions;
         if (first) {
@@ -179,13 +183,18 @@ export class Delivery {
           if (!served) return false;
           if (!served.limiter.unlimited && !(await served.limiter.acquire(body.priority, signal))) return false;
           if (served.pace && !(await this.paced(served.pace, lane, signal))) return false;
+          if (item.done) return true;
           item.attempts++;
           companions = companionsOf(served.adapter, item, lane);
+          item.sending = true;
+          for (const companion of companions) companion.sending = true;
           try {
             result = await served.adapter.send(requestFor(item, companions));
           } catch (error) {
             result = this.thrown(error, item);
           }
+          item.sending = false;
+          for (const companion of companions) companion.sending = false;
         }
         if (result.type === 'delivered') {
           for (const companion of companions) this.host.finish(companion, true);

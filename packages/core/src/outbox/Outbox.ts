@@ -15,7 +15,7 @@ import { pending, SharedBodies, type Body, type Pending } from './Pending.js';
 import { ServedAdapters } from './ServedAdapters.js';
 import { splitText } from './splitText.js';
 import { WindowWaits } from './WindowWaits.js';
-import type { Accepted, DeliveryReport } from './types.js';
+import type { Accepted, DeliveryReport, FinalOutcome, FinalWatcher } from './types.js';
 
 /** Options of {@link Outbox}. */
 export interface OutboxOptions {
@@ -64,6 +64,8 @@ export class Outbox {
   /** Accepted and not finished, in acceptance order (which a compacted journal keeps). */
   private readonly pending = new LiveList<Pending>();
   private readonly dedupe = new Map<string, Pending>();
+  /** Messages someone waits to hear the end of (critical pages with a fallback), by id. */
+  private readonly watchers = new Map<string, FinalWatcher>();
   private readonly adapters = new ServedAdapters((address) => this.windows.wake(address));
   private readonly windows: WindowWaits;
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
@@ -178,10 +180,12 @@ export class Outbox {
   /**
    * Accept several messages at once (an alert fanned out to its recipients): all are checked
    * first — one bad message refuses the whole batch, and nothing is accepted — then persisted in
-   * one journal append. Resolves, in input order, once they are persisted.
+   * one journal append. Resolves, in input order, once they are persisted. With `onFinal`, each
+   * newly accepted message is watched from the moment it is accepted (see {@link watch}), so no
+   * outcome can slip past before the caller hears the ids.
    * @throws as {@link enqueue}.
    */
-  async enqueueMany(messages: readonly OutboundMessage[]): Promise<Accepted[]> {
+  async enqueueMany(messages: readonly OutboundMessage[], options?: { readonly onFinal?: FinalWatcher }): Promise<Accepted[]> {
     // A fan-out repeats one text object: its check is not repeated.
     let checked: string | undefined;
     for (const message of messages) {
@@ -227,14 +231,55 @@ export class Outbox {
       freshLanes.push(lanes[i]!);
       results.push(acceptedOf(item, false));
     }
+    const onFinal = options?.onFinal;
+    if (onFinal) for (const item of fresh) this.watchers.set(item.id, onFinal);
     try {
       await this.journal.accept(fresh);
     } catch (error) {
-      for (const item of fresh) this.untrack(item);
+      for (const item of fresh) {
+        this.untrack(item);
+        this.watchers.delete(item.id);
+      }
       throw error;
     }
     if (this.state === 'started') for (let i = 0; i < fresh.length; i++) this.delivery.dispatch(fresh[i]!, freshLanes[i]!);
     return results;
+  }
+
+  /**
+   * Hear once how each of these pending messages ends (after a restart: call between {@link load}
+   * and {@link start}, when nothing can finish unheard).
+   * @returns the ids that are pending and now watched; the others are no longer pending.
+   */
+  watch(ids: Iterable<string>, onFinal: FinalWatcher): Set<string> {
+    const wanted = new Set(ids);
+    const found = new Set<string>();
+    if (wanted.size === 0) return found;
+    for (const live of this.pending) {
+      if (!wanted.has(live.id) || live.done) continue;
+      this.watchers.set(live.id, onFinal);
+      found.add(live.id);
+    }
+    return found;
+  }
+
+  /**
+   * Take back a pending message that has not gone out, such as a page already delivered on another
+   * platform. Only a message that is not being sent right now can be taken back: one queued behind
+   * others, or one waiting for a reply window. It is then recorded as finished (`withdrawn`, with
+   * `reason`), reported, and never sent.
+   * @returns whether it was withdrawn (false: unknown, finished, or already on its way).
+   */
+  withdraw(id: string, reason: string): boolean {
+    for (const live of this.pending) {
+      if (live.id !== id) continue;
+      if (live.done || live.sending || (live.next > 0 && !live.deferred)) return false;
+      const head = this.delivery.lanes.peek(live.key)?.at(0);
+      if (head === live && !live.deferred) return false;
+      this.finish(live, false, reason, 'withdrawn');
+      return true;
+    }
+    return false;
   }
 
   /** The pending message with `message`'s dedupe key in the chat of lane key `key`, if any. */
@@ -303,14 +348,17 @@ export class Outbox {
     this.deliveriesSubject.complete();
   }
 
-  private finish(item: Pending, ok: boolean, reason?: string): true {
+  private finish(item: Pending, ok: boolean, reason?: string, how: FinalOutcome = ok ? 'delivered' : 'failed'): true {
+    // A withdrawn message that rode along in a combined send is finished already.
+    if (item.done) return true;
     // Not awaited and not flushed on its own: losing a done record in a crash only repeats the message
     // once (delivery is at-least-once).
     if (ok) this.journal.deliveredOne(item);
-    else this.journal.failed(item.id, reason);
+    else this.journal.failed(item.id, how === 'withdrawn' ? `withdrawn: ${reason ?? ''}` : reason);
     this.untrack(item);
-    if (!ok) this.logger.warn({ id: item.id, to: item.key, reason }, 'message failed permanently');
-    this.report(item, ok ? 'delivered' : 'failed', reason);
+    if (how === 'failed') this.logger.warn({ id: item.id, to: item.key, reason }, 'message failed permanently');
+    this.report(item, how, reason);
+    if (this.watchers.size !== 0) this.tellWatcher(item.id, how, reason);
     // Rewrite only when finished records outnumber pending ones eight to one, so the cost of copying
     // what is pending stays a small fraction of what was finished (amortised O(1) per message). Each
     // rewrite serialises every pending message and makes the store replace a file; eight to one
@@ -325,13 +373,24 @@ export class Outbox {
     return true;
   }
 
+  private tellWatcher(id: string, how: FinalOutcome, reason: string | undefined): void {
+    const watcher = this.watchers.get(id);
+    if (!watcher) return;
+    this.watchers.delete(id);
+    try {
+      watcher(id, how, reason);
+    } catch (error) {
+      this.logger.error({ ...errorInfo(error), id }, 'a delivery watcher threw');
+    }
+  }
+
   private report(item: Pending, status: DeliveryReport['status'], reason?: string): void {
     if (!this.deliveriesSubject.observed) return;
     this.deliveriesSubject.next({
       id: item.id,
       to: item.to,
       status,
-      final: status === 'delivered' || status === 'failed',
+      final: status === 'delivered' || status === 'failed' || status === 'withdrawn',
       attempts: item.attempts,
       parts: item.body.parts.length,
       at: Date.now(),

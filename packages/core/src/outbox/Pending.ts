@@ -28,10 +28,12 @@ export interface Pending extends Linked<Pending> {
   deferred: boolean;
   /** It waited in a lane parked for a reply window: a held notification may go together with others. */
   held: boolean;
+  /** Handed to the adapter and not answered yet: it can no longer be withdrawn. */
+  sending: boolean;
 }
 
 export function pending(id: string, to: Address, body: Body, next = 0, key = addressKey(to), seq = -1): Pending {
-  return { id, to, body, key, seq, done: false, next, attempts: 0, failures: 0, deferred: false, held: false, prevLive: undefined, nextLive: undefined };
+  return { id, to, body, key, seq, done: false, next, attempts: 0, failures: 0, deferred: false, held: false, sending: false, prevLive: undefined, nextLive: undefined };
 }
 
 /** The journal form of one message. */

@@ -22,12 +22,21 @@ export interface Accepted {
   readonly duplicate: boolean;
 }
 
+/** How a message ended, as a watcher of it hears (see {@link Outbox.watch}). */
+export type FinalOutcome = 'delivered' | 'failed' | 'withdrawn';
+
+/** Told once when a watched message ends. */
+export type FinalWatcher = (id: string, outcome: FinalOutcome, reason?: string) => void;
+
 /** Delivery progress and outcome of one message, on `deliveries$`. */
 export interface DeliveryReport {
   readonly id: string;
   readonly to: Address;
-  /** `delivered` and `failed` are final; `retrying` and `deferred` may be followed by more reports. */
-  readonly status: 'delivered' | 'failed' | 'retrying' | 'deferred';
+  /**
+   * `delivered`, `failed` and `withdrawn` (taken back by its sender before it went out) are final;
+   * `retrying` and `deferred` may be followed by more reports.
+   */
+  readonly status: 'delivered' | 'failed' | 'withdrawn' | 'retrying' | 'deferred';
   readonly final: boolean;
   readonly reason?: string;
   /** Send attempts so far, over all parts. */

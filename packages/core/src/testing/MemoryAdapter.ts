@@ -1,5 +1,5 @@
 import { BehaviorSubject, Subject, type Observable } from 'rxjs';
-import type { Address } from '../domain/address.js';
+import type { Address, Identity } from '../domain/address.js';
 import type { Adapter, AdapterLimits, AdapterStatus, SendRequest } from '../domain/Adapter.js';
 import type { InboundMessage, SendResult } from '../domain/messages.js';
 
@@ -13,6 +13,8 @@ export interface MemoryAdapterOptions {
   readonly respond?: (request: SendRequest) => SendResult | Promise<SendResult>;
   /** Keep every request in {@link MemoryAdapter.delivered} and {@link MemoryAdapter.attempts}. Benchmarks turn it off. @defaultValue true */
   readonly record?: boolean;
+  /** Where a person is reached directly. @defaultValue their id as a `dm` chat */
+  readonly addressFor?: (identity: Identity) => Address | undefined;
 }
 
 /** What {@link MemoryAdapter.inject} needs; the rest is filled in. */
@@ -52,7 +54,7 @@ export class MemoryAdapter implements Adapter {
   /** Emits each delivered request. */
   readonly delivered$: Observable<SendRequest> = this.deliveredSubject.asObservable();
 
-  constructor(options: MemoryAdapterOptions = {}) {
+  constructor(private readonly options: MemoryAdapterOptions = {}) {
     this.name = options.name ?? 'memory';
     this.limits = options.limits ?? { maxTextLength: 2000, sendRatePerSecond: Infinity };
     this.respond = options.respond ?? (() => ({ type: 'delivered' }));
@@ -71,6 +73,11 @@ export class MemoryAdapter implements Adapter {
     this.statusSubject.complete();
     this.windowsSubject.complete();
     this.deliveredSubject.complete();
+  }
+
+  addressFor(identity: Identity): Address | undefined {
+    if (identity.platform !== this.name) return undefined;
+    return this.options.addressFor ? this.options.addressFor(identity) : { platform: this.name, kind: 'dm', id: identity.id };
   }
 
   send(request: SendRequest): Promise<SendResult> {

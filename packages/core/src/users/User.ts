@@ -13,7 +13,17 @@ export interface User {
   /** Epoch ms until which notifications to this user are held back; absent when not muted. */
   readonly mutedUntil?: number;
   readonly createdAt: number;
+  /** Where their notifications go (`notify …` in chat); absent means the bridge's default (`last`). */
+  readonly notify?: NotifyChoice;
+  /** The platform they last wrote from (for `notify last`). */
+  readonly lastPlatform?: string;
 }
+
+/**
+ * Where a person's notifications go: `last` (the platform they last wrote from), `all` (every
+ * platform they can be reached on) or one platform by adapter name (`qq`, `wechat`…).
+ */
+export type NotifyChoice = 'last' | 'all' | (string & {});
 
 /** Who asks for a directory change: a user (tier rules apply) or the system (config seeding, offline CLI). */
 export type Actor = User | SystemActor;
@@ -49,4 +59,7 @@ export type DirectoryChange =
   | { readonly type: 'tier'; readonly user: User; readonly from: Tier; readonly by: string }
   | { readonly type: 'identities'; readonly user: User; readonly by: string }
   | { readonly type: 'subscriptions'; readonly user: User; readonly by: string }
-  | { readonly type: 'muted'; readonly user: User; readonly by: string };
+  | { readonly type: 'muted'; readonly user: User; readonly by: string }
+  | { readonly type: 'notify'; readonly user: User; readonly by: string }
+  /** They wrote from another platform than before (`lastPlatform`). */
+  | { readonly type: 'seen'; readonly user: User; readonly by: string };

@@ -5,7 +5,7 @@ import { DirectoryError } from '../errors.js';
 import type { Store } from '../store/Store.js';
 import { Mutex } from '../util/Mutex.js';
 import { assertKeepsARoot, assertMayChange, assertMayGrant } from './rules.js';
-import { isSystem, type Actor, type DirectoryChange, type NewUser, type User } from './User.js';
+import { isSystem, type Actor, type DirectoryChange, type NewUser, type NotifyChoice, type User } from './User.js';
 
 /** Store key of the directory document. */
 export const DirectoryKey = 'directory';
@@ -169,6 +169,28 @@ export class UserDirectory {
     });
   }
 
+  /** Choose where a user's notifications go. Users choose their own; others need to outrank them. */
+  setNotify(actor: Actor, name: string, choice: NotifyChoice): Promise<User> {
+    return this.update(actor, name, 'notify', (user) => ({ ...user, notify: choice }));
+  }
+
+  /**
+   * Note the platform a user just wrote from (for `notify last`). Written only when it differs from
+   * the one noted before, so a person who stays on one platform costs no write per message.
+   * @returns whether it changed.
+   */
+  async noteSeen(name: string, platform: string): Promise<boolean> {
+    if (this.get(name)?.lastPlatform === platform) return false;
+    return this.mutex.run(async () => {
+      const target = this.users.get(name.toLowerCase());
+      if (!target || target.lastPlatform === platform) return false;
+      const user = { ...target, lastPlatform: platform };
+      await this.commit(new Map(this.users).set(user.name.toLowerCase(), user), this.removed);
+      this.emit({ type: 'seen', user, by: user.name });
+      return true;
+    });
+  }
+
   /** Complete the change stream; used at shutdown. */
   close(): void {
     this.changesSubject.complete();
@@ -177,7 +199,7 @@ export class UserDirectory {
   private update(
     actor: Actor,
     name: string,
-    type: 'identities' | 'subscriptions' | 'muted',
+    type: 'identities' | 'subscriptions' | 'muted' | 'notify',
     change: (user: User) => User,
   ): Promise<User> {
     return this.mutex.run(async () => {

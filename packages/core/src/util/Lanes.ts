@@ -56,6 +56,11 @@ export class Lanes<T, L extends Lane<T> = Lane<T>> {
     return lane;
   }
 
+  /** The lane of `key` if there is one (without making one). */
+  peek(key: string): L | undefined {
+    return this.lanes.get(key);
+  }
+
   /** `lane` itself, or its key's lane when a sweep has dropped it since it was looked up. */
   current(lane: L): L {
     return lane.detached ? this.lane(lane.key) : lane;

@@ -1,0 +1,338 @@
+import { merge, type Subscription } from 'rxjs';
+import { addressKey, type Address } from '../domain/address.js';
+import type { Adapter } from '../domain/Adapter.js';
+import type { OutboundMessage, Priority } from '../domain/messages.js';
+import type { Destination } from '../outbox/Destination.js';
+import type { Outbox } from '../outbox/Outbox.js';
+import type { FinalOutcome } from '../outbox/types.js';
+import type { Store } from '../store/Store.js';
+import type { NotifyChoice, User } from '../users/User.js';
+import type { UserDirectory } from '../users/UserDirectory.js';
+import { formatDuration } from '../util/duration.js';
+import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
+import { PageBook, type Page } from './PageBook.js';
+
+/** Options of {@link Notifier}. */
+export interface NotifierOptions {
+  readonly directory: UserDirectory;
+  readonly outbox: Outbox;
+  readonly adapters: readonly Adapter[];
+  readonly store: Store;
+  readonly logger?: Logger;
+  /**
+   * A critical notification not delivered on the platform it went to within this long also goes
+   * out on the person's next platform. @defaultValue 300000 (5 min)
+   */
+  readonly fallbackAfterMs?: number;
+  /** Where notifications go for people who chose nothing. @defaultValue 'last' */
+  readonly defaultChoice?: NotifyChoice;
+}
+
+/** One person's ways to be reached, worked out from their identities and choice. */
+export interface Route {
+  /** Where a notification goes now: one chat, or one per platform for `all`. */
+  readonly send: readonly Destination[];
+  /** Where a critical page goes next, in order, if `send` does not deliver it in time. */
+  readonly fallback: readonly Destination[];
+}
+
+/** What {@link Notifier.notify} is asked to send. */
+export interface NotifyOptions {
+  readonly priority?: Priority;
+  /** A critical page: it falls back to the person's next platform if not delivered in time. */
+  readonly critical?: boolean;
+}
+
+/** A page's due time when there is no platform left to try. */
+const Never = Number.MAX_SAFE_INTEGER;
+
+const NoRoute: Route = Object.freeze({ send: Object.freeze([]), fallback: Object.freeze([]) });
+
+/**
+ * Reaches people where they are. The core asks each adapter where an identity can be reached
+ * ({@link Adapter.addressFor}); the person's choice (`notify last|all|<platform>`) picks among
+ * those chats; and a critical page that the chosen platform has not delivered within
+ * `fallbackAfterMs` also goes out on the next one, saying so. Each page goes at most once to each
+ * platform, and once any copy is delivered the others still waiting are withdrawn. Pages being
+ * watched are kept in the store, so a restart resumes their fallback.
+ */
+export class Notifier {
+  private readonly logger: Logger;
+  private readonly fallbackAfterMs: number;
+  private readonly defaultChoice: NotifyChoice;
+  private readonly adapters: ReadonlyMap<string, Adapter>;
+  private readonly routes = new WeakMap<User, { readonly generation: number; readonly route: Route }>();
+  private readonly destinations = new Map<string, Destination>();
+  private generation = 0;
+  private readonly book: PageBook;
+  /** Page of each copy being watched, by outbox id. */
+  private readonly copyOf = new Map<string, Page>();
+  /** Outcomes that arrived before their page was written down. */
+  private readonly early = new Map<string, { outcome: FinalOutcome; reason: string | undefined }>();
+  private timer: NodeJS.Timeout | undefined;
+  private subscription: Subscription | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: NotifierOptions) {
+    this.logger = (options.logger ?? silentLogger).child({ component: 'notifier' });
+    this.fallbackAfterMs = options.fallbackAfterMs ?? 300_000;
+    this.defaultChoice = options.defaultChoice ?? 'last';
+    this.adapters = new Map(options.adapters.map((a) => [a.name, a]));
+    this.book = new PageBook(options.store.journal('pages'));
+  }
+
+  /** Platforms the bridge runs, in the order of its adapters. */
+  get platforms(): string[] {
+    return [...this.adapters.keys()];
+  }
+
+  /**
+   * Read the pages still watched before the last stop, and watch their copies again. Call after the
+   * outbox has loaded its journal and before it starts.
+   */
+  async load(): Promise<void> {
+    const pages = await this.book.load();
+    for (const page of pages) {
+      const ids = page.copies.map((c) => c.id);
+      const found = this.options.outbox.watch(ids, (id, outcome, reason) => this.onFinal(id, outcome, reason));
+      page.copies = page.copies.filter((c) => found.has(c.id));
+      if (page.copies.length === 0) {
+        // Every copy finished while we were away (delivered, most likely): nothing to watch.
+        await this.book.end(page);
+        continue;
+      }
+      for (const copy of page.copies) this.copyOf.set(copy.id, page);
+    }
+    if (this.copyOf.size > 0) this.logger.info({ pages: this.book.size }, 'watching critical pages from before the restart');
+  }
+
+  /** Follow adapters' address changes and arm the fallback timer. */
+  start(): void {
+    const changes = this.options.adapters.flatMap((a) => (a.addressChanges$ ? [a.addressChanges$] : []));
+    if (changes.length > 0) this.subscription = merge(...changes).subscribe(() => this.generation++);
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.subscription?.unsubscribe();
+  }
+
+  /** What `whoami` shows: the choice and where it leads now. */
+  describe(user: User): string {
+    const choice = user.notify ?? this.defaultChoice;
+    const route = this.route(user);
+    const now = route.send.map((d) => d.platform).join(', ') || 'nowhere: no platform the bridge runs can reach you';
+    const last = choice === 'last' ? (user.lastPlatform ? `, last wrote from ${user.lastPlatform}` : ', not written yet') : '';
+    return `${choice} (now ${now}${last})`;
+  }
+
+  /** Platforms where `user` can be reached, in the order of their identities. */
+  reachable(user: User): string[] {
+    return this.candidates(user).map((d) => d.platform);
+  }
+
+  /** The bridge's default choice for people who made none. */
+  get defaultNotify(): NotifyChoice {
+    return this.defaultChoice;
+  }
+
+  /**
+   * Where `user`'s notifications go, cached per user object (the directory replaces users when they
+   * change) until an adapter reports that its addresses changed.
+   */
+  route(user: User): Route {
+    const cached = this.routes.get(user);
+    if (cached && cached.generation === this.generation) return cached.route;
+    const route = this.resolve(user);
+    this.routes.set(user, { generation: this.generation, route });
+    return route;
+  }
+
+  /**
+   * Send each user their text (`texts[i]` for `users[i]`, or one text for all) in one outbox batch.
+   * Critical pages to people reachable on more than one platform are watched for the fallback.
+   * @returns the users it was accepted for (the unreachable are left out).
+   */
+  async notify(users: readonly User[], texts: string | readonly string[], options: NotifyOptions = {}): Promise<User[]> {
+    const messages: OutboundMessage[] = [];
+    const reached: User[] = [];
+    const watched: { user: User; text: string; at: number; route: Route }[] = [];
+    const priority = options.priority ?? 'normal';
+    for (let i = 0; i < users.length; i++) {
+      const user = users[i]!;
+      const route = this.route(user);
+      if (route.send.length === 0) continue;
+      const text = typeof texts === 'string' ? texts : texts[i]!;
+      reached.push(user);
+      if (options.critical && route.fallback.length > 0) watched.push({ user, text, at: messages.length, route });
+      for (const to of route.send) messages.push({ to, text, priority });
+    }
+    if (messages.length === 0) return reached;
+    if (watched.length === 0) {
+      await this.options.outbox.enqueueMany(messages);
+      return reached;
+    }
+    const accepted = await this.options.outbox.enqueueMany(messages, { onFinal: (id, outcome, reason) => this.onFinal(id, outcome, reason) });
+    const due = Date.now() + this.fallbackAfterMs;
+    for (const { user, text, at, route } of watched) {
+      const copy = accepted[at]!;
+      if (copy.duplicate) continue;
+      const to = route.send[0]!;
+      await this.track({
+        user: user.name,
+        text,
+        priority,
+        due,
+        tried: [to.platform],
+        copies: [{ id: copy.id, platform: to.platform }],
+      });
+    }
+    return reached;
+  }
+
+  private async track(page: Page): Promise<void> {
+    for (const copy of page.copies) this.copyOf.set(copy.id, page);
+    try {
+      await this.book.write(page);
+    } catch (error) {
+      // The page itself is in the outbox; only its fallback would not survive a restart.
+      this.logger.error({ ...errorInfo(error), user: page.user }, 'could not record a critical page for its fallback');
+    }
+    for (const copy of [...page.copies]) {
+      const early = this.early.get(copy.id);
+      if (early) {
+        this.early.delete(copy.id);
+        this.onFinal(copy.id, early.outcome, early.reason);
+      }
+    }
+    this.schedule();
+  }
+
+  /** A watched copy ended. */
+  private onFinal(id: string, outcome: FinalOutcome, reason: string | undefined): void {
+    const page = this.copyOf.get(id);
+    if (!page) {
+      this.early.set(id, { outcome, reason });
+      return;
+    }
+    this.copyOf.delete(id);
+    const platform = page.copies.find((c) => c.id === id)?.platform ?? 'another platform';
+    page.copies = page.copies.filter((c) => c.id !== id);
+    if (outcome === 'delivered') {
+      // Found them: what still waits elsewhere would only page them twice.
+      for (const other of page.copies) {
+        this.copyOf.delete(other.id);
+        this.options.outbox.withdraw(other.id, `delivered on ${platform} already`);
+      }
+      page.copies = [];
+      this.end(page);
+      return;
+    }
+    if (outcome === 'withdrawn') {
+      if (page.copies.length === 0) this.end(page);
+      return;
+    }
+    // Failed for good on that platform: try the next one now rather than after the wait.
+    this.logger.warn({ user: page.user, reason }, 'a critical page failed on one platform; trying the next');
+    page.due = Date.now();
+    this.save(page);
+    this.schedule();
+  }
+
+  private end(page: Page): void {
+    this.book.end(page).catch((error: unknown) => this.logger.error(errorInfo(error), 'could not record the end of a critical page'));
+  }
+
+  private save(page: Page): void {
+    this.book.write(page).catch((error: unknown) => this.logger.error(errorInfo(error), 'could not record a critical page'));
+  }
+
+  /** Arm the timer for the earliest page due. */
+  private schedule(): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    let next = Never;
+    for (const page of this.book.pages()) if (page.due < next) next = page.due;
+    if (next === Never) return;
+    this.timer = setTimeout(() => void this.fallBack(), Math.max(0, next - Date.now()));
+    this.timer.unref?.();
+  }
+
+  /** Send every page that is due to the next platform it has not been to. */
+  private async fallBack(): Promise<void> {
+    const now = Date.now();
+    for (const page of this.book.pages()) {
+      if (page.due > now || this.stopped) continue;
+      await this.fallBackOne(page, now).catch((error: unknown) =>
+        this.logger.error({ ...errorInfo(error), user: page.user }, 'could not send a critical page on another platform'),
+      );
+    }
+    this.schedule();
+  }
+
+  private async fallBackOne(page: Page, now: number): Promise<void> {
+    const user = this.options.directory.get(page.user);
+    const next = user ? this.candidates(user).find((d) => !page.tried.includes(d.platform)) : undefined;
+    if (!next) {
+      // Nowhere else to go: the copies already queued keep waiting; nothing more to do here.
+      page.due = Never;
+      if (page.copies.length === 0) {
+        this.logger.error({ user: page.user }, 'a critical page could not be delivered on any platform');
+        await this.book.end(page);
+      } else {
+        await this.book.write(page);
+      }
+      return;
+    }
+    const before = page.tried[page.tried.length - 1]!;
+    const waited = page.copies.length > 0 ? `was not delivered on ${before} within ${formatDuration(this.fallbackAfterMs)}` : `could not be delivered on ${before}`;
+    const text = `↪ Sent here on ${next.platform} because it ${waited}:\n${page.text}`;
+    const [copy] = await this.options.outbox.enqueueMany([{ to: next, text, priority: page.priority }], {
+      onFinal: (id, outcome, reason) => this.onFinal(id, outcome, reason),
+    });
+    page.tried = [...page.tried, next.platform];
+    page.copies = [...page.copies, { id: copy!.id, platform: next.platform }];
+    page.due = now + this.fallbackAfterMs;
+    this.logger.info({ user: page.user, from: before, to: next.platform }, 'critical page not delivered in time; also sending it on the next platform');
+    await this.track(page);
+  }
+
+  private resolve(user: User): Route {
+    const candidates = this.candidates(user);
+    if (candidates.length === 0) return NoRoute;
+    const choice = user.notify ?? this.defaultChoice;
+    if (choice === 'all') return { send: candidates, fallback: [] };
+    const wanted = choice === 'last' ? user.lastPlatform : choice;
+    const chosen = candidates.find((d) => d.platform === wanted) ?? candidates[0]!;
+    return { send: [chosen], fallback: candidates.filter((d) => d !== chosen) };
+  }
+
+  /** One chat per platform the bridge runs, for the first of the user's identities there that the adapter can reach. */
+  private candidates(user: User): Destination[] {
+    const out: Destination[] = [];
+    for (const identity of user.identities) {
+      const adapter = this.adapters.get(identity.platform);
+      if (!adapter || out.some((d) => d.platform === identity.platform)) continue;
+      try {
+        const address = adapter.addressFor(identity);
+        if (address) out.push(this.destination(address));
+      } catch (error) {
+        // Left out rather than refusing the whole batch of every update they would be part of.
+        this.logger.warn({ ...errorInfo(error), user: user.name, platform: identity.platform }, 'no valid address for an identity; not using it');
+      }
+    }
+    return out;
+  }
+
+  private destination(address: Address): Destination {
+    const key = addressKey(address);
+    let destination = this.destinations.get(key);
+    if (!destination) {
+      destination = this.options.outbox.destination(address);
+      this.destinations.set(key, destination);
+    }
+    return destination;
+  }
+}
