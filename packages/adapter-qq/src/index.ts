@@ -5,6 +5,7 @@ export * from './rest/RestClient.js';
 export * from './auth/TokenManager.js';
 export * from './decode.js';
 export * from './ReplyWindows.js';
+export * from './Contacts.js';
 export * from './webhook/WebhookReceiver.js';
 export * from './send.js';
 export * from './gateway/closeCodes.js';

@@ -97,11 +97,11 @@ export class Bridge {
         requestShutdown: (reason) => this.requestShutdown(reason),
         notifier: this.notifier,
       },
-      onSeen: (user, message) => {
-        this.directory
-          .noteSeen(user.name, message.platform)
-          .catch((error: unknown) => this.logger.warn({ ...errorInfo(error), user: user.name }, 'could not note the platform a user wrote from'));
-      },
+      onSeen: (user, message) =>
+        this.directory.noteSeen(user.name, message.platform).then(
+          () => undefined,
+          (error: unknown) => this.logger.warn({ ...errorInfo(error), user: user.name }, 'could not note the platform a user wrote from'),
+        ),
       logger: this.logger,
       ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
       ...(options.guest !== undefined ? { guest: options.guest } : {}),

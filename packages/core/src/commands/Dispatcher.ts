@@ -42,7 +42,7 @@ export interface DispatcherOptions {
   /** A handler still running after this long is abandoned and its caller told. @defaultValue 30000 */
   readonly timeoutMs?: number;
   /** A known user wrote (a command or not): the bridge notes the platform for `notify last`. */
-  readonly onSeen?: (user: User, message: InboundMessage) => void;
+  readonly onSeen?: (user: User, message: InboundMessage) => Promise<void>;
 }
 
 /** Defaults of {@link DispatcherOptions}. */
@@ -194,8 +194,12 @@ export class Dispatcher {
     try {
       const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
       if (!parsed) return done('ignored');
-      const user = this.resolveSender(message);
-      if (user && this.options.onSeen && user.lastPlatform !== message.platform) this.options.onSeen(user, message);
+      let user = this.resolveSender(message);
+      if (user && this.options.onSeen && user.lastPlatform !== message.platform) {
+        // Only when they switched platforms: what runs next (whoami, a held page) sees the new one.
+        await this.options.onSeen(user, message);
+        user = this.options.directory.get(user.name) ?? user;
+      }
       const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
       const command = this.options.registry.resolve(parsed.name);
 
