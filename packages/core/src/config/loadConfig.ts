@@ -35,7 +35,8 @@ export interface LoadedConfig {
   readonly secrets: readonly string[];
 }
 
-const coreKeys = new Set(['dataDir', 'logLevel', 'logFile', 'prefix', 'guest', 'dispatcher', 'outbox', 'adapters', 'users', 'commands']);
+/** The core's top-level keys: the schema's own, so a key added there is never refused here. */
+const coreKeys = new Set(Object.keys(CoreConfigSchema.innerType().shape));
 
 /** Read, interpolate and validate a YAML config file. @throws ConfigError naming every problem by path. */
 export async function loadConfig(file: string, options: LoadConfigOptions): Promise<LoadedConfig> {

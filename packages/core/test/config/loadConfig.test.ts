@@ -36,6 +36,15 @@ describe('config loading', () => {
     expect(config.adapters[0]!.config).toEqual({ user: 'alice', allowSwitch: true, prompt: true });
   });
 
+  it('reads where notifications go, and names a default that is no platform', () => {
+    const config = parseConfig(`${minimal}notifications:\n  default: console\n  fallbackAfter: 90s\n`, { adapters, env: {} });
+    expect(config.core.notifications).toEqual({ default: 'console', fallbackAfter: 90_000 });
+    expect(parseConfig(minimal, { adapters, env: {} }).core.notifications).toEqual({ default: 'last', fallbackAfter: 300_000 });
+    expect(issues(`${minimal}notifications:\n  default: telegram\n`)).toEqual([
+      'notifications.default: must be last, all or a configured adapter (console); got "telegram" @10',
+    ]);
+  });
+
   it('names the path and line of a missing adapter field', () => {
     expect(issues('adapters:\n  console:\n    allowSwitch: true\n')).toEqual(['adapters.console.user: required @2']);
   });
@@ -57,7 +66,7 @@ users:
     identities: [nocolon]
 `;
     expect(issues(text)).toEqual([
-      'colour: unknown key (expected one of dataDir, logLevel, logFile, prefix, guest, dispatcher, outbox, adapters, users, commands) @3',
+      'colour: unknown key (expected one of dataDir, logLevel, logFile, prefix, guest, dispatcher, outbox, notifications, adapters, users, commands) @3',
       'dispatcher.timeout: "soon" is not a duration; use e.g. 30s, 5m, 1h30m @5',
       'users.0.tier: must be one of root, admin, user (got "superuser") @11',
       'users.1.identities.0: "nocolon" is not an identity; expected platform:id, e.g. console:alice @14',
