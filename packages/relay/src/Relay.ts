@@ -5,6 +5,7 @@ import {
   type Bridge,
   type BridgePlugin,
   type Logger,
+  type NotifyRoute,
   type Priority,
   type User,
 } from '@switchboard/core';
@@ -17,7 +18,7 @@ import { relayCommands } from './commands/relayCommands.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
 import { RouteSchema } from './routing/Route.js';
-import { Router } from './routing/Router.js';
+import { Router, type Member } from './routing/Router.js';
 import type { FeedSource, SourceStatus } from './sources/FeedSource.js';
 import { HomeAssistantSource } from './sources/HomeAssistantSource.js';
 import { HttpIngress } from './sources/HttpIngress.js';
@@ -220,10 +221,11 @@ export class Relay implements BridgePlugin {
     // Parallel lists rather than an object per recipient: this runs for every recipient of every change.
     const users: User[] = [];
     const texts: string[] = [];
+    const members: Member[] = [];
     // The rules were already walked for this update above, unless an open alert skipped that or the
     // update is routed with another severity.
     const walked = routedAs === update && !open ? matched : undefined;
-    for (const { user, route } of this.routes.recipients(routedAs, walked)) {
+    for (const { user, route, member } of this.routes.recipients(routedAs, walked)) {
       const template = isResolve ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
       let text = rendered.get(template);
       if (text === undefined) {
@@ -232,8 +234,9 @@ export class Relay implements BridgePlugin {
       }
       users.push(user);
       texts.push(text);
+      members.push(member);
     }
-    const recipients = await this.deliver(users, texts, routedAs.severity);
+    const recipients = await this.deliver(users, texts, routedAs.severity, members);
     return this.report({ update, news, recipients });
   }
 
@@ -252,33 +255,43 @@ export class Relay implements BridgePlugin {
    * business: the person's choice of platform, and the fallback of a critical page.
    * @returns the names it was accepted or held for.
    */
-  async deliver(users: readonly User[], texts: string | readonly string[], severity: Severity): Promise<string[]> {
+  async deliver(users: readonly User[], texts: string | readonly string[], severity: Severity, members?: readonly Member[]): Promise<string[]> {
     const notifier = this.bridge!.notifier;
+    const generation = notifier.generation;
     const now = Date.now();
     const names: string[] = [];
-    const sending: User[] = [];
-    const sendingTexts: string[] = [];
     const critical = severity === 'critical';
+    const batch = notifier.batch({ priority: priorityOf(severity), critical });
     let held = false;
     for (let i = 0; i < users.length; i++) {
       const user = users[i]!;
-      const text = typeof texts === 'string' ? texts : texts[i]!;
       if (user.mutedUntil !== undefined && user.mutedUntil > now) continue;
-      if (notifier.route(user).send.length === 0) continue;
+      const member = members?.[i];
+      let reach: NotifyRoute;
+      if (member) {
+        if (member.reachGeneration !== generation || member.reach === undefined) {
+          member.reach = notifier.route(user);
+          member.reachGeneration = generation;
+        }
+        reach = member.reach;
+      } else {
+        reach = notifier.route(user);
+      }
+      if (reach.send.length === 0) continue;
+      const text = typeof texts === 'string' ? texts : texts[i]!;
       names.push(user.name);
       if (this.quiet.holds(user.name, critical, now)) {
         await this.quiet.hold(user.name, text, now);
         held = true;
         continue;
       }
-      sending.push(user);
-      sendingTexts.push(text);
+      batch.add(user, reach, text);
     }
     if (held) this.scheduleDigests();
-    if (sending.length === 0) return names;
+    if (batch.size === 0) return names;
     try {
       // One batch: validated together and persisted in one journal append.
-      await notifier.notify(sending, typeof texts === 'string' ? texts : sendingTexts, { priority: priorityOf(severity), critical });
+      await batch.send();
       return names;
     } catch (error) {
       this.logger.error(errorInfo(error), 'could not queue notifications');

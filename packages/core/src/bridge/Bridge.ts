@@ -98,8 +98,7 @@ export class Bridge {
         notifier: this.notifier,
       },
       onSeen: (user, message) =>
-        this.directory.noteSeen(user.name, message.platform).then(
-          () => undefined,
+        this.directory.noteSeen(user.name, message.platform).catch(
           (error: unknown) => this.logger.warn({ ...errorInfo(error), user: user.name }, 'could not note the platform a user wrote from'),
         ),
       logger: this.logger,

@@ -29,7 +29,7 @@ export interface NotifierOptions {
 }
 
 /** One person's ways to be reached, worked out from their identities and choice. */
-export interface Route {
+export interface NotifyRoute {
   /** Where a notification goes now: one chat, or one per platform for `all`. */
   readonly send: readonly Destination[];
   /** Where a critical page goes next, in order, if `send` does not deliver it in time. */
@@ -46,7 +46,7 @@ export interface NotifyOptions {
 /** A page's due time when there is no platform left to try. */
 const Never = Number.MAX_SAFE_INTEGER;
 
-const NoRoute: Route = Object.freeze({ send: Object.freeze([]), fallback: Object.freeze([]) });
+const NoRoute: NotifyRoute = Object.freeze({ send: Object.freeze([]), fallback: Object.freeze([]) });
 
 /**
  * Reaches people where they are. The core asks each adapter where an identity can be reached
@@ -61,9 +61,9 @@ export class Notifier {
   private readonly fallbackAfterMs: number;
   private readonly defaultChoice: NotifyChoice;
   private readonly adapters: ReadonlyMap<string, Adapter>;
-  private readonly routes = new WeakMap<User, { readonly generation: number; readonly route: Route }>();
+  private readonly routes = new WeakMap<User, { readonly generation: number; readonly route: NotifyRoute }>();
   private readonly destinations = new Map<string, Destination>();
-  private generation = 0;
+  private gen = 0;
   private readonly book: PageBook;
   /** Page of each copy being watched, by outbox id. */
   private readonly copyOf = new Map<string, Page>();
@@ -106,10 +106,15 @@ export class Notifier {
     if (this.copyOf.size > 0) this.logger.info({ pages: this.book.size }, 'watching critical pages from before the restart');
   }
 
+  /** Changes whenever cached routes may be stale (an adapter's addresses changed). */
+  get generation(): number {
+    return this.gen;
+  }
+
   /** Follow adapters' address changes and arm the fallback timer. */
   start(): void {
     const changes = this.options.adapters.flatMap((a) => (a.addressChanges$ ? [a.addressChanges$] : []));
-    if (changes.length > 0) this.subscription = merge(...changes).subscribe(() => this.generation++);
+    if (changes.length > 0) this.subscription = merge(...changes).subscribe(() => this.gen++);
     this.schedule();
   }
 
@@ -142,11 +147,11 @@ export class Notifier {
    * Where `user`'s notifications go, cached per user object (the directory replaces users when they
    * change) until an adapter reports that its addresses changed.
    */
-  route(user: User): Route {
+  route(user: User): NotifyRoute {
     const cached = this.routes.get(user);
-    if (cached && cached.generation === this.generation) return cached.route;
+    if (cached && cached.generation === this.gen) return cached.route;
     const route = this.resolve(user);
-    this.routes.set(user, { generation: this.generation, route });
+    this.routes.set(user, { generation: this.gen, route });
     return route;
   }
 
@@ -156,23 +161,31 @@ export class Notifier {
    * @returns the users it was accepted for (the unreachable are left out).
    */
   async notify(users: readonly User[], texts: string | readonly string[], options: NotifyOptions = {}): Promise<User[]> {
-    const messages: OutboundMessage[] = [];
+    const batch = this.batch(options);
     const reached: User[] = [];
-    const watched: { user: User; text: string; at: number; route: Route }[] = [];
-    const priority = options.priority ?? 'normal';
     for (let i = 0; i < users.length; i++) {
       const user = users[i]!;
-      const route = this.route(user);
-      if (route.send.length === 0) continue;
-      const text = typeof texts === 'string' ? texts : texts[i]!;
-      reached.push(user);
-      if (options.critical && route.fallback.length > 0) watched.push({ user, text, at: messages.length, route });
-      for (const to of route.send) messages.push({ to, text, priority });
+      if (batch.add(user, this.route(user), typeof texts === 'string' ? texts : texts[i]!)) reached.push(user);
     }
-    if (messages.length === 0) return reached;
+    await batch.send();
+    return reached;
+  }
+
+  /**
+   * A batch of notifications sent as one outbox append: {@link NotifyBatch.add} each person with
+   * their route (from {@link route}, or kept by a caller that fans out to the same people again and
+   * again), then {@link NotifyBatch.send}.
+   */
+  batch(options: NotifyOptions = {}): NotifyBatch {
+    return new NotifyBatch(this, options.priority ?? 'normal', options.critical === true);
+  }
+
+  /** Send a batch's messages; watch its critical pages for their fallback. @internal */
+  async sendBatch(messages: OutboundMessage[], watched: readonly WatchedPage[], priority: Priority): Promise<void> {
+    if (messages.length === 0) return;
     if (watched.length === 0) {
       await this.options.outbox.enqueueMany(messages);
-      return reached;
+      return;
     }
     const accepted = await this.options.outbox.enqueueMany(messages, { onFinal: (id, outcome, reason) => this.onFinal(id, outcome, reason) });
     const due = Date.now() + this.fallbackAfterMs;
@@ -189,7 +202,6 @@ export class Notifier {
         copies: [{ id: copy.id, platform: to.platform }],
       });
     }
-    return reached;
   }
 
   private async track(page: Page): Promise<void> {
@@ -299,7 +311,7 @@ export class Notifier {
     await this.track(page);
   }
 
-  private resolve(user: User): Route {
+  private resolve(user: User): NotifyRoute {
     const candidates = this.candidates(user);
     if (candidates.length === 0) return NoRoute;
     const choice = user.notify ?? this.defaultChoice;
@@ -334,5 +346,43 @@ export class Notifier {
       this.destinations.set(key, destination);
     }
     return destination;
+  }
+}
+
+/** A critical page in a batch: whose, and where its first message is. */
+interface WatchedPage {
+  readonly user: User;
+  readonly text: string;
+  readonly at: number;
+  readonly route: NotifyRoute;
+}
+
+/** See {@link Notifier.batch}. One message object per chat, nothing else per person. */
+export class NotifyBatch {
+  private readonly messages: OutboundMessage[] = [];
+  private readonly watched: WatchedPage[] = [];
+
+  constructor(
+    private readonly notifier: Notifier,
+    private readonly priority: Priority,
+    private readonly critical: boolean,
+  ) {}
+
+  /** Add one person's notification. @returns false when the route reaches nowhere. */
+  add(user: User, route: NotifyRoute, text: string): boolean {
+    const { send } = route;
+    if (send.length === 0) return false;
+    if (this.critical && route.fallback.length > 0) this.watched.push({ user, text, at: this.messages.length, route });
+    for (let i = 0; i < send.length; i++) this.messages.push({ to: send[i]!, text, priority: this.priority });
+    return true;
+  }
+
+  get size(): number {
+    return this.messages.length;
+  }
+
+  /** Accept everything added (one journal append); resolves once it is persisted. */
+  send(): Promise<void> {
+    return this.notifier.sendBatch(this.messages, this.watched, this.priority);
   }
 }

@@ -83,8 +83,9 @@ export class Delivery {
       if (!this.turns.mayGo(lane)) return;
       const served = this.host.adapters.get(item.to.platform);
       if (served && this.sendsAtOnce(served, item) && (!served.pace || served.pace.take(lane) === 0)) {
+        // (Never a message that waited for a window: those are sent by deliver(), which marks them
+        // `sending`. A head sent here cannot be withdrawn anyway.)
         item.attempts++;
-        item.sending = true;
         this.sendHead(lane, item, served.adapter);
       } else {
         void this.runLane(lane);
@@ -113,7 +114,6 @@ export class Delivery {
 
   /** The result of {@link sendHead}: on to the next message, or to runLane for anything but a delivery. */
   private sent(lane: SendingLane, result: SendResult): void {
-    lane.at(0)!.sending = false;
     if (result.type !== 'delivered') {
       void this.runLane(lane, result);
       return;

@@ -30,6 +30,9 @@ export class UserDirectory {
   private removed = new Set<string>();
   private readonly mutex = new Mutex();
   private readonly changesSubject = new Subject<DirectoryChange>();
+  /** Platforms people wrote from, not written yet (see {@link noteSeen}). */
+  private seenPending = new Map<string, string>();
+  private seenFlush: Promise<void> | undefined;
 
   /** Directory changes, each emitted after it was persisted. */
   readonly changes$: Observable<DirectoryChange> = this.changesSubject.asObservable();
@@ -176,19 +179,36 @@ export class UserDirectory {
 
   /**
    * Note the platform a user just wrote from (for `notify last`). Written only when it differs from
-   * the one noted before, so a person who stays on one platform costs no write per message.
-   * @returns whether it changed.
+   * the one noted before, so a person who stays on one platform costs no write per message; and
+   * the notes that arrive while a write is under way are written together in the next one (a
+   * directory of 10,000 people, all writing for the first time, is not rewritten 10,000 times).
+   * Resolves once the note is persisted.
    */
-  async noteSeen(name: string, platform: string): Promise<boolean> {
-    if (this.get(name)?.lastPlatform === platform) return false;
-    return this.mutex.run(async () => {
-      const target = this.users.get(name.toLowerCase());
-      if (!target || target.lastPlatform === platform) return false;
-      const user = { ...target, lastPlatform: platform };
-      await this.commit(new Map(this.users).set(user.name.toLowerCase(), user), this.removed);
-      this.emit({ type: 'seen', user, by: user.name });
-      return true;
-    });
+  noteSeen(name: string, platform: string): Promise<void> {
+    const current = this.get(name);
+    if (!current || current.lastPlatform === platform) return Promise.resolve();
+    this.seenPending.set(current.name.toLowerCase(), platform);
+    this.seenFlush ??= this.mutex.run(() => this.writeSeen());
+    return this.seenFlush;
+  }
+
+  private async writeSeen(): Promise<void> {
+    // Notes from now on go to the next write.
+    this.seenFlush = undefined;
+    const notes = this.seenPending;
+    this.seenPending = new Map();
+    const next = new Map(this.users);
+    const changed: User[] = [];
+    for (const [key, platform] of notes) {
+      const user = next.get(key);
+      if (!user || user.lastPlatform === platform) continue;
+      const seen = { ...user, lastPlatform: platform };
+      next.set(key, seen);
+      changed.push(seen);
+    }
+    if (changed.length === 0) return;
+    await this.commit(next, this.removed);
+    for (const user of changed) this.emit({ type: 'seen', user, by: user.name });
   }
 
   /** Complete the change stream; used at shutdown. */

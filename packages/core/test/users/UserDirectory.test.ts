@@ -144,3 +144,29 @@ describe('UserDirectory tier rules', () => {
     expect((await refusal(d.setSubscriptions(user(d, 'ulf'), 'uma', []))).code).toBe('TARGET_NOT_BELOW');
   });
 });
+
+describe('where people last wrote from', () => {
+  it('writes the notes of many people writing at once together, persists them, and writes nothing for a platform already noted', async () => {
+    const store = new MemoryStore();
+    let puts = 0;
+    const put = store.put.bind(store);
+    store.put = (key: string, value: unknown) => {
+      puts++;
+      return put(key, value);
+    };
+    const d = new UserDirectory(store);
+    await d.load();
+    const names = Array.from({ length: 200 }, (_, i) => `u${i}`);
+    await d.seed(names.map((name) => ({ name, tier: 'user' as const })));
+    puts = 0;
+    await Promise.all(names.map((name, i) => d.noteSeen(name, i % 2 ? 'qq' : 'wechat')));
+    expect(puts).toBeLessThanOrEqual(2);
+    expect(names.every((name, i) => d.get(name)!.lastPlatform === (i % 2 ? 'qq' : 'wechat'))).toBe(true);
+    puts = 0;
+    await Promise.all(names.map((name, i) => d.noteSeen(name, i % 2 ? 'qq' : 'wechat')));
+    expect(puts).toBe(0);
+    const reloaded = new UserDirectory(store);
+    await reloaded.load();
+    expect(reloaded.get('u1')!.lastPlatform).toBe('qq');
+  });
+});
