@@ -108,6 +108,21 @@ describe('QQ: where a person is reached', () => {
     expect(lenient.routeOf('mia')).toEqual(['group:GROUP1']);
   });
 
+  it('with groupFallback, a member’s held notification wakes on the next @ in their group, and goes there once', async () => {
+    const { events, adapter, bridge, user, sentTo } = await setup({ groupFallback: true });
+    events.group('G-1', 'MEM1', 'GROUP1', 'whoami');
+    await until(() => adapter.contacts.size === 1 && sentTo({ kind: 'group', id: 'GROUP1' }).length === 1, 'learned, and answered');
+    // Her message's window has closed by the time the page comes (5 minutes in groups).
+    adapter.windows.close({ platform: 'qq', kind: 'group', id: 'GROUP1' }, { window: { id: 'G-1' } } as never);
+    await bridge.notifier.notify([user('mia')], 'backup failed');
+    await until(() => bridge.outbox.deferredCount === 1, 'held for the group');
+    events.group('G-2', 'MEM2', 'GROUP1', 'hello');
+    await until(() => sentTo({ kind: 'group', id: 'GROUP1' }).some((s) => s.body.content === 'backup failed'), 'delivered in the group');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sentTo({ kind: 'group', id: 'GROUP1' }).filter((s) => s.body.content === 'backup failed')).toHaveLength(1);
+    expect(sentTo({ kind: 'group', id: 'GROUP1' }).find((s) => s.body.content === 'backup failed')!.replyTo).toBe('G-2');
+  });
+
   it('reaches a group member on their one-to-one chat once the union id links them', async () => {
     const { events, routeOf, adapter } = await setup();
     events.group('G-1', 'MEM1', 'GROUP1', 'hello', 'UNION1');
