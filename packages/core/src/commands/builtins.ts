@@ -30,6 +30,8 @@ export const builtinCommands: readonly CommandSpec[] = [
     minTier: 'user',
     description: 'Choose where your notifications go: a platform, all of them, or the one you last wrote from',
     usage: '[last|all|<platform>]',
+    // Alone, it shows the choice; `notify:qq` and `set notify qq` also work.
+    minArgs: 0,
     run: notify,
   },
   {

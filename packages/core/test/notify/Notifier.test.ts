@@ -88,10 +88,14 @@ describe('where notifications go', () => {
     const { wechat } = await bridgeWith(new MemoryStore());
     wechat.write('BW', 'notify telegram');
     wechat.write('BW', 'notify qq');
-    await until(() => wechat.texts('BW').length === 2, 'two answers');
+    wechat.write('BW', 'notify');
+    wechat.write('BW', 'notify:all');
+    await until(() => wechat.texts('BW').length === 4, 'four answers');
     expect(wechat.texts('BW')).toEqual([
       '"telegram" is not a platform this bridge runs; choose one of: last, all, wechat.',
       'You have no identity on qq that it can reach; choose one of: last, all, wechat.',
+      'Your notifications go to: last (now wechat, last wrote from wechat).\nChoose with "notify <choice>": last, all, wechat.',
+      'Your notifications now go to: all (now wechat).',
     ]);
   });
 
