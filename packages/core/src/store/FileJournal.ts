@@ -1,5 +1,6 @@
 import { fdatasync, writeSync } from 'node:fs';
-import { open, readdir, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, readFile, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { SwitchboardError } from '../errors.js';
 import { join } from 'node:path';
 import { errorInfo, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
@@ -62,6 +63,9 @@ const MaxBatchChars = 1 << 20;
  */
 const SnapshotEnd = '#compacted ';
 
+/** The line that starts a segment's snapshot, with the number of records in it. */
+const SnapshotStart = '#snapshot ';
+
 /**
  * A journal kept as JSON-lines segment files, `<name>.<n>.jsonl`.
  *
@@ -69,12 +73,14 @@ const SnapshotEnd = '#compacted ';
  * write and one fdatasync, and resolve once a flush that covers them returns.
  *
  * A compaction never stops appends. It writes the snapshot at the head of a new segment (created
- * and made durable in its directory beforehand), ends it with a {@link SnapshotEnd} line, and
- * appends go on in the new segment at once. Once a flush of the new segment returns, the old one is
- * deleted. At open, the live segment is the newest whose snapshot is complete; a newer one cut off
- * by a crash is discarded (nothing written after its snapshot was acknowledged, as every flush
- * covers the snapshot before it). A journal written before segments, `<name>.jsonl`, is read and
- * appended to as it is until its first compaction.
+ * and made durable in its directory beforehand) between a `#snapshot N` header and a
+ * {@link SnapshotEnd} line, and appends go on in the new segment at once. Once a flush of the new
+ * segment returns, the old one is deleted. At open, the live segment is the newest whose snapshot is
+ * whole; a newer one cut off by a crash is discarded (nothing written after its snapshot was
+ * acknowledged, as every flush covers the snapshot before it), but only while the segment it was
+ * replacing is still there. A record torn off the end by a crash is cut off. Any other damage (an
+ * unreadable line, a snapshot missing records with nothing older to fall back to) refuses the open
+ * with a {@link JournalCorruptError}, after moving the files aside: never a silent empty start.
  */
 export class FileJournal implements Journal {
   private readonly queue: Op[] = [];
@@ -138,7 +144,7 @@ export class FileJournal implements Journal {
   async readAll(): Promise<unknown[]> {
     await this.open();
     const segment = this.segment!;
-    return parseSegment(await readFile(segment.path, 'utf8'), segment.path, this.logger).records;
+    return parseSegment(await readFile(segment.path)).records;
   }
 
   async close(): Promise<void> {
@@ -169,34 +175,63 @@ export class FileJournal implements Journal {
 
   private async findLive(): Promise<Segment> {
     // Journal names have no dots or other pattern characters (FileStore checks them).
-    const pattern = new RegExp(`^${this.name}(?:\\.(\\d+))?\\.jsonl$`);
+    const pattern = new RegExp(`^${this.name}\\.(\\d+)\\.jsonl$`);
     const found: { n: number; file: string }[] = [];
     for (const file of await readdir(this.dir)) {
       const match = pattern.exec(file);
-      // The journal from before segments counts as segment 0.
-      if (match) found.push({ n: match[1] === undefined ? 0 : Number(match[1]), file });
+      if (match) found.push({ n: Number(match[1]), file });
     }
     found.sort((a, b) => b.n - a.n);
-    let live: { n: number; file: string; content: Buffer } | undefined;
+    const parsed: { n: number; file: string; content: Buffer; segment: ParsedSegment }[] = [];
     for (const candidate of found) {
       const content = await readFile(join(this.dir, candidate.file));
-      if (candidate.n === 0 || parseSegment(content.toString('utf8'), candidate.file).complete) {
-        live = { ...candidate, content };
-        break;
-      }
-      // An empty one is a spare made ahead of a compaction that never came.
-      if (content.length > 0) this.logger.warn({ file: candidate.file }, 'discarding a journal segment cut off by a crash during compaction');
+      parsed.push({ ...candidate, content, segment: parseSegment(content) });
     }
-    for (const stale of found) if (stale.file !== live?.file) await unlink(join(this.dir, stale.file));
+    // The live segment is the newest whose snapshot is whole. A newer one is a compaction a crash
+    // cut short, which is safe to drop only because the segment it was replacing is still there
+    // (a compacted segment is deleted only after the new one's snapshot is on disk).
+    const liveAt = parsed.findIndex((p) => p.segment.complete);
+    const newer = liveAt === -1 ? parsed : parsed.slice(0, liveAt);
+    const damaged = liveAt === -1 ? newer.find((p) => p.content.length > 0) : undefined;
+    if (damaged) {
+      // Nothing older to fall back to: this was the journal, and part of it is unreadable.
+      throw await this.quarantine(damaged.file, damaged.segment.problem ?? { offset: damaged.content.length, what: 'its snapshot has no end' });
+    }
+    for (const stale of newer) {
+      if (stale.content.length > 0) this.logger.warn({ file: stale.file }, 'discarding a journal segment cut off by a crash during compaction');
+      await unlink(join(this.dir, stale.file));
+    }
+    const live = parsed[liveAt];
     if (live) {
+      // Anything unreadable in the live segment other than a torn last record is damage, not a crash.
+      if (live.segment.problem) throw await this.quarantine(live.file, live.segment.problem);
+      for (const older of parsed.slice(liveAt + 1)) await unlink(join(this.dir, older.file));
       const path = join(this.dir, live.file);
-      await cutTornTail(path, live.content, this.logger);
+      await repairTail(path, live.segment, this.logger);
       return { n: live.n, path, handle: await open(path, 'a', 0o600), flushing: 0 };
     }
     const first = await this.create(1);
     writeSync(first.handle.fd, snapshotText([]));
     await first.handle.datasync();
     return first;
+  }
+
+  /**
+   * Move this journal's segments aside (`<file>.corrupt`) and say where it is damaged and what to
+   * do: the next start begins with an empty journal unless the file is repaired and put back.
+   */
+  private async quarantine(file: string, problem: SegmentProblem): Promise<JournalCorruptError> {
+    const pattern = new RegExp(`^${this.name}\\.(\\d+)\\.jsonl$`);
+    const moved: string[] = [];
+    for (const each of await readdir(this.dir)) {
+      if (!pattern.test(each)) continue;
+      await rename(join(this.dir, each), join(this.dir, `${each}.corrupt`));
+      moved.push(`${each}.corrupt`);
+    }
+    await syncDir(this.dir);
+    const error = new JournalCorruptError(join(this.dir, file), problem.offset, problem.what, moved);
+    this.logger.error({ file: error.file, offset: problem.offset, moved }, error.message);
+    return error;
   }
 
   /** A new, empty segment file whose directory entry is on disk. */
@@ -366,45 +401,148 @@ function jsonLines(records: readonly unknown[]): string {
   return lines;
 }
 
-/** The head of a segment: the snapshot's records and its end line. */
+/** The head of a segment: how many records its snapshot holds, the records, and its end line. */
 function snapshotText(records: readonly unknown[]): string {
-  return `${jsonLines(records)}${SnapshotEnd}${records.length}\n`;
+  return `${SnapshotStart}${records.length}\n${jsonLines(records)}${SnapshotEnd}${records.length}\n`;
+}
+
+/** Where a segment is damaged, by byte offset. */
+interface SegmentProblem {
+  readonly offset: number;
+  readonly what: string;
+}
+
+/** What reading a segment found. */
+interface ParsedSegment {
+  readonly records: unknown[];
+  /** Its snapshot is whole: every record it counts is there (its end line, or its header, says so). */
+  readonly complete: boolean;
+  /** How to make the file fit for appending again: cut it at `at` and write `append` there. */
+  readonly repair?: { readonly at: number; readonly append: string; readonly why: string };
+  /** The first damage that is not a crash's torn last record. */
+  readonly problem?: SegmentProblem;
 }
 
 /**
- * Cut a record torn by a crash mid-write off the end of a file about to be appended to (`content`
- * is what it holds); the next record would otherwise run on from it, and both would be unreadable.
- * (A torn record was never acknowledged: its flush had not returned.)
+ * Read a segment: a `#snapshot N` header, N records, a `#compacted N` end line, then appended
+ * records. A last line without its newline was being written when the process died: a whole record
+ * there (its newline lost, or zeros after it) is kept, a partial one cut off (it was never
+ * acknowledged: its flush had not returned). Any other unreadable line is damage. A snapshot whose
+ * end line is torn, damaged or missing is still whole when the header's count of records is there.
  */
-async function cutTornTail(path: string, content: Buffer, logger: Logger): Promise<void> {
-  if (content.length === 0 || content[content.length - 1] === 0x0a) return;
-  const keep = content.lastIndexOf(0x0a) + 1;
-  logger.warn({ path, bytes: content.length - keep }, 'cutting off a journal record torn by a crash');
-  await truncate(path, keep);
-}
-
-/**
- * The records of a segment, and whether its snapshot is complete: its end line is there, after as
- * many records as it says.
- */
-function parseSegment(raw: string, path: string, logger?: Logger): { records: unknown[]; complete: boolean } {
-  const lines = raw.split('\n');
+export function parseSegment(content: Buffer): ParsedSegment {
   const records: unknown[] = [];
-  let complete = false;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') continue;
-    if (line.startsWith(SnapshotEnd)) {
-      complete ||= Number(line.slice(SnapshotEnd.length)) === records.length;
+  let counted: number | undefined;
+  let ended = false;
+  /** Where the end line should go when it is missing or damaged. */
+  let endAt: number | undefined;
+  let repair: { at: number; append: string; why: string } | undefined;
+  let problem: SegmentProblem | undefined;
+  const inSnapshot = (): boolean => !ended && counted !== undefined;
+  let start = 0;
+  while (start < content.length && problem === undefined) {
+    const newline = content.indexOf(0x0a, start);
+    const terminated = newline !== -1;
+    const end = terminated ? newline : content.length;
+    const at = start;
+    start = end + 1;
+    const raw = content.toString('utf8', at, end);
+    // Zeros are what a file system leaves in blocks a crash did not fill.
+    const line = terminated ? raw : trimZeros(raw);
+    if (line === '') {
+      if (!terminated) repair = { at, append: '', why: 'zeros left by a crash' };
       continue;
     }
+    if (at === 0 && line.startsWith(SnapshotStart)) {
+      const n = Number(line.slice(SnapshotStart.length));
+      if (terminated && Number.isSafeInteger(n) && n >= 0) counted = n;
+      else problem = { offset: at, what: 'the snapshot header is unreadable' };
+      continue;
+    }
+    if (line.startsWith('#')) {
+      if (ended) {
+        if (terminated) problem = { offset: at, what: 'an unreadable record' };
+        else repair = { at, append: '', why: 'a record torn by a crash' };
+        continue;
+      }
+      const n = line.startsWith(SnapshotEnd) ? Number(line.slice(SnapshotEnd.length)) : NaN;
+      const whole = counted === undefined ? n === records.length : records.length === counted;
+      if (whole && terminated && (counted === undefined || n === counted)) {
+        ended = true;
+      } else if (whole && counted !== undefined) {
+        // A torn or damaged end line after every record the header counts. Torn off the end, it is
+        // written again; damaged in place (with records after it), it is read past as it is.
+        ended = true;
+        if (!terminated) endAt = at;
+      } else {
+        problem = { offset: at, what: `the snapshot should hold ${counted ?? n} records; ${records.length} are readable` };
+      }
+      continue;
+    }
+    let record: unknown;
     try {
-      records.push(JSON.parse(line));
+      record = JSON.parse(line);
     } catch {
-      // Only the last line can be torn by a crash mid-append; anything else is damage worth a warning.
-      const last = i >= lines.length - 2;
-      logger?.warn({ path, line: i + 1, torn: last }, 'skipping unreadable journal record');
+      if (terminated) problem = { offset: at, what: 'an unreadable record' };
+      else if (inSnapshot()) problem = { offset: at, what: 'a snapshot record is cut off' };
+      else repair = { at, append: '', why: 'a record torn by a crash' };
+      continue;
+    }
+    records.push(record);
+    if (!terminated) repair = { at: at + Buffer.byteLength(line), append: '\n', why: 'a whole record whose newline was lost' };
+  }
+  if (problem === undefined && inSnapshot()) {
+    if (records.length === counted) {
+      // Only the end line is missing: every record the header counts is there.
+      ended = true;
+      endAt ??= repair?.append === '\n' ? repair.at + 1 : content.length;
+    } else {
+      problem = { offset: content.length, what: `the snapshot should hold ${counted} records; the file ends after ${records.length}` };
     }
   }
-  return { records, complete };
+  if (endAt !== undefined) {
+    const prefix = repair?.append === '\n' && repair.at < endAt ? '\n' : '';
+    repair = { at: Math.min(endAt, repair?.at ?? endAt), append: `${prefix}${SnapshotEnd}${records.length}\n`, why: 'the snapshot’s end line was damaged; every record it counts is there' };
+  }
+  return { records, complete: ended, ...(repair ? { repair } : {}), ...(problem ? { problem } : {}) };
+}
+
+/** `text` without the NUL characters at its end. */
+function trimZeros(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0) end--;
+  return text.slice(0, end);
+}
+
+/** Make the live segment fit for appending: cut off what a crash tore and write back what it lost. */
+async function repairTail(path: string, segment: ParsedSegment, logger: Logger): Promise<void> {
+  const { repair } = segment;
+  if (!repair) return;
+  logger.warn({ path, offset: repair.at }, `repairing the end of a journal segment: ${repair.why}`);
+  await truncate(path, repair.at);
+  if (repair.append === '') return;
+  const handle = await open(path, 'a', 0o600);
+  try {
+    await handle.write(repair.append);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A journal whose newest data cannot be read safely: moved aside, and the start refused. */
+export class JournalCorruptError extends SwitchboardError {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    what: string,
+    readonly moved: readonly string[],
+  ) {
+    super(
+      'JOURNAL_CORRUPT',
+      `the journal ${file} is damaged at byte ${offset} (${what}), so accepted messages may be missing. ` +
+        `Its files were moved aside (${moved.join(', ')}) and nothing was started. To recover, repair the ` +
+        `file at that offset and rename it back without ".corrupt"; starting again without them begins with an empty journal.`,
+    );
+  }
 }

@@ -72,7 +72,7 @@ describe('FileStore journal group commit', () => {
     held.shift()!.finish();
     await vi.waitUntil(() => a.done && b.done && c.done);
     await store.close();
-    expect(await readFile(join(dir, 'outbox.1.jsonl'), 'utf8')).toBe('#compacted 0\n{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n');
+    expect(await readFile(join(dir, 'outbox.1.jsonl'), 'utf8')).toBe('#snapshot 0\n#compacted 0\n{"n":1}\n{"n":2}\n{"n":3}\n{"n":4}\n');
   });
 
   it('does not wait for a slow flush: a later one that returns first acknowledges the appends before it too', async () => {
@@ -146,7 +146,7 @@ describe('FileStore journal group commit', () => {
 
     // The snapshot and the append behind it are both written before any flush has returned.
     await vi.waitUntil(() => held.length === 3);
-    expect(writes.slice(1)).toEqual(['{"id":1}\n{"id":3}\n#compacted 2\n', '{"id":4}\n']);
+    expect(writes.slice(1)).toEqual(['#snapshot 2\n{"id":1}\n{"id":3}\n#compacted 2\n', '{"id":4}\n']);
     await turn();
     expect([early.done, compaction.done, late.done]).toEqual([false, false, false]);
 
@@ -160,7 +160,7 @@ describe('FileStore journal group commit', () => {
     while (held.length > 0) held.shift()!.finish();
     await vi.waitUntil(async () => !(await segments()).includes('outbox.1.jsonl'));
     expect(await segments()).toEqual(['outbox.2.jsonl', 'outbox.3.jsonl']);
-    expect(await readFile(join(dir, 'outbox.2.jsonl'), 'utf8')).toBe('{"id":1}\n{"id":3}\n#compacted 2\n{"id":4}\n');
+    expect(await readFile(join(dir, 'outbox.2.jsonl'), 'utf8')).toBe('#snapshot 2\n{"id":1}\n{"id":3}\n#compacted 2\n{"id":4}\n');
 
     await store.close();
     // Closing removes the spare segment made ahead of the next compaction.
