@@ -283,6 +283,20 @@ export class Dispatcher {
     message: InboundMessage,
     done: Done,
   ): Promise<DispatchOutcome> {
+    if (caller.user) {
+      // The tier as stored now, not as it was when the message arrived: a demotion (or removal)
+      // made while this command waited for its turn or a slot holds.
+      const current = this.options.directory.get(caller.user.name);
+      if (!current) {
+        await this.reply(message, 'You are no longer in the user directory.');
+        return done('refused', command.name, caller.user.name);
+      }
+      if (!satisfiesTier(current.tier, command.minTier)) {
+        await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${current.tier}.`);
+        return done('refused', command.name, current.name);
+      }
+      if (current !== caller.user) caller = this.callerOf(current);
+    }
     const timeoutMs = command.timeoutMs ?? this.options.timeoutMs;
     const ctx = new RunningCommand(command, parsed, caller, message, this.services, this.sendReply, this.onLateReply);
     if (this.stopped) ctx.abort(new Error('the bridge is stopping'));

@@ -105,6 +105,7 @@ export class UserDirectory {
   /** Add a user. The actor cannot grant a tier above their own. */
   add(actor: Actor, spec: NewUser): Promise<User> {
     return this.mutex.run(async () => {
+      actor = this.asStored(actor);
       assertMayGrant(actor, spec.tier);
       if (this.users.has(spec.name.toLowerCase())) {
         throw new DirectoryError('USER_EXISTS', `a user named ${spec.name} already exists`);
@@ -123,6 +124,7 @@ export class UserDirectory {
   /** Remove a user. The actor must outrank them (root excepted); the last root stays. */
   remove(actor: Actor, name: string): Promise<User> {
     return this.mutex.run(async () => {
+      actor = this.asStored(actor);
       const target = this.require(name);
       assertMayChange(actor, target);
       assertKeepsARoot(this.users.values(), target, undefined);
@@ -138,6 +140,7 @@ export class UserDirectory {
   setTier(actor: Actor, name: string, tier: Tier): Promise<User> {
     return this.mutex.run(async () => {
       if (!isTier(tier)) throw new DirectoryError('BAD_TIER', `"${String(tier)}" is not a tier (root, admin, user)`);
+      actor = this.asStored(actor);
       const target = this.require(name);
       assertMayChange(actor, target);
       assertMayGrant(actor, tier);
@@ -223,6 +226,7 @@ export class UserDirectory {
     change: (user: User) => User,
   ): Promise<User> {
     return this.mutex.run(async () => {
+      actor = this.asStored(actor);
       const target = this.require(name);
       // People manage their own subscriptions and mutes; changing someone else's needs the usual rule.
       if (isSystem(actor) || actor.name.toLowerCase() !== target.name.toLowerCase() || type === 'identities') {
@@ -233,6 +237,17 @@ export class UserDirectory {
       this.emit({ type, user, by: actorName(actor) });
       return user;
     });
+  }
+
+  /**
+   * The actor as the directory holds them now, read inside the lock: a user's snapshot taken before
+   * (when their command was received) may be out of date, and a demoted admin is not an admin any more.
+   */
+  private asStored(actor: Actor): Actor {
+    if (isSystem(actor)) return actor;
+    const current = this.users.get(actor.name.toLowerCase());
+    if (!current) throw new DirectoryError('ACTOR_GONE', `${actor.name} is no longer in the user directory`);
+    return current;
   }
 
   private require(name: string): User {
