@@ -193,6 +193,8 @@ export class WechatAdapter implements Adapter {
   }
 
   private onLogout(_user: Contact, reason?: string): void {
+    // Our own stop logs the account out: that is no reconnect, and worth no warning.
+    if (this.stopping) return;
     this.setStatus('reconnecting', `logged out${reason ? `: ${reason}` : ''}`);
     this.scheduleRestart('logged out');
   }

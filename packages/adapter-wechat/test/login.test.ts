@@ -48,4 +48,33 @@ describe('WeChat login', () => {
       expect.stringMatching(/^reconnecting: logged out/),
     ]);
   });
+
+  it('stops cleanly: no warning, no "reconnecting" status', async () => {
+    const mocker = new mock.Mocker();
+    const warnings: string[] = [];
+    const logger = {
+      child: () => logger,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (_: object, msg?: string) => void warnings.push(msg ?? ''),
+      error: (_: object, msg?: string) => void warnings.push(msg ?? ''),
+      fatal: () => undefined,
+    };
+    const adapter = new WechatAdapter({
+      config: WechatConfigSchema.parse({}),
+      sessionDir: await mkdtemp(join(tmpdir(), 'sb-wechat-stop-')),
+      puppet: new PuppetMock({ mocker }),
+      qrOutput: new PassThrough(),
+      logger: logger as never,
+    });
+    const statuses: AdapterStatus[] = [];
+    adapter.status$.subscribe((s) => statuses.push(s));
+    await adapter.start();
+    mocker.login(mocker.createContact({ name: 'Bot' }));
+    await until(() => statuses.some((s) => s.state === 'ready'), 'the login');
+    await adapter.stop();
+    expect(statuses.map((s) => s.state).filter((s) => s === 'reconnecting')).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
 });

@@ -224,7 +224,8 @@ export class Delivery {
           maxMs: this.host.options.retryMaxMs,
           random: this.host.options.random,
         });
-        await sleep(Math.max(0, delay), signal);
+        // Cut short when the adapter becomes ready (a login): nothing waits out a fixed delay then.
+        await this.host.windows.pause(item.to.platform, Math.max(0, delay), signal);
       }
       return this.host.finish(item, true);
     } catch (error) {

@@ -66,7 +66,10 @@ export class Outbox {
   private readonly dedupe = new Map<string, Pending>();
   /** Messages someone waits to hear the end of (critical pages with a fallback), by id. */
   private readonly watchers = new Map<string, FinalWatcher>();
-  private readonly adapters = new ServedAdapters((address) => this.windows.wake(address));
+  private readonly adapters = new ServedAdapters(
+    (address) => this.windows.wake(address),
+    (platform) => this.windows.ready(platform),
+  );
   private readonly windows: WindowWaits;
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly stopController = new AbortController();

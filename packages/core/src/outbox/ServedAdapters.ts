@@ -19,8 +19,14 @@ export class ServedAdapters {
   private readonly served = new Map<string, Served & { readonly sub?: Subscription }>();
   private readonly waiters = new Map<string, (() => void)[]>();
 
-  /** @param onWindow called when an adapter announces that a chat's reply window opened */
-  constructor(private readonly onWindow: (address: Address) => void) {}
+  /**
+   * @param onWindow called when an adapter announces that a chat's reply window opened
+   * @param onReady called when an adapter becomes ready (logged in, connected): what waits for it goes now
+   */
+  constructor(
+    private readonly onWindow: (address: Address) => void,
+    private readonly onReady: (platform: string) => void = () => undefined,
+  ) {}
 
   get(platform: string): Served | undefined {
     return this.served.get(platform);
@@ -37,7 +43,14 @@ export class ServedAdapters {
     const perChat = adapter.limits.perChat;
     const pace = perChat ? new ChatPace(perChat.ratePerSecond, perChat.burst ?? 1) : undefined;
     const sub = adapter.windows$?.subscribe((address) => this.onWindow(address));
-    this.served.set(adapter.name, { adapter, limiter, pace, ...(sub ? { sub } : {}) });
+    let ready = false;
+    const status = adapter.status$.subscribe((s) => {
+      const now = s.state === 'ready';
+      if (now && !ready) this.onReady(adapter.name);
+      ready = now;
+    });
+    if (sub) sub.add(status);
+    this.served.set(adapter.name, { adapter, limiter, pace, sub: sub ?? status });
     for (const wake of this.waiters.get(adapter.name) ?? []) wake();
     this.waiters.delete(adapter.name);
     return () => {

@@ -6,6 +6,8 @@ import { addressKey, type Address } from '../domain/address.js';
  */
 export class WindowWaits {
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Retry pauses by platform, cut short when that platform's adapter becomes ready. */
+  private readonly pauses = new Map<string, Set<() => void>>();
 
   constructor(private readonly recheckMs: number) {}
 
@@ -32,5 +34,34 @@ export class WindowWaits {
   /** A window opened for `address`. */
   wake(address: Address): void {
     for (const wake of [...(this.waiters.get(addressKey(address)) ?? [])]) wake();
+  }
+
+  /**
+   * Wait `ms` before retrying a send to `platform`, or less: until its adapter becomes ready (a
+   * WeChat login), or the outbox stops.
+   */
+  pause(platform: string, ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const pauses = this.pauses.get(platform) ?? new Set();
+      this.pauses.set(platform, pauses);
+      const done = (): void => {
+        clearTimeout(timer);
+        pauses.delete(done);
+        if (pauses.size === 0) this.pauses.delete(platform);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      pauses.add(done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** `platform`'s adapter became ready: every chat of it waiting for a window or a retry tries now. */
+  ready(platform: string): void {
+    const prefix = `${platform}:`;
+    for (const [key, waiters] of [...this.waiters]) if (key.startsWith(prefix)) for (const wake of [...waiters]) wake();
+    for (const wake of [...(this.pauses.get(platform) ?? [])]) wake();
   }
 }

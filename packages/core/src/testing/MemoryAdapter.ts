@@ -103,6 +103,11 @@ export class MemoryAdapter implements Adapter {
     return result;
   }
 
+  /** Report a connection state on `status$` (a login, a drop), as a platform's adapter would. */
+  announce(state: AdapterStatus['state'], detail?: string): void {
+    this.statusSubject.next({ adapter: this.name, state, at: Date.now(), ...(detail !== undefined ? { detail } : {}) });
+  }
+
   /** Deliver an inbound message as if the platform had sent it. */
   inject(message: InjectedMessage): InboundMessage {
     const inbound: InboundMessage = {

@@ -76,3 +76,31 @@ describe('withdrawing a pending message', () => {
     await until(() => adapter.delivered.length === 1, 'delivered');
   });
 });
+
+describe('an adapter becoming ready wakes what waits for it', () => {
+  it('sends a message held by a "not logged in" retry as soon as the adapter reports ready, not after the retry delay', async () => {
+    let loggedIn = false;
+    const adapter = new MemoryAdapter({ respond: () => (loggedIn ? { type: 'delivered' } : { type: 'retry', afterMs: 5000, reason: 'not logged in' }) });
+    const outbox = new Outbox({ store: new MemoryStore() });
+    outboxes.push(outbox);
+    outbox.registerAdapter(adapter);
+    outbox.start();
+    await outbox.enqueue({ to: to('a'), text: 'queued before login' });
+    await until(() => adapter.attempts.length === 1, 'the first attempt');
+    const loginAt = Date.now();
+    loggedIn = true;
+    adapter.announce('ready', 'logged in');
+    await until(() => adapter.delivered.length === 1, 'delivered after the login', 1000);
+    expect(Date.now() - loginAt).toBeLessThan(500);
+  });
+
+  it('retries chats held for a window when the adapter comes back', async () => {
+    const { outbox, adapter } = make();
+    outbox.start();
+    await outbox.enqueue({ to: to('a'), text: 'held' });
+    await until(() => adapter.attempts.length === 1, 'deferred');
+    adapter.announce('reconnecting');
+    adapter.announce('ready');
+    await until(() => adapter.attempts.length === 2, 'tried again on ready', 1000);
+  });
+});
