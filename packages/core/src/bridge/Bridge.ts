@@ -1,7 +1,7 @@
 import { merge, Subject, type Observable, type Subscription } from 'rxjs';
 import { registerBuiltins } from '../commands/builtins.js';
 import { CommandRegistry, type CommandOverride } from '../commands/CommandRegistry.js';
-import { Dispatcher, type GuestPolicy } from '../commands/Dispatcher.js';
+import { Dispatcher, type DispatcherOptions, type GuestPolicy } from '../commands/Dispatcher.js';
 import type { Adapter, AdapterStatus } from '../domain/Adapter.js';
 import { ConfigError } from '../errors.js';
 import { Outbox, type OutboxOptions } from '../outbox/Outbox.js';
@@ -32,6 +32,8 @@ export interface BridgeOptions {
   readonly guest?: GuestPolicy;
   readonly concurrency?: number;
   readonly timeoutMs?: number;
+  /** What one sender may send: longest message, messages waiting, commands a second (see {@link DispatcherOptions}). */
+  readonly limits?: Pick<DispatcherOptions, 'maxInput' | 'maxQueued' | 'userRate' | 'userBurst'>;
   readonly outbox?: Omit<OutboxOptions, 'store' | 'logger'>;
   /** How long shutdown waits for pending messages to go out. @defaultValue 10000 */
   readonly drainTimeoutMs?: number;
@@ -106,6 +108,7 @@ export class Bridge {
       ...(options.guest !== undefined ? { guest: options.guest } : {}),
       ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...options.limits,
     });
   }
 

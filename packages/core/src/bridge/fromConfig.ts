@@ -28,6 +28,12 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     guest: core.guest,
     concurrency: core.dispatcher.concurrency,
     timeoutMs: core.dispatcher.timeout,
+    limits: {
+      maxInput: core.dispatcher.maxInput,
+      maxQueued: core.dispatcher.maxQueued,
+      userRate: core.dispatcher.userRate,
+      userBurst: core.dispatcher.userBurst,
+    },
     drainTimeoutMs: core.outbox.drainTimeout,
     outbox: {
       retryBaseMs: core.outbox.retryBase,

@@ -7,8 +7,9 @@ import type { Accepted } from '../outbox/types.js';
 import type { User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import { formatDuration } from '../util/duration.js';
+import { clip } from '../util/clip.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
-import { Lanes, type Lane } from '../util/Lanes.js';
+import { Lane, Lanes } from '../util/Lanes.js';
 import { LiveList } from '../util/LiveList.js';
 import { Semaphore } from '../util/Semaphore.js';
 import { definedOnly } from '../util/definedOnly.js';
@@ -41,6 +42,20 @@ export interface DispatcherOptions {
   readonly concurrency?: number;
   /** A handler still running after this long is abandoned and its caller told. @defaultValue 30000 */
   readonly timeoutMs?: number;
+  /**
+   * Longest message taken, in characters; a longer one is not run and its sender told.
+   * @defaultValue 4000
+   */
+  readonly maxInput?: number;
+  /** Messages of one sender waiting to be handled; past this, more are not taken. @defaultValue 256 */
+  readonly maxQueued?: number;
+  /**
+   * Commands per second one sender may send, sustained (users at tier `user` and guests; admins
+   * and root are exempt); 0 turns the limit off. @defaultValue 1
+   */
+  readonly userRate?: number;
+  /** Commands one sender may send at once above the sustained rate. @defaultValue 10 */
+  readonly userBurst?: number;
   /** A known user wrote (a command or not): the bridge notes the platform for `notify last`. */
   readonly onSeen?: (user: User, message: InboundMessage) => Promise<void>;
 }
@@ -49,6 +64,10 @@ export interface DispatcherOptions {
 export const DefaultDispatcherOptions = {
   concurrency: 64,
   timeoutMs: 30_000,
+  maxInput: 4000,
+  maxQueued: 256,
+  userRate: 1,
+  userBurst: 10,
   guest: { enabled: false, commands: ['help', 'whoami'] },
 } as const satisfies Partial<DispatcherOptions>;
 
@@ -57,8 +76,20 @@ export interface DispatchOutcome {
   readonly messageId: string;
   readonly command?: string;
   readonly user?: string;
-  readonly result: 'ok' | 'ignored' | 'unknown' | 'refused' | 'usage' | 'error' | 'timeout';
+  /** `limited`: not taken (too long, too many queued, or over the sender's rate). */
+  readonly result: 'ok' | 'ignored' | 'unknown' | 'refused' | 'usage' | 'error' | 'timeout' | 'limited';
   readonly ms: number;
+}
+
+/** A sender's notices that messages were not taken: at most one per this long. */
+const NoticeEveryMs = 60_000;
+
+/** A sender's queue, with their rate bucket and when they were last told a message was not taken. */
+class SenderLane extends Lane<InboundMessage> {
+  tokens = 0;
+  /** performance.now() of their last message counted against the rate; 0 before the first. */
+  seenAt = 0;
+  noticedAt = 0;
 }
 
 /** Ends one dispatch: its result, and the command and user it concerned when known. */
@@ -84,7 +115,7 @@ export class Dispatcher {
   private stopped = false;
   private readonly intakes: Subscription[] = [];
   /** Each sender's messages not yet handled, the head being handled now. */
-  private readonly senders = new Lanes<InboundMessage>();
+  private readonly senders = new Lanes<InboundMessage, SenderLane>(undefined, (key) => new SenderLane(key));
   private readonly slots: Semaphore;
   private backlog = 0;
 
@@ -131,13 +162,50 @@ export class Dispatcher {
    */
   private receive(message: InboundMessage): void {
     if (this.stopped) return;
+    const lane = this.senders.lane(identityKey(message.from));
+    const refusal = this.refusal(lane, message);
+    if (refusal !== undefined) {
+      this.limited(lane, message, refusal);
+      return;
+    }
     this.backlog++;
-    const key = identityKey(message.from);
-    const idle = this.senders.push(key, message);
+    const idle = this.senders.pushTo(lane, message);
     if (idle) void this.runSender(idle);
   }
 
-  private async runSender(lane: Lane<InboundMessage>): Promise<void> {
+  /**
+   * Why a message is not taken, if it is not: too long, too many of the sender's waiting, or over
+   * their rate (a token bucket kept on their lane; admins and root are exempt).
+   */
+  private refusal(lane: SenderLane, message: InboundMessage): string | undefined {
+    const { maxInput, maxQueued, userRate, userBurst } = this.options;
+    if (message.text.length > maxInput) return `Your message is too long (${message.text.length} characters; at most ${maxInput}); it was not run.`;
+    if (lane.length >= maxQueued) return `${maxQueued} of your messages are still waiting; the ones after them were not run. Wait for the answers, then send again.`;
+    if (!(userRate > 0)) return undefined;
+    const user = this.resolveSender(message);
+    if (user && user.tier !== 'user') return undefined;
+    const now = performance.now();
+    lane.tokens = lane.seenAt === 0 ? userBurst : Math.min(userBurst, lane.tokens + ((now - lane.seenAt) * userRate) / 1000);
+    lane.seenAt = now;
+    // Kept through idle sweeps until the bucket would be full again, so pausing does not refill it.
+    lane.holdUntil = now + (userBurst / userRate) * 1000;
+    if (lane.tokens < 1) return `You are sending commands faster than ${userRate} a second; some were not run. Wait a moment, then send again.`;
+    lane.tokens -= 1;
+    return undefined;
+  }
+
+  /** A message not taken: its sender hears why once a minute at most, however many follow. */
+  private limited(lane: SenderLane, message: InboundMessage, why: string): void {
+    const now = performance.now();
+    if (now - lane.noticedAt >= NoticeEveryMs || lane.noticedAt === 0) {
+      lane.noticedAt = now;
+      this.logger.warn({ from: identityKey(message.from), reason: why }, 'message not taken');
+      void this.reply(message, why);
+    }
+    if (this.outcomesSubject.observed) this.outcomesSubject.next({ messageId: message.id, result: 'limited', ms: 0 });
+  }
+
+  private async runSender(lane: SenderLane): Promise<void> {
     try {
       for (let message = lane.at(0); message && !this.stopped; message = lane.at(0)) {
         await this.handle(message);
@@ -207,7 +275,7 @@ export class Dispatcher {
       if (!command) {
         // In a group, chatter that is not addressed to the bot is not a failed command.
         if (!addressed) return done('ignored', parsed.name, user.name);
-        await this.reply(message, `Unknown command "${parsed.name}". Send "help" to see what you can run.`);
+        await this.reply(message, `Unknown command "${clip(parsed.name)}". Send "help" to see what you can run.`);
         return done('unknown', parsed.name, user.name);
       }
       if (!satisfiesTier(user.tier, command.minTier)) {

@@ -3,6 +3,7 @@ import { isTier, tierRank, Tiers, type Tier } from '../domain/tiers.js';
 import { CommandError, DirectoryError } from '../errors.js';
 import type { User } from '../users/User.js';
 import { formatDuration } from '../util/duration.js';
+import { clip } from '../util/clip.js';
 import type { CommandContext, CommandSpec } from './Command.js';
 import type { CommandRegistry } from './CommandRegistry.js';
 
@@ -98,7 +99,7 @@ async function help(ctx: CommandContext): Promise<void> {
   const topic = ctx.args[0];
   if (topic) {
     const command = registry.resolve(topic);
-    if (!command || !ctx.caller.may(command)) throw new CommandError(`No command "${topic}" that you may run.`);
+    if (!command || !ctx.caller.may(command)) throw new CommandError(`No command "${clip(topic)}" that you may run.`);
     const lines = [
       `${command.name}${command.usage ? ' ' + command.usage : ''}`,
       command.description,
@@ -145,7 +146,7 @@ async function notify(ctx: CommandContext): Promise<void> {
   }
   if (wanted !== 'last' && wanted !== 'all') {
     if (!notifier.platforms.includes(wanted)) {
-      throw new CommandError(`"${ctx.args[0]}" is not a platform this bridge runs; choose one of: ${choices}.`);
+      throw new CommandError(`"${clip(ctx.args[0] ?? '')}" is not a platform this bridge runs; choose one of: ${choices}.`);
     }
     if (!reachable.includes(wanted)) {
       throw new CommandError(`You have no identity on ${wanted} that it can reach; choose one of: ${choices}.`);
@@ -186,7 +187,7 @@ async function delUser(ctx: CommandContext): Promise<void> {
 async function changeTier(ctx: CommandContext, step: -1 | 1): Promise<void> {
   const [name, tierText] = ctx.args as [string, string | undefined];
   const target = ctx.services.directory.get(name);
-  if (!target) throw new CommandError(`There is no user named ${name}.`);
+  if (!target) throw new CommandError(`There is no user named ${clip(name)}.`);
   let tier: Tier;
   if (tierText !== undefined) {
     tier = requireTier(tierText);
@@ -220,7 +221,7 @@ function actor(ctx: CommandContext): User {
 
 function requireTier(text: string): Tier {
   const tier = text.toLowerCase();
-  if (!isTier(tier)) throw new CommandError(`"${text}" is not a tier; use root, admin or user.`);
+  if (!isTier(tier)) throw new CommandError(`"${clip(text)}" is not a tier; use root, admin or user.`);
   return tier;
 }
 

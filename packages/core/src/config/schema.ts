@@ -60,6 +60,14 @@ export const CoreConfigSchema = z
       .object({
         concurrency: z.number().int().min(1).max(10_000).default(64),
         timeout: DurationSchema.default('30s'),
+        /** Longest message run, in characters. */
+        maxInput: z.number().int().min(16).max(1_000_000).default(4000),
+        /** Messages of one sender waiting at once. */
+        maxQueued: z.number().int().min(1).max(100_000).default(256),
+        /** Commands a second per sender (tier user and guests; admins and root exempt); 0: no limit. */
+        userRate: z.number().min(0).max(10_000).default(1),
+        /** Commands a sender may send at once above userRate. */
+        userBurst: z.number().int().min(1).max(100_000).default(10),
       })
       .strict()
       .default({}),

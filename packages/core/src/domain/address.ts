@@ -1,3 +1,5 @@
+import { clip } from '../util/clip.js';
+
 /** Where a message can be sent. Stable across restarts, so it can be persisted in the outbox journal. */
 export interface Address {
   /** Adapter name, e.g. `console`, `qq`, `wechat`. */
@@ -47,7 +49,7 @@ export function identityKey(identity: Identity): string {
 export function parseIdentity(text: string): Identity {
   const at = text.indexOf(':');
   if (at <= 0 || at === text.length - 1) {
-    throw new TypeError(`"${text}" is not an identity; expected platform:id, e.g. console:alice`);
+    throw new TypeError(`"${clip(text)}" is not an identity; expected platform:id, e.g. console:alice`);
   }
   return { platform: text.slice(0, at).trim(), id: text.slice(at + 1).trim() };
 }

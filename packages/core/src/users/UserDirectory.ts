@@ -4,6 +4,7 @@ import { isTier, tierRank, type Tier } from '../domain/tiers.js';
 import { DirectoryError } from '../errors.js';
 import type { Store } from '../store/Store.js';
 import { Mutex } from '../util/Mutex.js';
+import { clip } from '../util/clip.js';
 import { assertKeepsARoot, assertMayChange, assertMayGrant } from './rules.js';
 import { isSystem, type Actor, type DirectoryChange, type NewUser, type NotifyChoice, type User } from './User.js';
 
@@ -108,7 +109,7 @@ export class UserDirectory {
       actor = this.asStored(actor);
       assertMayGrant(actor, spec.tier);
       if (this.users.has(spec.name.toLowerCase())) {
-        throw new DirectoryError('USER_EXISTS', `a user named ${spec.name} already exists`);
+        throw new DirectoryError('USER_EXISTS', `a user named ${clip(spec.name)} already exists`);
       }
       const user = this.build(spec);
       const next = new Map(this.users).set(user.name.toLowerCase(), user);
@@ -157,7 +158,7 @@ export class UserDirectory {
   addIdentity(actor: Actor, name: string, identity: Identity): Promise<User> {
     return this.update(actor, name, 'identities', (user) => {
       const owner = this.byIdentity(identity);
-      if (owner) throw new DirectoryError('IDENTITY_TAKEN', `${identityKey(identity)} already belongs to ${owner.name}`);
+      if (owner) throw new DirectoryError('IDENTITY_TAKEN', `${clip(identityKey(identity))} already belongs to ${owner.name}`);
       return { ...user, identities: [...user.identities, identity] };
     });
   }
@@ -252,7 +253,7 @@ export class UserDirectory {
 
   private require(name: string): User {
     const user = this.users.get(name.toLowerCase());
-    if (!user) throw new DirectoryError('NO_SUCH_USER', `there is no user named ${name}`);
+    if (!user) throw new DirectoryError('NO_SUCH_USER', `there is no user named ${clip(name)}`);
     return user;
   }
 
@@ -260,7 +261,7 @@ export class UserDirectory {
     if (!namePattern.test(spec.name)) {
       throw new DirectoryError(
         'BAD_NAME',
-        `"${spec.name}" is not a valid user name (1–32 letters, digits, "_", "." or "-")`,
+        `"${clip(spec.name)}" is not a valid user name (1–32 letters, digits, "_", "." or "-")`,
       );
     }
     if (!isTier(spec.tier)) throw new DirectoryError('BAD_TIER', `"${String(spec.tier)}" is not a tier (root, admin, user)`);

@@ -30,7 +30,7 @@ describe('config loading', () => {
   it('fills defaults and resolves paths against the config file', () => {
     const config = parseConfig(minimal, { adapters, env: {}, file: '/etc/switchboard/main.yaml' });
     expect(config.core.dataDir).toBe('/etc/switchboard/data');
-    expect(config.core.dispatcher).toEqual({ concurrency: 64, timeout: 30_000 });
+    expect(config.core.dispatcher).toEqual({ concurrency: 64, timeout: 30_000, maxInput: 4000, maxQueued: 256, userRate: 1, userBurst: 10 });
     expect(config.core.users[0]!.identities).toEqual([{ platform: 'console', id: 'alice' }]);
     expect(config.adapters.map((a) => a.module.name)).toEqual(['console']);
     expect(config.adapters[0]!.config).toEqual({ user: 'alice', allowSwitch: true, prompt: true });

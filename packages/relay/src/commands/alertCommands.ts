@@ -1,4 +1,4 @@
-import { CommandError, formatDuration, parseDuration, type CommandContext, type CommandSpec, type User } from '@switchboard/core';
+import { clip, CommandError, formatDuration, parseDuration, type CommandContext, type CommandSpec, type User } from '@switchboard/core';
 import { formatMatchers, isMatcherText, matchesAll, parseMatchers } from '../alerts/matchers.js';
 import type { AlertActionResult } from '../alerts/Alerting.js';
 import type { Relay } from '../Relay.js';
@@ -8,7 +8,7 @@ function alertId(ctx: CommandContext): number {
   const text = ctx.args[0] ?? '';
   if (text === '' && ctx.command.name === 'ack') return NaN;
   const match = /^#?(\d{1,9})$/.exec(text);
-  if (!match) throw new CommandError(`"${text}" is not an alert number; use e.g. ${ctx.command.name} #12`);
+  if (!match) throw new CommandError(`"${clip(text)}" is not an alert number; use e.g. ${ctx.command.name} #12`);
   return Number(match[1]);
 }
 
@@ -92,7 +92,7 @@ export function alertCommands(relay: Relay): CommandSpec[] {
         let i = 0;
         while (i < ctx.args.length && isMatcherText(ctx.args[i]!)) matcherArgs.push(ctx.args[i++]!);
         const durationText = ctx.args[i];
-        if (matcherArgs.length === 0) throw new CommandError(`"${ctx.args[0]}" is not a matcher; use field=value, e.g. silence device=thermo-1 2h maintenance`);
+        if (matcherArgs.length === 0) throw new CommandError(`"${clip(ctx.args[0] ?? '')}" is not a matcher; use field=value, e.g. silence device=thermo-1 2h maintenance`);
         if (durationText === undefined) throw new CommandError('How long? e.g. silence device=thermo-1 2h maintenance');
         let matchers;
         let ms: number;
@@ -142,7 +142,7 @@ export function alertCommands(relay: Relay): CommandSpec[] {
       run: async (ctx) => {
         const id = Number(ctx.args[0]?.replace(/^#/, ''));
         const removed = Number.isInteger(id) ? await relay.silences.remove(id) : undefined;
-        if (!removed) throw new CommandError(`There is no silence ${ctx.args[0]} in force.`);
+        if (!removed) throw new CommandError(`There is no silence ${clip(ctx.args[0] ?? '')} in force.`);
         await ctx.reply(`Silence ${id} ended.`);
         await relay.alerting.sweep();
       },

@@ -1,4 +1,4 @@
-import { CommandError, formatDuration, parseDuration, type CommandSpec } from '@switchboard/core';
+import { clip, CommandError, formatDuration, parseDuration, type CommandSpec } from '@switchboard/core';
 import { assertTimeZone, parseClock } from '../alerts/QuietHours.js';
 import type { Relay } from '../Relay.js';
 import type { DeviceState } from '../state/DeviceStates.js';
@@ -23,7 +23,7 @@ export function relayCommands(relay: Relay): CommandSpec[] {
           .filter((s) => visible(s, ctx))
           .filter((s) => !filter || s.key.toLowerCase() === filter || `${s.source}/${s.key}`.toLowerCase() === filter);
         if (states.length === 0) {
-          await ctx.reply(filter ? `No device "${ctx.args[0]}" that you may see.` : 'No devices that you may see yet.');
+          await ctx.reply(filter ? `No device "${clip(ctx.args[0] ?? '')}" that you may see.` : 'No devices that you may see yet.');
           return;
         }
         const now = Date.now();
@@ -82,9 +82,9 @@ export function relayCommands(relay: Relay): CommandSpec[] {
         const user = ctx.caller.user!;
         const target = ctx.args[0]!.toLowerCase();
         const rest = user.subscriptions.filter((s) => s.toLowerCase() !== target);
-        if (rest.length === user.subscriptions.length) throw new CommandError(`You do not follow ${ctx.args[0]}.`);
+        if (rest.length === user.subscriptions.length) throw new CommandError(`You do not follow ${clip(ctx.args[0] ?? '')}.`);
         await ctx.services.directory.setSubscriptions(user, user.name, rest);
-        await ctx.reply(`You no longer follow ${ctx.args[0]}.`);
+        await ctx.reply(`You no longer follow ${clip(ctx.args[0] ?? '')}.`);
       },
     },
     {
