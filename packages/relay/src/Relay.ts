@@ -421,6 +421,7 @@ export class Relay implements BridgePlugin {
           ingress: this.ingress(feed.listen),
           path: feed.path ?? `/hooks/${feed.name}`,
           token: feed.token,
+          queryToken: feed.queryToken,
           format: feed.format,
           mapping: feed.mapping,
           logger,

@@ -72,6 +72,8 @@ export const FeedSchema = z.discriminatedUnion('type', [
       path: z.string().regex(/^\//, 'must start with /').optional(),
       token: z.string().min(16, 'use a token of at least 16 characters'),
       format: z.enum(['generic', 'alertmanager', 'easycon']).default('generic'),
+      /** Accept `?token=` on POST as well as GET (tokens in URLs end up in proxy logs). */
+      queryToken: z.boolean().default(false),
       mapping: FrameMappingSchema.default({}),
     })
     .strict(),

@@ -15,15 +15,27 @@ export interface IngressResponse {
   readonly body: Record<string, unknown>;
 }
 
-/** Handles one path. */
-export type IngressHandler = (request: IngressRequest) => IngressResponse;
+/** A request before its body is read. */
+export type IngressHead = Omit<IngressRequest, 'body'>;
+
+/**
+ * Handles one path, in two steps: `admit` sees the request line and headers and may answer at once
+ * (a wrong token, a wrong method or content type) before a byte of the body is read; `handle`
+ * gets the whole request.
+ */
+export interface IngressHandler {
+  admit(head: IngressHead): IngressResponse | undefined;
+  handle(request: IngressRequest): IngressResponse;
+}
 
 /** Largest body accepted; pushers send small JSON. */
-export const MaxBodyBytes = 1024 * 1024;
+export const MaxBodyBytes = 256 * 1024;
 
 /**
  * One HTTP server on one listen address, routing by exact path to webhook sources. Several sources
- * may share a port. Answers 404 for unknown paths and 413 for oversized bodies.
+ * may share a port. Answers 404 for unknown paths, lets each handler refuse from the headers alone
+ * (so an unauthenticated client never gets to send a body), and 413 for oversized bodies. The
+ * server is the core's bounded one: header and request timeouts, a connection cap.
  */
 export class HttpIngress {
   private readonly handlers = new Map<string, IngressHandler>();
@@ -70,12 +82,25 @@ export class HttpIngress {
     const url = new URL(req.url ?? '/', 'http://ingress');
     const handler = this.handlers.get(url.pathname);
     if (!handler) return reply(res, { status: 404, body: { error: `no webhook at ${url.pathname}` } });
+    const head: IngressHead = { method: req.method ?? 'GET', query: url.searchParams, headers: req.headers };
+    let refused: IngressResponse | undefined;
+    try {
+      refused = handler.admit(head);
+    } catch (error) {
+      this.logger.error({ err: { message: (error as Error).message } }, 'webhook handler failed');
+      refused = { status: 500, body: { error: 'internal error' } };
+    }
+    if (refused) {
+      // Answered without reading the body; the connection is not kept for a body nobody wants.
+      res.setHeader('connection', 'close');
+      return reply(res, refused);
+    }
     const body = await readBody(req, MaxBodyBytes);
     if (body === 'aborted') return;
     if (body === 'too large') return reply(res, { status: 413, body: { error: `body larger than ${MaxBodyBytes} bytes` } });
     let response: IngressResponse;
     try {
-      response = handler({ method: req.method ?? 'GET', query: url.searchParams, headers: req.headers, body });
+      response = handler.handle({ ...head, body });
     } catch (error) {
       this.logger.error({ err: { message: (error as Error).message } }, 'webhook handler failed');
       response = { status: 500, body: { error: 'internal error' } };

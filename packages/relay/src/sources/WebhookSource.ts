@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from '@switchboard/core';
 import { BaseSource } from './FeedSource.js';
 import type { FrameMapping } from './FrameMapping.js';
-import type { HttpIngress, IngressRequest, IngressResponse } from './HttpIngress.js';
+import type { HttpIngress, IngressHead, IngressRequest, IngressResponse } from './HttpIngress.js';
 import { decodeAlertmanager, decodeEasyCon, decodeGeneric, parseJsonBody, type Decoded } from './webhookFormats.js';
 
 /** Body formats a webhook feed understands. */
@@ -13,8 +13,10 @@ export interface WebhookSourceOptions {
   readonly name: string;
   readonly ingress: HttpIngress;
   readonly path: string;
-  /** Required bearer token (`Authorization: Bearer …`; `?token=` also works for GET-only pushers). */
+  /** Required bearer token (`Authorization: Bearer …`; `?token=` only on GET, for GET-only pushers, unless `queryToken`). */
   readonly token: string;
+  /** Accept `?token=` on POST too (for pushers that cannot set a header). @defaultValue false */
+  readonly queryToken?: boolean;
   readonly format: WebhookFormat;
   /** For `generic`: how to read the body. */
   readonly mapping: FrameMapping;
@@ -22,8 +24,9 @@ export interface WebhookSourceOptions {
 }
 
 /**
- * An HTTP endpoint for pushers that cannot hold a socket. Every request must carry the token;
- * anything else is refused with 401 before its body is read as data.
+ * An HTTP endpoint for pushers that cannot hold a socket. Every request must carry the token; a
+ * wrong one is refused with 401 from the headers, before any of the body is read, and so are a
+ * wrong method (405) and a body that is not JSON by its Content-Type (415).
  */
 export class WebhookSource extends BaseSource {
   readonly kind = 'webhook';
@@ -37,7 +40,10 @@ export class WebhookSource extends BaseSource {
   }
 
   async start(): Promise<void> {
-    this.dispose = this.options.ingress.route(this.options.path, (request) => this.handle(request));
+    this.dispose = this.options.ingress.route(this.options.path, {
+      admit: (head) => this.admit(head),
+      handle: (request) => this.handle(request),
+    });
     this.setStatus('connected', `listening on ${this.options.ingress.listen}${this.options.path}`);
   }
 
@@ -46,11 +52,23 @@ export class WebhookSource extends BaseSource {
     await super.stop();
   }
 
-  private handle(request: IngressRequest): IngressResponse {
-    if (!this.authorised(request)) return { status: 401, body: { error: 'missing or wrong token' } };
-    if (request.method !== 'POST' && !(request.method === 'GET' && this.options.format === 'easycon')) {
-      return { status: 405, body: { error: `${request.method} not allowed; POST a JSON body` } };
+  /** Everything that can be refused from the headers: token, method, content type. */
+  private admit(head: IngressHead): IngressResponse | undefined {
+    if (!this.authorised(head)) return { status: 401, body: { error: 'missing or wrong token' } };
+    const get = head.method === 'GET' && this.options.format === 'easycon';
+    if (head.method !== 'POST' && !get) {
+      return { status: 405, body: { error: `${head.method} not allowed; POST a JSON body` } };
     }
+    if (head.method === 'POST') {
+      const type = String(head.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (type !== 'application/json' && !type.endsWith('+json')) {
+        return { status: 415, body: { error: `Content-Type must be application/json (got ${type === '' ? 'none' : JSON.stringify(type.slice(0, 64))})` } };
+      }
+    }
+    return undefined;
+  }
+
+  private handle(request: IngressRequest): IngressResponse {
     this.frameReceived();
     let body: unknown;
     try {
@@ -79,9 +97,10 @@ export class WebhookSource extends BaseSource {
     }
   }
 
-  private authorised(request: IngressRequest): boolean {
-    const header = request.headers.authorization;
-    const given = typeof header === 'string' && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '') : request.query.get('token');
+  private authorised(head: IngressHead): boolean {
+    const header = head.headers.authorization;
+    const queryAllowed = head.method === 'GET' || this.options.queryToken === true;
+    const given = typeof header === 'string' && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '') : queryAllowed ? head.query.get('token') : null;
     if (!given) return false;
     const candidate = Buffer.from(given);
     return candidate.length === this.token.length && timingSafeEqual(candidate, this.token);

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FrameMappingSchema, HttpIngress, WebhookSource, type Update, type WebhookFormat } from '@switchboard/relay';
 
@@ -20,6 +21,59 @@ async function hook(format: WebhookFormat) {
     fetch(base, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   return { source, updates, post, base, ingress };
 }
+
+/** Send only a request's head (a huge Content-Length, no body) and read what comes back. */
+function headOnly(port: number, path: string, headers: Record<string, string>): Promise<{ status: number; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect(port, '127.0.0.1', () => {
+      const lines = [`POST ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Content-Length: 1000000', ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    });
+    let text = '';
+    socket.on('data', (d) => {
+      text += d.toString();
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(text);
+      if (status) {
+        resolve({ status: Number(status[1]), ms: performance.now() - started });
+        socket.destroy();
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('WebhookSource: an attacker at the ingress', () => {
+  it('gets a 401 from the headers alone, without sending a body', async () => {
+    const { ingress } = await hook('generic');
+    const answer = await headOnly(ingress.port, '/hooks/generic', { 'content-type': 'application/json', authorization: 'Bearer wrong-token-wrong-token' });
+    expect(answer.status).toBe(401);
+    expect(answer.ms).toBeLessThan(1000);
+  });
+
+  it('cannot pass the token in the query of a POST unless the feed allows it', async () => {
+    const { base, updates } = await hook('generic');
+    const res = await fetch(`${base}?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device: 'x', state: 'on' }) });
+    expect(res.status).toBe(401);
+    expect(updates).toEqual([]);
+    const ingress = new HttpIngress('127.0.0.1:0');
+    const lenient = new WebhookSource({ name: 'q', ingress, path: '/q', token, queryToken: true, format: 'generic', mapping: FrameMappingSchema.parse({}) });
+    await lenient.start();
+    await ingress.start();
+    cleanups.push(() => ingress.stop(), () => lenient.stop());
+    const ok = await fetch(`http://127.0.0.1:${ingress.port}/q?token=${token}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ device: 'x', state: 'on' }) });
+    expect(ok.status).toBe(202);
+  });
+
+  it('gets 415 for a body that is not JSON by its Content-Type, and 413 past the body cap', async () => {
+    const { post } = await hook('generic');
+    const plain = await post('device=x', { authorization: `Bearer ${token}`, 'content-type': 'text/plain' });
+    expect(plain.status).toBe(415);
+    expect(await plain.json()).toEqual({ error: 'Content-Type must be application/json (got "text/plain")' });
+    expect((await post({ device: 'x', state: 'on' }, { authorization: `Bearer ${token}`, 'content-type': 'application/cloudevents+json' })).status).toBe(202);
+    expect((await post(JSON.stringify({ pad: 'x'.repeat(300 * 1024) }))).status).toBe(413);
+  });
+});
 
 describe('WebhookSource', () => {
   it('refuses requests without the right token before reading them', async () => {
