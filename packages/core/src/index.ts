@@ -20,6 +20,7 @@ export * from './store/DedupeLog.js';
 export { JournalCorruptError } from './store/FileJournal.js';
 export * from './users/User.js';
 export * from './users/rules.js';
+export * from './users/names.js';
 export * from './users/UserDirectory.js';
 export type * from './commands/Command.js';
 export * from './commands/CommandRegistry.js';

@@ -122,8 +122,10 @@ async function whoami(ctx: CommandContext): Promise<void> {
     await ctx.reply(`You are a guest (${from}), not in the user directory.`);
     return;
   }
-  const lines = [`${user.name} (${user.tier})`, `identities: ${user.identities.map(identityKey).join(', ')}`];
-  lines.push(`writing as: ${from}`);
+  const shared = inSharedChat(ctx);
+  const lines = [`${user.name} (${user.tier})`];
+  if (shared) lines.push('identities: not shown in a group; ask in a direct chat');
+  else lines.push(`identities: ${user.identities.map(identityKey).join(', ')}`, `writing as: ${from}`);
   if (user.subscriptions.length > 0) lines.push(`subscribed to: ${user.subscriptions.join(', ')}`);
   if (user.mutedUntil !== undefined && user.mutedUntil > Date.now()) {
     lines.push(`muted for another ${formatDuration(user.mutedUntil - Date.now())}`);
@@ -162,8 +164,13 @@ async function listUsers(ctx: CommandContext): Promise<void> {
     await ctx.reply('No users.');
     return;
   }
-  const lines = users.map((u) => `${u.name} (${u.tier}) — ${u.identities.map(identityKey).join(', ') || 'no identities'}`);
-  await ctx.reply(`${users.length} user${users.length === 1 ? '' : 's'}:\n${lines.join('\n')}`);
+  // Platform ids are what a forger needs: never posted to a whole group.
+  const shared = inSharedChat(ctx);
+  const lines = users.map((u) =>
+    shared ? `${u.name} (${u.tier})` : `${u.name} (${u.tier}) — ${u.identities.map(identityKey).join(', ') || 'no identities'}`,
+  );
+  const note = shared ? '\n(Identities are not shown in a group; ask in a direct chat.)' : '';
+  await ctx.reply(`${users.length} user${users.length === 1 ? '' : 's'}:\n${lines.join('\n')}${note}`);
 }
 
 async function addUser(ctx: CommandContext): Promise<void> {
@@ -212,6 +219,11 @@ async function quit(ctx: CommandContext): Promise<void> {
     pending > 0 ? `Shutting down after delivering ${pending} pending message${pending === 1 ? '' : 's'}.` : 'Shutting down.',
   );
   ctx.services.requestShutdown(`quit by ${ctx.caller.name}`);
+}
+
+/** A chat others read too (a group, a guild channel), where platform ids are not posted. */
+function inSharedChat(ctx: CommandContext): boolean {
+  return ctx.message.chat.kind === 'group' || ctx.message.chat.kind === 'channel';
 }
 
 function actor(ctx: CommandContext): User {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseIdentity } from '../domain/address.js';
 import { Tiers } from '../domain/tiers.js';
 import { parseDuration } from '../util/duration.js';
+import { nameKey, NamePattern, NameRule, nameSkeleton, normalName } from '../users/names.js';
 
 /** A duration as people write it (`30s`, `5m`, `1h30m`) or milliseconds; parsed to milliseconds. */
 export const DurationSchema = z.union([z.string(), z.number()]).transform((value, ctx) => {
@@ -30,7 +31,7 @@ export const IdentitySchema = z.union([
 
 const UserSchema = z
   .object({
-    name: z.string().regex(/^[\p{L}\p{N}_.-]{1,32}$/u, '1–32 letters, digits, "_", "." or "-"'),
+    name: z.string().transform(normalName).pipe(z.string().regex(NamePattern, NameRule)),
     tier: TierSchema,
     identities: z.array(IdentitySchema).default([]),
     subscriptions: z.array(z.string().min(1)).default([]),
@@ -107,13 +108,18 @@ export const CoreConfigSchema = z
       });
     }
     const names = new Map<string, number>();
+    const skeletons = new Map<string, number>();
     const identities = new Map<string, string>();
     config.users.forEach((user, i) => {
-      const key = user.name.toLowerCase();
+      const key = nameKey(user.name);
       if (names.has(key)) {
         ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['users', i, 'name'], message: `duplicate user name "${user.name}" (also users.${names.get(key)})` });
+      } else if (skeletons.has(nameSkeleton(key))) {
+        const other = skeletons.get(nameSkeleton(key))!;
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['users', i, 'name'], message: `"${user.name}" looks too much like users.${other} ("${config.users[other]!.name}")` });
       }
       names.set(key, i);
+      skeletons.set(nameSkeleton(key), i);
       user.identities.forEach((identity, j) => {
         const id = `${identity.platform}:${identity.id}`;
         const owner = identities.get(id);

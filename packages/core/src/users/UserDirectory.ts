@@ -5,6 +5,7 @@ import { DirectoryError } from '../errors.js';
 import type { Store } from '../store/Store.js';
 import { Mutex } from '../util/Mutex.js';
 import { clip } from '../util/clip.js';
+import { nameKey, NamePattern, NameRule, nameSkeleton, normalName } from './names.js';
 import { assertKeepsARoot, assertMayChange, assertMayGrant } from './rules.js';
 import { isSystem, type Actor, type DirectoryChange, type NewUser, type NotifyChoice, type User } from './User.js';
 
@@ -18,7 +19,6 @@ interface DirectoryDocument {
   readonly removed: string[];
 }
 
-const namePattern = /^[\p{L}\p{N}_.-]{1,32}$/u;
 
 /**
  * The user directory: who exists, at which tier, known by which identities.
@@ -58,11 +58,11 @@ export class UserDirectory {
       const added: string[] = [];
       const changed: User[] = [];
       for (const spec of users) {
-        const key = spec.name.toLowerCase();
+        const key = nameKey(spec.name);
         const existing = next.get(key);
         if (!existing) {
           if (this.removed.has(key)) continue;
-          next.set(key, this.build(spec));
+          next.set(key, this.build(spec, next.values()));
           added.push(spec.name);
           continue;
         }
@@ -77,7 +77,7 @@ export class UserDirectory {
       if (added.length === 0 && changed.length === 0) return [];
       this.assertIdentitiesUnique(next.values());
       await this.commit(next, this.removed);
-      for (const name of added) this.emit({ type: 'added', user: next.get(name.toLowerCase())!, by: 'config' });
+      for (const name of added) this.emit({ type: 'added', user: next.get(nameKey(name))!, by: 'config' });
       for (const user of changed) this.emit({ type: 'identities', user, by: 'config' });
       return added;
     });
@@ -90,7 +90,7 @@ export class UserDirectory {
 
   /** A user by name (case-insensitive). */
   get(name: string): User | undefined {
-    return this.users.get(name.toLowerCase());
+    return this.users.get(nameKey(name));
   }
 
   /** The user an identity belongs to. */
@@ -108,14 +108,14 @@ export class UserDirectory {
     return this.mutex.run(async () => {
       actor = this.asStored(actor);
       assertMayGrant(actor, spec.tier);
-      if (this.users.has(spec.name.toLowerCase())) {
+      if (this.users.has(nameKey(spec.name))) {
         throw new DirectoryError('USER_EXISTS', `a user named ${clip(spec.name)} already exists`);
       }
-      const user = this.build(spec);
-      const next = new Map(this.users).set(user.name.toLowerCase(), user);
+      const user = this.build(spec, this.users.values());
+      const next = new Map(this.users).set(nameKey(user.name), user);
       this.assertIdentitiesUnique(next.values());
       const removed = new Set(this.removed);
-      removed.delete(user.name.toLowerCase());
+      removed.delete(nameKey(user.name));
       await this.commit(next, removed);
       this.emit({ type: 'added', user, by: actorName(actor) });
       return user;
@@ -130,8 +130,8 @@ export class UserDirectory {
       assertMayChange(actor, target);
       assertKeepsARoot(this.users.values(), target, undefined);
       const next = new Map(this.users);
-      next.delete(target.name.toLowerCase());
-      await this.commit(next, new Set(this.removed).add(target.name.toLowerCase()));
+      next.delete(nameKey(target.name));
+      await this.commit(next, new Set(this.removed).add(nameKey(target.name)));
       this.emit({ type: 'removed', user: target, by: actorName(actor) });
       return target;
     });
@@ -148,7 +148,7 @@ export class UserDirectory {
       if (target.tier === tier) throw new DirectoryError('NO_CHANGE', `${target.name} is already ${tier}`);
       assertKeepsARoot(this.users.values(), target, tier);
       const user = { ...target, tier };
-      await this.commit(new Map(this.users).set(user.name.toLowerCase(), user), this.removed);
+      await this.commit(new Map(this.users).set(nameKey(user.name), user), this.removed);
       this.emit({ type: 'tier', user, from: target.tier, by: actorName(actor) });
       return user;
     });
@@ -191,7 +191,7 @@ export class UserDirectory {
   noteSeen(name: string, platform: string): Promise<void> {
     const current = this.get(name);
     if (!current || current.lastPlatform === platform) return Promise.resolve();
-    this.seenPending.set(current.name.toLowerCase(), platform);
+    this.seenPending.set(nameKey(current.name), platform);
     this.seenFlush ??= this.mutex.run(() => this.writeSeen());
     return this.seenFlush;
   }
@@ -230,11 +230,11 @@ export class UserDirectory {
       actor = this.asStored(actor);
       const target = this.require(name);
       // People manage their own subscriptions and mutes; changing someone else's needs the usual rule.
-      if (isSystem(actor) || actor.name.toLowerCase() !== target.name.toLowerCase() || type === 'identities') {
+      if (isSystem(actor) || nameKey(actor.name) !== nameKey(target.name) || type === 'identities') {
         assertMayChange(actor, target);
       }
       const user = change(target);
-      await this.commit(new Map(this.users).set(user.name.toLowerCase(), user), this.removed);
+      await this.commit(new Map(this.users).set(nameKey(user.name), user), this.removed);
       this.emit({ type, user, by: actorName(actor) });
       return user;
     });
@@ -246,24 +246,29 @@ export class UserDirectory {
    */
   private asStored(actor: Actor): Actor {
     if (isSystem(actor)) return actor;
-    const current = this.users.get(actor.name.toLowerCase());
+    const current = this.users.get(nameKey(actor.name));
     if (!current) throw new DirectoryError('ACTOR_GONE', `${actor.name} is no longer in the user directory`);
     return current;
   }
 
   private require(name: string): User {
-    const user = this.users.get(name.toLowerCase());
+    const user = this.users.get(nameKey(name));
     if (!user) throw new DirectoryError('NO_SUCH_USER', `there is no user named ${clip(name)}`);
     return user;
   }
 
-  private build(spec: NewUser): User {
-    if (!namePattern.test(spec.name)) {
-      throw new DirectoryError(
-        'BAD_NAME',
-        `"${clip(spec.name)}" is not a valid user name (1–32 letters, digits, "_", "." or "-")`,
-      );
+  private build(spec: NewUser, existing: Iterable<User>): User {
+    const name = normalName(spec.name);
+    if (!NamePattern.test(name)) {
+      throw new DirectoryError('BAD_NAME', `"${clip(spec.name)}" is not a valid user name (${NameRule})`);
     }
+    const skeleton = nameSkeleton(name);
+    for (const other of existing) {
+      if (nameKey(other.name) !== nameKey(name) && nameSkeleton(other.name) === skeleton) {
+        throw new DirectoryError('NAME_CONFUSABLE', `"${name}" looks too much like the existing user "${other.name}"; choose a name nobody can mistake for it`);
+      }
+    }
+    spec = { ...spec, name };
     if (!isTier(spec.tier)) throw new DirectoryError('BAD_TIER', `"${String(spec.tier)}" is not a tier (root, admin, user)`);
     return {
       name: spec.name,
@@ -296,7 +301,7 @@ export class UserDirectory {
   }
 
   private replace(users: readonly User[], removed: readonly string[]): void {
-    this.users = new Map(users.map((u) => [u.name.toLowerCase(), u]));
+    this.users = new Map(users.map((u) => [nameKey(u.name), u]));
     this.byIdentityKey = new Map();
     for (const user of users) for (const identity of user.identities) this.byIdentityKey.set(identityKey(identity), user);
     this.removed = new Set(removed);

@@ -170,3 +170,21 @@ describe('where people last wrote from', () => {
     expect(reloaded.get('u1')!.lastPlatform).toBe('qq');
   });
 });
+
+describe('user names', () => {
+  it('normalises names (NFKC) and refuses lookalikes of an existing user, other scripts included', async () => {
+    const d = await directoryWith(['alice', 'root'], ['bob', 'admin']);
+    const root = user(d, 'alice');
+    expect((await d.add(root, { name: 'ｃａｒｏｌ', tier: 'user' })).name).toBe('carol');
+    expect(d.get('ＣＡＲＯＬ')?.name).toBe('carol');
+    expect((await refusal(d.add(root, { name: '\u0430lice', tier: 'user' }))).code).toBe('BAD_NAME');
+    for (const lookalike of ['ALICE', 'al1ce', 'a.lice', 'b0b', 'bob_']) {
+      const e = await refusal(d.add(root, { name: lookalike, tier: 'user' }));
+      expect(['NAME_CONFUSABLE', 'USER_EXISTS']).toContain(e.code);
+    }
+    expect((await refusal(d.add(root, { name: 'al1ce', tier: 'user' }))).message).toBe(
+      '"al1ce" looks too much like the existing user "alice"; choose a name nobody can mistake for it',
+    );
+    expect((await d.add(root, { name: '张三', tier: 'user' })).name).toBe('张三');
+  });
+});
