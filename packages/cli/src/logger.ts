@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { redact, secrets as registry } from '@switchboard/core';
 
 type PinoLogger = pino.Logger;
 
@@ -20,7 +21,7 @@ export const RedactedKeys = ['secret', 'appSecret', 'clientSecret', 'token', 'ac
  * serialised line whatever key or message it hides in.
  */
 export function createLogger(options: CreateLoggerOptions): PinoLogger {
-  const secrets = [...new Set(options.secrets ?? [])].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
+  for (const value of options.secrets ?? []) registry.add(value);
   const destination = pino.destination({ dest: options.file ?? 2, sync: true, mkdir: true });
   return pino(
     {
@@ -28,7 +29,10 @@ export function createLogger(options: CreateLoggerOptions): PinoLogger {
       base: { pid: process.pid },
       redact: { paths: RedactedKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]), censor: '[redacted]' },
       hooks: {
-        streamWrite: secrets.length === 0 ? (line) => line : (line) => maskSecrets(line, secrets),
+        // Every line, whatever its level: registered secrets (the environment's values, adapter
+        // secrets, access tokens as they are issued) and secret-bearing shapes (URL userinfo,
+        // token query parameters, Authorization values) are masked.
+        streamWrite: (line) => redact(line),
       },
     },
     destination,

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
+import { redact } from '@switchboard/core';
 import { CliExit, ExitCode } from './commands/common.js';
 import { startCommand } from './commands/start.js';
 import { usersCommand } from './commands/users.js';
@@ -71,10 +72,11 @@ export async function run(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : ExitCode.usage;
     if (error instanceof CliExit) {
-      process.stderr.write(`${error.message}\n`);
+      process.stderr.write(`${redact(error.message)}\n`);
       return error.code;
     }
-    process.stderr.write(`switchboard: ${(error as Error).message ?? String(error)}\n`);
+    // A stack trace or a server's echo of a request can carry a secret: masked like every log line.
+    process.stderr.write(redact(`switchboard: ${(error as Error).message ?? String(error)}\n`));
     return ExitCode.failure;
   }
 }

@@ -10,6 +10,7 @@ export * from './util/sleep.js';
 export * from './util/Mutex.js';
 export * from './util/definedOnly.js';
 export * from './util/clip.js';
+export * from './util/redact.js';
 export * from './util/RecentIds.js';
 export * from './util/listen.js';
 export * from './util/http.js';

@@ -1,6 +1,7 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import {
   errorInfo,
+  secrets,
   silentLogger,
   type Bridge,
   type BridgePlugin,
@@ -380,6 +381,9 @@ export class Relay implements BridgePlugin {
   }
 
   private createSource(feed: FeedConfig): FeedSource {
+    // A feed's credentials are masked in every output, whether they came from the environment or not.
+    if ('token' in feed) secrets.add(feed.token);
+    if ('password' in feed) secrets.add(feed.password);
     const logger = this.logger;
     switch (feed.type) {
       case 'websocket':

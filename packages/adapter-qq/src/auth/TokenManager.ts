@@ -1,5 +1,5 @@
 import { request, type Dispatcher } from 'undici';
-import { errorInfo, silentLogger, type Logger } from '@switchboard/core';
+import { errorInfo, secrets, silentLogger, type Logger } from '@switchboard/core';
 import { QqApiError } from '../rest/QqApiError.js';
 
 /** Options of {@link TokenManager}. */
@@ -35,6 +35,7 @@ export class TokenManager {
   constructor(private readonly options: TokenManagerOptions) {
     if (!options.appId) throw new TypeError('QQ appId is required');
     if (!options.secret) throw new TypeError('QQ secret is required');
+    secrets.add(options.secret);
     this.logger = (options.logger ?? silentLogger).child({ component: 'qq-token' });
   }
 
@@ -84,6 +85,8 @@ export class TokenManager {
     // expires_in arrives as a string ("7200") although documented as a number.
     const seconds = Number(data.expires_in);
     const lifetime = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 7_200_000;
+    // Masked in every output from the moment it exists.
+    secrets.add(data.access_token);
     this.current = { token: data.access_token, expiresAt: Date.now() + lifetime };
     this.refreshes++;
     this.schedule(lifetime);

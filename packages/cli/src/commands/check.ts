@@ -1,4 +1,4 @@
-import { CommandRegistry, registerBuiltins } from '@switchboard/core';
+import { CommandRegistry, redact, registerBuiltins } from '@switchboard/core';
 import { relayConfigFrom } from '@switchboard/relay';
 import { readConfig } from './common.js';
 
@@ -37,6 +37,6 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
   // Overrides for commands a plugin registers later cannot be checked here; the bridge checks them at start.
   const unknown = registry.unknownOverrides();
   if (unknown.length > 0) lines.push(`overrides for commands registered later: ${unknown.join(', ')}`);
-  out.write(lines.join('\n') + '\n');
+  out.write(redact(lines.join('\n') + '\n'));
   return 0;
 }

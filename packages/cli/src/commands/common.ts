@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type LoadedConfig } from '@switchboard/core';
+import { ConfigError, loadConfig, secrets, type LoadedConfig } from '@switchboard/core';
 import { RelaySections } from '@switchboard/relay';
 import { knownAdapters } from '../adapters.js';
 
@@ -18,7 +18,10 @@ export class CliExit extends Error {
 /** Load and validate the config, turning problems into a CliExit with exit code 2. */
 export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   try {
-    return await loadConfig(file, { adapters: knownAdapters, sections: RelaySections, env });
+    const config = await loadConfig(file, { adapters: knownAdapters, sections: RelaySections, env });
+    // Every value that came from the environment is a secret for every output from now on.
+    for (const value of config.secrets) secrets.add(value);
+    return config;
   } catch (error) {
     if (error instanceof ConfigError) throw new CliExit(error.message, ExitCode.config);
     throw error;

@@ -1,0 +1,67 @@
+/**
+ * Keeping secrets out of every output: log lines, errors printed at the terminal, `check`.
+ *
+ * Two layers. Known secret values (everything interpolated from the environment, adapter secrets,
+ * feed tokens, and access tokens as token endpoints hand them out) are registered in {@link secrets}
+ * and masked wherever they appear, JSON-escaped or not. Shapes that carry secrets are masked
+ * whatever their value: a URL's userinfo, secret-named query parameters, `Authorization` values
+ * (`Bearer …`, `QQBot …`, `Basic …`), and secret-named JSON fields.
+ */
+export class SecretRegistry {
+  private readonly values = new Set<string>();
+  private sorted: string[] | undefined;
+
+  /** Remember a value that must never be shown (shorter than 4 characters: too common to mask). */
+  add(value: string | undefined): void {
+    if (typeof value !== 'string' || value.length < 4 || this.values.has(value)) return;
+    this.values.add(value);
+    // Access tokens are added as they are issued (QQ: every two hours): the oldest go first.
+    if (this.values.size > MaxSecrets) this.values.delete(this.values.values().next().value!);
+    this.sorted = undefined;
+  }
+
+  get size(): number {
+    return this.values.size;
+  }
+
+  /** The values, longest first (so that a secret containing another is masked whole). */
+  list(): readonly string[] {
+    this.sorted ??= [...this.values].sort((a, b) => b.length - a.length);
+    return this.sorted;
+  }
+}
+
+/** Values remembered at most. */
+const MaxSecrets = 1000;
+
+/** The process's secrets: what the config and the adapters registered. */
+export const secrets = new SecretRegistry();
+
+const Masked = '[redacted]';
+const SecretWords = 'token|access_token|accesstoken|key|apikey|api_key|secret|client_secret|clientsecret|password|passwd|pass|sig|signature|auth|code';
+const userinfo = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@"'<>]+@/gi;
+const query = new RegExp(`([?&](?:${SecretWords})=)[^&\\s"'#<>]*`, 'gi');
+const authorization = /\b(Bearer|QQBot|Basic)(\s+)[A-Za-z0-9._~+/=:-]{4,}/g;
+/** QQ's old fixed token: `Bot <appid>.<token>`. */
+const botToken = /\b(Bot)(\s+)\d+\.[A-Za-z0-9._~+/=-]+/g;
+const header = /(authorization["']?\s*[:=]\s*["']?)(?!(?:Bearer|QQBot|Basic|Bot)\s)[^\s"',}]+/gi;
+const jsonField = /("(?:access_token|accessToken|token|secret|clientSecret|client_secret|appSecret|password|authorization)"\s*:\s*")(?:[^"\\]|\\.)*"/gi;
+
+/** `text` with every registered secret and every secret-bearing shape masked. */
+export function redact(text: string, registry: SecretRegistry = secrets): string {
+  let out = text;
+  for (const secret of registry.list()) {
+    if (out.includes(secret)) out = out.split(secret).join(Masked);
+    const escaped = JSON.stringify(secret).slice(1, -1);
+    if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join(Masked);
+    const encoded = encodeURIComponent(secret);
+    if (encoded !== secret && out.includes(encoded)) out = out.split(encoded).join(Masked);
+  }
+  return out
+    .replace(userinfo, `$1${Masked}@`)
+    .replace(query, `$1${Masked}`)
+    .replace(authorization, `$1$2${Masked}`)
+    .replace(botToken, `$1$2${Masked}`)
+    .replace(header, `$1${Masked}`)
+    .replace(jsonField, `$1${Masked}"`);
+}
