@@ -28,12 +28,17 @@ export interface NotifierOptions {
   readonly defaultChoice?: NotifyChoice;
 }
 
-/** One person's ways to be reached, worked out from their identities and choice. */
+/**
+ * One person's ways to be reached, worked out from their identities and choice. Opaque to callers
+ * beyond the addresses: they keep it (the relay, per routing member) and hand it back to
+ * {@link NotifyBatch.add}. (The notifier makes the addresses as the outbox's destinations, so a
+ * fan-out needs no lookup per recipient; that stays the notifier's and the outbox's business.)
+ */
 export interface NotifyRoute {
   /** Where a notification goes now: one chat, or one per platform for `all`. */
-  readonly send: readonly Destination[];
+  readonly send: readonly Address[];
   /** Where a critical page goes next, in order, if `send` does not deliver it in time. */
-  readonly fallback: readonly Destination[];
+  readonly fallback: readonly Address[];
 }
 
 /** What {@link Notifier.notify} is asked to send. */

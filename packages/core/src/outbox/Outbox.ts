@@ -157,27 +157,7 @@ export class Outbox {
    * @throws TypeError for a malformed message, Error when no adapter serves the platform or the outbox is stopped.
    */
   enqueue(message: OutboundMessage): Promise<Accepted> {
-    // The path of every reply: no batch arrays and no async frames of its own.
-    try {
-      this.admissible(message);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
-    const now = Date.now();
-    const lane = this.laneOf(message.to);
-    const existing = this.pendingTwin(message, lane.key);
-    if (existing) return Promise.resolve(acceptedOf(existing, true));
-    const item = this.admit(message, lane.key, this.bodyOf(message, now));
-    return this.journal.accept([item]).then(
-      () => {
-        if (this.state === 'started') this.delivery.dispatch(item, lane);
-        return acceptedOf(item, false);
-      },
-      (error: unknown) => {
-        this.untrack(item);
-        throw error;
-      },
-    );
+    return this.accept([message], undefined).then(firstOf);
   }
 
   /**
@@ -188,7 +168,28 @@ export class Outbox {
    * outcome can slip past before the caller hears the ids.
    * @throws as {@link enqueue}.
    */
-  async enqueueMany(messages: readonly OutboundMessage[], options?: { readonly onFinal?: FinalWatcher }): Promise<Accepted[]> {
+  enqueueMany(messages: readonly OutboundMessage[], options?: { readonly onFinal?: FinalWatcher }): Promise<Accepted[]> {
+    return this.accept(messages, options?.onFinal);
+  }
+
+  /**
+   * One text to many chats (an alert fanned out to its recipients): {@link enqueueMany} with the
+   * messages made here, which share one body in the journal.
+   */
+  fanOut(
+    text: string,
+    to: readonly Address[],
+    options?: { readonly priority?: OutboundMessage['priority']; readonly onFinal?: FinalWatcher },
+  ): Promise<Accepted[]> {
+    const priority = options?.priority ?? 'normal';
+    return this.accept(
+      to.map((address) => ({ to: address, text, priority })),
+      options?.onFinal,
+    );
+  }
+
+  /** The one way in: check every message, accept them in one journal append, then deliver. */
+  private async accept(messages: readonly OutboundMessage[], onFinal: FinalWatcher | undefined): Promise<Accepted[]> {
     // A fan-out repeats one text object: its check is not repeated.
     let checked: string | undefined;
     for (const message of messages) {
@@ -234,7 +235,6 @@ export class Outbox {
       freshLanes.push(lanes[i]!);
       results.push(acceptedOf(item, false));
     }
-    const onFinal = options?.onFinal;
     if (onFinal) for (const item of fresh) this.watchers.set(item.id, onFinal);
     try {
       await this.journal.accept(fresh);
@@ -429,6 +429,10 @@ export class Outbox {
     this.pending.delete(item);
     if (item.body.dedupeKey) this.dedupe.delete(dedupeKeyOf(item.key, item.body.dedupeKey));
   }
+}
+
+function firstOf(accepted: Accepted[]): Accepted {
+  return accepted[0]!;
 }
 
 /** What the caller of enqueue hears about `item`: newly accepted, or the pending twin of its message. */
