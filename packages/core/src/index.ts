@@ -18,7 +18,7 @@ export type * from './store/Store.js';
 export * from './store/MemoryStore.js';
 export * from './store/FileStore.js';
 export * from './store/DedupeLog.js';
-export { JournalCorruptError } from './store/FileJournal.js';
+export { JournalCorruptError } from './store/journalSegment.js';
 export * from './users/User.js';
 export * from './users/rules.js';
 export * from './users/names.js';

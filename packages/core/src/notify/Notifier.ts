@@ -143,11 +143,6 @@ export class Notifier {
     return this.candidates(user).map((d) => d.platform);
   }
 
-  /** The bridge's default choice for people who made none. */
-  get defaultNotify(): NotifyChoice {
-    return this.defaultChoice;
-  }
-
   /**
    * Where `user`'s notifications go, cached per user object (the directory replaces users when they
    * change) until an adapter reports that its addresses changed.

@@ -13,22 +13,7 @@ export class WindowWaits {
 
   /** Resolves when a window opens for the destination with lane key `key`, at the recheck, or on abort. */
   wait(key: string, signal: AbortSignal): Promise<void> {
-    // A send answered "deferred" after stop() began: abort listeners added now would never fire.
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiters = this.waiters.get(key) ?? new Set();
-      this.waiters.set(key, waiters);
-      const done = (): void => {
-        clearTimeout(timer);
-        waiters.delete(done);
-        if (waiters.size === 0) this.waiters.delete(key);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.recheckMs);
-      waiters.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return park(this.waiters, key, this.recheckMs, signal);
   }
 
   /** A window opened for `address`. */
@@ -41,21 +26,7 @@ export class WindowWaits {
    * WeChat login), or the outbox stops.
    */
   pause(platform: string, ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const pauses = this.pauses.get(platform) ?? new Set();
-      this.pauses.set(platform, pauses);
-      const done = (): void => {
-        clearTimeout(timer);
-        pauses.delete(done);
-        if (pauses.size === 0) this.pauses.delete(platform);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      pauses.add(done);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return park(this.pauses, platform, ms, signal);
   }
 
   /** `platform`'s adapter became ready: every chat of it waiting for a window or a retry tries now. */
@@ -64,4 +35,27 @@ export class WindowWaits {
     for (const [key, waiters] of [...this.waiters]) if (key.startsWith(prefix)) for (const wake of [...waiters]) wake();
     for (const wake of [...(this.pauses.get(platform) ?? [])]) wake();
   }
+}
+
+/**
+ * Wait under `key` in `parked` until one of its wakers is called, `ms` pass, or `signal` aborts,
+ * whichever comes first; the entry is removed however it ends.
+ */
+function park(parked: Map<string, Set<() => void>>, key: string, ms: number, signal: AbortSignal): Promise<void> {
+  // A wait begun after stop() began: abort listeners added now would never fire.
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const wakers = parked.get(key) ?? new Set();
+    parked.set(key, wakers);
+    const done = (): void => {
+      clearTimeout(timer);
+      wakers.delete(done);
+      if (wakers.size === 0) parked.delete(key);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    wakers.add(done);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

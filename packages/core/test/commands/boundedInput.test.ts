@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bridge, MemoryAdapter, MemoryStore, waitUntil as until, type DispatchOutcome } from '@switchboard/core';
+import { waitUntil as until, type Bridge, type DispatchOutcome } from '@switchboard/core';
+import { memoryUser, startBridge } from '../fixtures/harness.js';
 
 const running: Bridge[] = [];
 afterEach(async () => {
@@ -7,18 +8,9 @@ afterEach(async () => {
 });
 
 async function setup(limits = {}) {
-  const adapter = new MemoryAdapter();
-  const bridge = new Bridge({
-    store: new MemoryStore(),
-    adapters: [adapter],
-    users: [
-      { name: 'root1', tier: 'root', identities: [{ platform: 'memory', id: 'root1' }] },
-      { name: 'uma', tier: 'user', identities: [{ platform: 'memory', id: 'uma' }] },
-      { name: 'ulf', tier: 'user', identities: [{ platform: 'memory', id: 'ulf' }] },
-    ],
-    limits,
+  const { bridge, adapter } = await startBridge({
+    bridge: { users: [memoryUser('root1', 'root'), memoryUser('uma', 'user'), memoryUser('ulf', 'user')], limits },
   });
-  await bridge.start();
   running.push(bridge);
   const outcomes: DispatchOutcome[] = [];
   bridge.dispatcher.outcomes$.subscribe((o) => outcomes.push(o));

@@ -87,24 +87,21 @@ describe('built-in commands', () => {
 
 describe('identities stay out of groups', () => {
   it('lists users without their platform ids in a group, and with them in a direct chat', async () => {
-    const { MemoryAdapter, MemoryStore, Bridge, waitUntil } = await import('@switchboard/core');
-    const adapter = new MemoryAdapter();
-    const bridge = new Bridge({
-      store: new MemoryStore(),
-      adapters: [adapter],
-      users: [
-        { name: 'root1', tier: 'root', identities: [{ platform: 'memory', id: 'ROOT-OPENID' }] },
-        { name: 'uma', tier: 'user', identities: [{ platform: 'memory', id: 'UMA-OPENID' }] },
-      ],
+    const { bridge, adapter } = await startBridge({
+      bridge: {
+        users: [
+          { name: 'root1', tier: 'root', identities: [{ platform: 'memory', id: 'ROOT-OPENID' }] },
+          { name: 'uma', tier: 'user', identities: [{ platform: 'memory', id: 'UMA-OPENID' }] },
+        ],
+      },
     });
-    await bridge.start();
     const group = { platform: 'memory', kind: 'group' as const, id: 'G' };
     adapter.inject({ from: 'ROOT-OPENID', text: 'users', chat: group });
     adapter.inject({ from: 'ROOT-OPENID', text: 'whoami', chat: group });
-    await waitUntil(() => adapter.textsTo('G').length === 2, 'two answers in the group');
+    await until(() => adapter.textsTo('G').length === 2, 'two answers in the group');
     for (const text of adapter.textsTo('G')) expect(text).not.toMatch(/OPENID/);
     adapter.inject({ from: 'ROOT-OPENID', text: 'users' });
-    await waitUntil(() => adapter.textsTo('ROOT-OPENID').length === 1, 'the direct answer');
+    await until(() => adapter.textsTo('ROOT-OPENID').length === 1, 'the direct answer');
     expect(adapter.textsTo('ROOT-OPENID')[0]).toContain('memory:UMA-OPENID');
     await bridge.stop();
   });

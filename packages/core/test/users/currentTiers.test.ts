@@ -1,16 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assertMayChange,
-  assertMayGrant,
-  Bridge,
-  MemoryAdapter,
-  MemoryStore,
-  waitUntil as until,
-  type DirectoryChange,
-  type Tier,
-  type User,
-} from '@switchboard/core';
+import { assertMayChange, assertMayGrant, waitUntil as until, type DirectoryChange, type Tier, type User } from '@switchboard/core';
+import { memoryUser, startBridge } from '../fixtures/harness.js';
 
 /** Every decision must hold against the actor's tier as stored when the change was made. */
 function permitted(model: Map<string, Tier>, change: DirectoryChange): string | undefined {
@@ -47,18 +38,10 @@ const command = fc.record({
 
 describe('decisions use the tier stored at that moment', () => {
   it('a demoted admin’s queued promote no longer goes through', async () => {
-    const adapter = new MemoryAdapter();
     // Root's demote and bob's promote race; whichever the directory takes first decides.
-    const bridge = new Bridge({
-      store: new MemoryStore(),
-      adapters: [adapter],
-      users: [
-        { name: 'root1', tier: 'root', identities: [{ platform: 'memory', id: 'root1' }] },
-        { name: 'bob', tier: 'admin', identities: [{ platform: 'memory', id: 'bob' }] },
-        { name: 'carol', tier: 'user', identities: [{ platform: 'memory', id: 'carol' }] },
-      ],
+    const { bridge, adapter } = await startBridge({
+      bridge: { users: [memoryUser('root1', 'root'), memoryUser('bob', 'admin'), memoryUser('carol', 'user')] },
     });
-    await bridge.start();
     let slow!: () => void;
     const gate = new Promise<void>((r) => (slow = r));
     // Bob's lane is busy with a slow command while root demotes him.
@@ -77,19 +60,11 @@ describe('decisions use the tier stored at that moment', () => {
   it('random concurrent promote, demote, remove and add: no accepted change the actor’s current tier forbids (property)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 30 }), async (commands) => {
-        const adapter = new MemoryAdapter();
-        const bridge = new Bridge({
-          store: new MemoryStore(),
-          adapters: [adapter],
-          users: [
-            { name: 'root1', tier: 'root', identities: [{ platform: 'memory', id: 'root1' }] },
-            { name: 'ada', tier: 'admin', identities: [{ platform: 'memory', id: 'ada' }] },
-            { name: 'bob', tier: 'admin', identities: [{ platform: 'memory', id: 'bob' }] },
-            { name: 'carol', tier: 'user', identities: [{ platform: 'memory', id: 'carol' }] },
-            { name: 'uma', tier: 'user', identities: [{ platform: 'memory', id: 'uma' }] },
-          ],
+        const { bridge, adapter } = await startBridge({
+          bridge: {
+            users: [memoryUser('root1', 'root'), memoryUser('ada', 'admin'), memoryUser('bob', 'admin'), memoryUser('carol', 'user'), memoryUser('uma', 'user')],
+          },
         });
-        await bridge.start();
         const model = new Map<string, Tier>(bridge.directory.list().map((u) => [u.name, u.tier]));
         const violations: string[] = [];
         bridge.directory.changes$.subscribe((change) => {
