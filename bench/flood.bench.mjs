@@ -15,7 +15,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Bridge, FileStore, MemoryAdapter } from '@switchboard/core';
+import { Bridge, FileStore } from '@switchboard/core';
+import { MemoryAdapter } from '@switchboard/core/testing';
 import { describeLoad, startLoadMonitor } from './machineLoad.mjs';
 import { emitRows } from './report.mjs';
 

@@ -41,7 +41,8 @@ const [batches, warmup, recipients, chats, inflight] = ['batches', 'warmup', 're
 if (recipients > chats) throw new RangeError(`--recipients (${recipients}) cannot exceed --chats (${chats})`);
 
 async function measure(storeName, path) {
-  const { FileStore, MemoryAdapter, MemoryStore, Outbox } = await import('@switchboard/core');
+  const { FileStore, MemoryStore, Outbox } = await import('@switchboard/core');
+  const { MemoryAdapter } = await import('@switchboard/core/testing');
   const dir = await mkdtemp(join(tmpdir(), 'sb-outbox-bench-'));
   const store = storeName === 'file' ? new FileStore({ dir }) : new MemoryStore();
   await store.open?.();

@@ -23,7 +23,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Bridge, FileStore } from '@switchboard/core';
-import { FakeGateway, FakeQqHttp, QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
+import { QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
+import { FakeGateway, FakeQqHttp } from '@switchboard/adapter-qq/testing';
 import { describeLoad, startLoadMonitor } from './machineLoad.mjs';
 import { emitRows } from './report.mjs';
 

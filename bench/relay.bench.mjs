@@ -133,7 +133,8 @@ async function runFeed() {
 
 /** The bridge process: relay + outbox on the file store, reporting figures to the parent. */
 async function runBridge() {
-  const { Bridge, FileStore, MemoryAdapter } = await import('@switchboard/core');
+  const { Bridge, FileStore } = await import('@switchboard/core');
+  const { MemoryAdapter } = await import('@switchboard/core/testing');
   const { Relay, RelaySections, RouteSchema, FrameMappingSchema } = await import('@switchboard/relay');
   const port = Number(process.env.FEED_PORT);
   const dir = await mkdtemp(join(tmpdir(), 'sb-relay-bench-'));

@@ -13,5 +13,3 @@ export * from './gateway/GatewayShard.js';
 export * from './config.js';
 export * from './QqAdapter.js';
 export * from './module.js';
-export * from './testing/FakeGateway.js';
-export * from './testing/FakeQqHttp.js';

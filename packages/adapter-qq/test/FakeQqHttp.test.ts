@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeQqHttp } from '@switchboard/adapter-qq';
+import { FakeQqHttp } from '@switchboard/adapter-qq/testing';
 
 // The fake stands in for the platform in tests and benchmarks: it must refuse what the platform refuses.
 let fake: FakeQqHttp;

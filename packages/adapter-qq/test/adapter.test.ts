@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Bridge, MemoryStore, type DispatchOutcome, waitUntil as until } from '@switchboard/core';
-import { FakeGateway, FakeQqHttp, QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
+import { Bridge, MemoryStore, type DispatchOutcome } from '@switchboard/core';
+import { waitUntil as until } from '@switchboard/core/testing';
+import { QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
+import { FakeGateway, FakeQqHttp } from '@switchboard/adapter-qq/testing';
 
 const secret = 'DG5g3B4j9X2KOErG';
 let http: FakeQqHttp;

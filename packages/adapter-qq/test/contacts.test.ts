@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bridge, MemoryStore, waitUntil as until, type Store } from '@switchboard/core';
-import { FakeGateway, FakeQqHttp, QqAdapter, QqConfigSchema, type FakeChat } from '@switchboard/adapter-qq';
+import { Bridge, MemoryStore, type Store } from '@switchboard/core';
+import { waitUntil as until } from '@switchboard/core/testing';
+import { QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
+import { FakeGateway, FakeQqHttp, type FakeChat } from '@switchboard/adapter-qq/testing';
 
 const secret = 'DG5g3B4j9X2KOErG';
 const open: { bridge: Bridge; http: FakeQqHttp; gateway: FakeGateway }[] = [];

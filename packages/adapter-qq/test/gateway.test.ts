@@ -1,6 +1,7 @@
-import { waitUntil as until } from '@switchboard/core';
+import { waitUntil as until } from '@switchboard/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { classifyClose, FakeGateway, type GatewayPayload, GatewayShard, intentBits, type ShardStatus } from '@switchboard/adapter-qq';
+import { classifyClose, type GatewayPayload, GatewayShard, intentBits, type ShardStatus } from '@switchboard/adapter-qq';
+import { FakeGateway } from '@switchboard/adapter-qq/testing';
 
 let gateway: FakeGateway;
 let shard: GatewayShard;

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger, type SendRequest } from '@switchboard/core';
-import { decodeDispatch, FakeQqHttp, QqApiError, ReplyWindows, RestClient, sendText, TokenManager } from '@switchboard/adapter-qq';
+import { decodeDispatch, QqApiError, ReplyWindows, RestClient, sendText, TokenManager } from '@switchboard/adapter-qq';
+import { FakeQqHttp } from '@switchboard/adapter-qq/testing';
 
 const secret = 'DG5g3B4j9X2KOErG';
 let fake: FakeQqHttp;

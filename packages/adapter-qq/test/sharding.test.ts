@@ -1,6 +1,7 @@
-import { waitUntil as until } from '@switchboard/core';
+import { waitUntil as until } from '@switchboard/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeGateway, FakeQqHttp, QqAdapter, QqConfigSchema, RestClient, TokenManager } from '@switchboard/adapter-qq';
+import { QqAdapter, QqConfigSchema, RestClient, TokenManager } from '@switchboard/adapter-qq';
+import { FakeGateway, FakeQqHttp } from '@switchboard/adapter-qq/testing';
 
 const secret = 'DG5g3B4j9X2KOErG';
 let http: FakeQqHttp;

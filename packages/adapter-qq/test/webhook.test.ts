@@ -7,7 +7,7 @@ let receiver: WebhookReceiver;
 let received: GatewayPayload[];
 beforeEach(async () => {
   received = [];
-  receiver = new WebhookReceiver({ appId: '11111111', secret, listen: { host: '127.0.0.1', port: 0 }, onDispatch: (p) => received.push(p) });
+  receiver = new WebhookReceiver({ appId: '11111111', secret, listen: { host: '127.0.0.1', port: 0 }, onDispatch: (p) => void received.push(p) });
   await receiver.start();
 });
 afterEach(() => receiver.stop());

@@ -1,7 +1,8 @@
 import { sign } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Bridge, MemoryStore } from '@switchboard/core';
-import { FakeQqHttp, QqAdapter, QqConfigSchema, webhookKeys } from '@switchboard/adapter-qq';
+import { QqAdapter, QqConfigSchema, webhookKeys } from '@switchboard/adapter-qq';
+import { FakeQqHttp } from '@switchboard/adapter-qq/testing';
 
 const secret = 'DG5g3B4j9X2KOErG';
 const cleanups: (() => Promise<void>)[] = [];

@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PuppetMock, mock } from 'wechaty-puppet-mock';
-import { Bridge, MemoryStore, waitUntil as until, type Store } from '@switchboard/core';
-import { FakeGateway, FakeQqHttp, QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
+import { Bridge, MemoryStore, type Store } from '@switchboard/core';
+import { waitUntil as until } from '@switchboard/core/testing';
+import { QqAdapter, QqConfigSchema } from '@switchboard/adapter-qq';
+import { FakeGateway, FakeQqHttp } from '@switchboard/adapter-qq/testing';
 import { WechatAdapter, WechatConfigSchema } from '@switchboard/adapter-wechat';
 import { Relay, RelaySections, RouteSchema, type Update } from '@switchboard/relay';
 

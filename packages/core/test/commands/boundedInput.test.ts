@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitUntil as until, type Bridge, type DispatchOutcome } from '@switchboard/core';
+import { type Bridge, type DispatchOutcome } from '@switchboard/core';
+import { waitUntil as until } from '@switchboard/core/testing';
 import { memoryUser, startBridge } from '../fixtures/harness.js';
 
 const running: Bridge[] = [];

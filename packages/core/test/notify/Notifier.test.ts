@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Bridge, MemoryAdapter, MemoryStore, waitUntil as until, type Address, type SendRequest, type Store } from '@switchboard/core';
+import { Bridge, MemoryStore, type Address, type SendRequest, type Store } from '@switchboard/core';
+import { MemoryAdapter, waitUntil as until } from '@switchboard/core/testing';
 
 /**
  * An adapter as strict as QQ about windows: a chat accepts sends only after its person wrote

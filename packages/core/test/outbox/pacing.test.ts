@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MemoryAdapter, MemoryStore, Outbox, type AdapterLimits, type SendRequest, type SendResult } from '@switchboard/core';
+import { MemoryStore, Outbox, type AdapterLimits, type SendRequest, type SendResult } from '@switchboard/core';
+import { MemoryAdapter } from '@switchboard/core/testing';
 import { ChatPace, type PacedLane } from '../../src/outbox/ChatPace.js';
 import { Lane } from '../../src/util/Lanes.js';
 import { until } from '../fixtures/harness.js';

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryAdapter, MemoryStore, Outbox, type DeliveryReport, type FinalOutcome, type SendResult } from '@switchboard/core';
+import { MemoryStore, Outbox, type DeliveryReport, type FinalOutcome, type SendResult } from '@switchboard/core';
+import { MemoryAdapter } from '@switchboard/core/testing';
 import { until } from '../fixtures/harness.js';
 
 const to = (id: string) => ({ platform: 'memory', kind: 'dm' as const, id });

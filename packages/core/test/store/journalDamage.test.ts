@@ -2,7 +2,8 @@ import { copyFile, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileStore, JournalCorruptError, MemoryAdapter, Outbox } from '@switchboard/core';
+import { FileStore, JournalCorruptError, Outbox } from '@switchboard/core';
+import { MemoryAdapter } from '@switchboard/core/testing';
 
 const dirs: string[] = [];
 afterAll(async () => {

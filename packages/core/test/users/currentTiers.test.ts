@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assertMayChange, assertMayGrant, waitUntil as until, type DirectoryChange, type Tier, type User } from '@switchboard/core';
+import { assertMayChange, assertMayGrant, type DirectoryChange, type Tier, type User } from '@switchboard/core';
+import { waitUntil as until } from '@switchboard/core/testing';
 import { memoryUser, startBridge } from '../fixtures/harness.js';
 
 /** Every decision must hold against the actor's tier as stored when the change was made. */

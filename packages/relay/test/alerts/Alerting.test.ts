@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Bridge, MemoryAdapter, MemoryStore, type Store } from '@switchboard/core';
+import { Bridge, MemoryStore, type Store } from '@switchboard/core';
+import { MemoryAdapter } from '@switchboard/core/testing';
 import { Relay, RelaySections, type Update } from '@switchboard/relay';
 
 const routes = RelaySections.routes.parse([

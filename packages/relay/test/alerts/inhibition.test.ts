@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Bridge, MemoryAdapter, MemoryStore } from '@switchboard/core';
+import { Bridge, MemoryStore } from '@switchboard/core';
+import { MemoryAdapter } from '@switchboard/core/testing';
 import { BaseSource, Relay, RelaySections, type SourceState, type Update } from '@switchboard/relay';
 
 class FakeSource extends BaseSource {

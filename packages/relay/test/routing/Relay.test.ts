@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bridge, MemoryAdapter, MemoryStore, type Store } from '@switchboard/core';
+import { Bridge, MemoryStore, type Store } from '@switchboard/core';
+import { MemoryAdapter } from '@switchboard/core/testing';
 import { Relay, RelaySections, RouteSchema, type Update } from '@switchboard/relay';
 import { until } from '../fixtures/servers.js';
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HomeAssistantSource, type SourceStatus, type Update } from '@switchboard/relay';
-import { FakeHomeAssistant } from '../fixtures/FakeHomeAssistant.js';
+import { FakeHomeAssistant } from '@switchboard/relay/testing';
 import { until } from '../fixtures/servers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
