@@ -5,6 +5,7 @@ import { WechatyBuilder, ScanStatus, types, type Contact, type Message, type Roo
 import type { WechatyOptions } from 'wechaty';
 import {
   backoffDelay,
+  detach,
   errorInfo,
   RecentIds,
   silentLogger,
@@ -213,9 +214,10 @@ export class WechatAdapter implements Adapter {
       if (this.stopping || this.bot?.isLoggedIn) return;
       const old = this.bot;
       this.bot = undefined;
-      void (old?.stop() ?? Promise.resolve())
-        .catch(() => undefined)
-        .then(() => (this.stopping ? undefined : this.boot()));
+      detach(
+        (old?.stop() ?? Promise.resolve()).catch(() => undefined).then(() => (this.stopping ? undefined : this.boot())),
+        (error) => this.logger.error(errorInfo(error), 'WeChat restart failed'),
+      );
     }, delay);
     this.restartTimer.unref?.();
   }

@@ -1,5 +1,6 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import {
+  detach,
   errorInfo,
   secrets,
   silentLogger,
@@ -153,7 +154,7 @@ export class Relay implements BridgePlugin {
       const source = (this.options.createSource ?? ((f) => this.createSource(f)))(feed, this);
       this.sources.push(source);
       this.subscriptions.push(
-        source.updates$.subscribe((update) => void this.handle(update)),
+        source.updates$.subscribe((update) => this.handleDetached(update)),
         source.status$.subscribe((status) => {
           const level = status.state === 'failed' ? 'error' : status.state === 'reconnecting' ? 'warn' : 'info';
           this.logger[level]({ source: status.source, state: status.state, detail: status.detail }, 'feed status');
@@ -193,6 +194,11 @@ export class Relay implements BridgePlugin {
    * Take one update: record it, and when it is news, tell each user a rule grants it to (unless
    * muted) through the outbox. A return to normal goes to those who would have heard the problem.
    */
+  /** Handle an update from a feed, which nobody awaits: a failure is logged with the update's device. */
+  private handleDetached(update: Update): void {
+    detach(this.handle(update), (error) => this.logger.error({ ...errorInfo(error), source: update.source, key: update.key }, 'could not handle an update'));
+  }
+
   async handle(update: Update): Promise<RoutedUpdate> {
     const { news, previous } = this.deviceStates.observe(update);
     // Alert flow: the device has an open alert, or a rule with an alert policy matches.
@@ -305,7 +311,7 @@ export class Relay implements BridgePlugin {
     clearTimeout(this.digestTimer);
     const at = this.quietHours?.nextDigestAt();
     if (at === undefined) return;
-    this.digestTimer = setTimeout(() => void this.sendDigests(), Math.max(0, at - Date.now()));
+    this.digestTimer = setTimeout(() => detach(this.sendDigests(), (error) => this.logger.error(errorInfo(error), 'digest failed')), Math.max(0, at - Date.now()));
     this.digestTimer.unref?.();
   }
 
@@ -343,7 +349,7 @@ export class Relay implements BridgePlugin {
       const timer = setTimeout(() => {
         this.downTimers.delete(source);
         this.downSources.add(source);
-        void this.handle(this.feedUpdate(source, false, status.detail ?? status.state));
+        this.handleDetached(this.feedUpdate(source, false, status.detail ?? status.state));
       }, this.options.relay.sourceDownAfter);
       timer.unref?.();
       this.downTimers.set(source, timer);
@@ -353,7 +359,10 @@ export class Relay implements BridgePlugin {
       clearTimeout(this.downTimers.get(source));
       this.downTimers.delete(source);
       if (!this.downSources.delete(source)) return;
-      void this.handle(this.feedUpdate(source, true, 'reconnected')).then(() => this.alerting.sweep());
+      detach(
+        this.handle(this.feedUpdate(source, true, 'reconnected')).then(() => this.alerting.sweep()),
+        (error) => this.logger.error({ ...errorInfo(error), source }, 'could not handle a feed coming back'),
+      );
     }
   }
 

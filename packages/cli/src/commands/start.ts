@@ -24,13 +24,13 @@ export async function startCommand(file: string): Promise<number> {
       process.exit(130);
     }
     process.stderr.write(`\n${signal}: delivering pending messages, then stopping (again to force).\n`);
-    void bridge.stop(signal);
+    bridge.requestShutdown(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   const consoleAdapter = bridge.adapters.find((a): a is ConsoleAdapter => a instanceof ConsoleAdapter);
-  consoleAdapter?.end$.subscribe(() => void bridge.stop('end of console input'));
+  consoleAdapter?.end$.subscribe(() => bridge.requestShutdown('end of console input'));
 
   try {
     await bridge.start();

@@ -10,6 +10,7 @@ import type { Store } from '../store/Store.js';
 import type { NewUser, NotifyChoice } from '../users/User.js';
 import { UserDirectory } from '../users/UserDirectory.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
+import { detach } from '../util/detach.js';
 
 /** A component that lives as long as the bridge (the relay is one). */
 export interface BridgePlugin {
@@ -162,7 +163,7 @@ export class Bridge {
   /** Ask for a graceful stop; returns at once. Used by `quit` and signal handlers. */
   requestShutdown(reason: string): void {
     // Let the caller (often the quit command itself) finish before intake stops.
-    setImmediate(() => void this.stop(reason));
+    setImmediate(() => detach(this.stop(reason), (error) => this.logger.error(errorInfo(error), 'stop failed')));
   }
 
   /**

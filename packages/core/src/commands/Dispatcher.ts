@@ -9,6 +9,7 @@ import type { UserDirectory } from '../users/UserDirectory.js';
 import { formatDuration } from '../util/duration.js';
 import { clip } from '../util/clip.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
+import { detach } from '../util/detach.js';
 import { Lane, Lanes } from '../util/Lanes.js';
 import { LiveList } from '../util/LiveList.js';
 import { Semaphore } from '../util/Semaphore.js';
@@ -170,7 +171,7 @@ export class Dispatcher {
     }
     this.backlog++;
     const idle = this.senders.pushTo(lane, message);
-    if (idle) void this.runSender(idle);
+    if (idle) detach(this.runSender(idle), (error) => this.logger.error(errorInfo(error), 'command lane failed'));
   }
 
   /**
@@ -200,7 +201,7 @@ export class Dispatcher {
     if (now - lane.noticedAt >= NoticeEveryMs || lane.noticedAt === 0) {
       lane.noticedAt = now;
       this.logger.warn({ from: identityKey(message.from), reason: why }, 'message not taken');
-      void this.reply(message, why);
+      detach(this.reply(message, why), (error) => this.logger.warn(errorInfo(error), 'could not send the limit notice'));
     }
     if (this.outcomesSubject.observed) this.outcomesSubject.next({ messageId: message.id, result: 'limited', ms: 0 });
   }

@@ -10,6 +10,7 @@ import type { NotifyChoice, User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import { formatDuration } from '../util/duration.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
+import { detach } from '../util/detach.js';
 import { PageBook, type Page } from './PageBook.js';
 
 /** Options of {@link Notifier}. */
@@ -268,7 +269,7 @@ export class Notifier {
     let next = Never;
     for (const page of this.book.pages()) if (page.due < next) next = page.due;
     if (next === Never) return;
-    this.timer = setTimeout(() => void this.fallBack(), Math.max(0, next - Date.now()));
+    this.timer = setTimeout(() => detach(this.fallBack(), (error) => this.logger.error(errorInfo(error), 'notification fallback failed')), Math.max(0, next - Date.now()));
     this.timer.unref?.();
   }
 

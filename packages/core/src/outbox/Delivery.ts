@@ -1,6 +1,7 @@
 import type { Adapter } from '../domain/Adapter.js';
 import type { SendResult } from '../domain/messages.js';
 import { backoffDelay } from '../util/backoff.js';
+import { detach } from '../util/detach.js';
 import { formatDuration } from '../util/duration.js';
 import { Lane, Lanes } from '../util/Lanes.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
@@ -88,7 +89,7 @@ export class Delivery {
         item.attempts++;
         this.sendHead(lane, item, served.adapter);
       } else {
-        void this.runLane(lane);
+        detach(this.runLane(lane), (error) => this.laneFailed(lane, error));
       }
       return;
     }
@@ -115,7 +116,7 @@ export class Delivery {
   /** The result of {@link sendHead}: on to the next message, or to runLane for anything but a delivery. */
   private sent(lane: SendingLane, result: SendResult): void {
     if (result.type !== 'delivered') {
-      void this.runLane(lane, result);
+      detach(this.runLane(lane, result), (error) => this.laneFailed(lane, error));
       return;
     }
     this.host.finish(partSent(lane.at(0)!), true);
@@ -140,11 +141,15 @@ export class Delivery {
     try {
       finished = await this.deliver(lane.at(0)!, lane, first);
     } catch (error) {
-      this.host.logger.error({ ...errorInfo(error), destination: lane.key }, 'outbox lane failed');
+      this.laneFailed(lane, error);
     }
     if (!finished) return this.letGo(lane);
     lane.shift();
     this.pump(lane);
+  }
+
+  private laneFailed(lane: SendingLane, error: unknown): void {
+    this.host.logger.error({ ...errorInfo(error), destination: lane.key }, 'outbox lane failed');
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Journal } from '../store/Store.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
+import { detach } from '../util/detach.js';
 import { decodeRecords, deliveredRecord, encodeAccepted, failureRecord, numberedId, progressRecord } from './journalCodec.js';
 import type { Pending } from './Pending.js';
 import type { OutboxRecord } from './types.js';
@@ -66,7 +67,7 @@ export class OutboxJournal {
     else this.deliveredIds.push(item.id);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => void this.flush());
+    setImmediate(() => detach(this.flush(), (error) => this.logger.error(errorInfo(error), 'could not record deliveries')));
   }
 
   /** Record a permanent failure and its reason. */

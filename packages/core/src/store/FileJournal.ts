@@ -2,6 +2,7 @@ import { fdatasync, writeSync } from 'node:fs';
 import { open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorInfo, type Logger } from '../util/Logger.js';
+import { detach } from '../util/detach.js';
 import { sleep } from '../util/sleep.js';
 import { syncDir } from './files.js';
 import { JournalCorruptError, jsonLines, parseSegment, repairTail, snapshotText, type ParsedSegment, type SegmentProblem } from './journalSegment.js';
@@ -250,10 +251,13 @@ export class FileJournal implements Journal {
     if (this.running) return;
     this.running = true;
     setImmediate(() =>
-      void this.drain().finally(() => {
-        this.running = false;
-        if (this.queue.length > 0) this.run();
-      }),
+      detach(
+        this.drain().finally(() => {
+          this.running = false;
+          if (this.queue.length > 0) this.run();
+        }),
+        (error) => this.logger.error(errorInfo(error), 'journal writer failed'),
+      ),
     );
   }
 

@@ -9,7 +9,7 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function setup(commands: CommandSpec[] = [], bridge: Parameters<typeof startBridge>[0]['bridge'] = {}) {
+async function setup(commands: CommandSpec[] = [], bridge: NonNullable<Parameters<typeof startBridge>[0]>['bridge'] = {}) {
   const h = await startBridge({ commands, bridge });
   running = h.bridge;
   return h;

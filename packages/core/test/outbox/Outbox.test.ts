@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MemoryAdapter, MemoryStore, Outbox, type DeliveryReport, type OutboxOptions, type SendRequest, type SendResult } from '@switchboard/core';
+import { MemoryStore, Outbox, type DeliveryReport, type OutboundMessage, type OutboxOptions, type SendRequest, type SendResult } from '@switchboard/core';
+import { MemoryAdapter } from '@switchboard/core/testing';
 import { until } from '../fixtures/harness.js';
 
 const to = (id: string, kind: 'dm' | 'group' = 'dm') => ({ platform: 'memory', kind, id });
@@ -138,10 +139,10 @@ describe('Outbox', () => {
     await expect(outbox.enqueue({ to: to('a'), text: '  ' })).rejects.toThrow('message to memory:dm:a has no text');
     await expect(outbox.enqueue({ to: { platform: 'memory', kind: 'room' as never, id: 'a' }, text: 'x' })).rejects.toThrow(/kind must be/);
     // A batch is refused whole, whichever member is bad (the check of a repeated text is not repeated).
-    const batches = [
+    const batches: OutboundMessage[][] = [
       [{ to: to('a'), text: undefined as never }, { to: to('b'), text: undefined as never }],
       [{ to: to('a'), text: 'fine' }, { to: to('b'), text: 'fine' }, { to: to('c'), text: ' ' }],
-      [{ to: to('a'), text: 'fine' }, { to: { platform: 'memory', kind: 'dm', id: '' }, text: 'fine' }],
+      [{ to: to('a'), text: 'fine' }, { to: { platform: 'memory', kind: 'dm' as const, id: '' }, text: 'fine' }],
     ];
     for (const batch of batches) await expect(outbox.enqueueMany(batch)).rejects.toThrow(/has no text|no valid destination/);
     expect(outbox.size).toBe(0);

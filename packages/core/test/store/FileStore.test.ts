@@ -80,9 +80,10 @@ describe('FileStore', () => {
     const store = await open();
     const journal = store.journal('outbox');
     const pending = new Set([1, 2, 3]);
-    void journal.append([{ id: 1 }, { id: 2 }, { id: 3 }]);
+    const first = journal.append([{ id: 1 }, { id: 2 }, { id: 3 }]);
     pending.delete(2);
     await journal.compact(() => [...pending].map((id) => ({ id })));
+    await first;
     await journal.append([{ id: 4 }]);
     expect(await journal.readAll()).toEqual([{ id: 1 }, { id: 3 }, { id: 4 }]);
     expect(await readFile(join(dir, 'outbox.2.jsonl'), 'utf8')).toBe('#snapshot 2\n{"id":1}\n{"id":3}\n#compacted 2\n{"id":4}\n');

@@ -92,7 +92,7 @@ describe('FileStore journal group commit', () => {
 
   it('keeps at most three flushes in flight and gathers what comes meanwhile into one write', async () => {
     const { store, journal } = await openJournal();
-    const acks = [];
+    const acks: ReturnType<typeof settled>[] = [];
     for (let n = 1; n <= 3; n++) {
       acks.push(settled(journal.append([{ n }])));
       await vi.waitUntil(() => held.length === n);

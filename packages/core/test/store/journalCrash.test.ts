@@ -26,7 +26,7 @@ async function runAndKill(data: string, count: number): Promise<number[]> {
         resolve();
       }
     });
-    void exited.then(() => resolve());
+    child.on('exit', () => resolve());
   });
   expect(await exited).toBe('SIGKILL');
   return acked;

@@ -1,4 +1,4 @@
-import { errorInfo, formatDuration, silentLogger, type Logger, type User, type UserDirectory } from '@switchboard/core';
+import { detach, errorInfo, formatDuration, silentLogger, type Logger, type User, type UserDirectory } from '@switchboard/core';
 import type { Route } from '../routing/Route.js';
 import type { Router } from '../routing/Router.js';
 import { atLeast, SeverityIcons, severityRank, type Severity, type Update } from '../Update.js';
@@ -214,7 +214,7 @@ export class Alerting {
       ...this.options.silences.active().map((s) => s.endsAt),
     ];
     if (times.length === 0) return;
-    this.timer = setTimeout(() => void this.escalate(), Math.max(0, Math.min(...times) - Date.now()));
+    this.timer = setTimeout(() => detach(this.escalate(), (error) => this.logger.error(errorInfo(error), 'escalation failed')), Math.max(0, Math.min(...times) - Date.now()));
     this.timer.unref?.();
   }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { boundPort, closeHttp, createBoundedServer, listenHttp, parseListen, readBody, replyJson, silentLogger, type Logger } from '@switchboard/core';
+import { boundPort, closeHttp, createBoundedServer, detach, errorInfo, listenHttp, parseListen, readBody, replyJson, silentLogger, type Logger } from '@switchboard/core';
 
 /** A request as a webhook handler sees it: method, query, headers and the raw body. */
 export interface IngressRequest {
@@ -66,7 +66,12 @@ export class HttpIngress {
   async start(): Promise<void> {
     if (this.server) return;
     const { host, port } = parseListen(this.listen);
-    const server = createBoundedServer((req, res) => void this.onRequest(req, res));
+    const server = createBoundedServer((req, res) =>
+      detach(this.onRequest(req, res), (error) => {
+        this.logger.error(errorInfo(error), 'webhook request failed');
+        res.destroy();
+      }),
+    );
     this.server = server;
     await listenHttp(server, host, port);
     this.logger.info({ port: this.port }, 'webhook ingress listening');

@@ -1,4 +1,4 @@
-import { errorInfo, silentLogger, type Logger, type Store } from '@switchboard/core';
+import { detach, errorInfo, silentLogger, type Logger, type Store } from '@switchboard/core';
 import { deviceId, type Severity, type Update } from '../Update.js';
 
 /** What the relay remembers about a device. */
@@ -100,7 +100,7 @@ export class DeviceStates {
     if (this.timer) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      void this.write();
+      detach(this.write(), (error) => this.logger.error(errorInfo(error), 'could not persist device states'));
     }, this.flushMs);
     this.timer.unref?.();
   }
