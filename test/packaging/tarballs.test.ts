@@ -156,6 +156,26 @@ describe('the packed packages, installed into an empty project', () => {
     expect(code_, out).toBe(0);
   });
 
+  it('type-check the JavaScript example of every package README against the packed declarations', async () => {
+    const files: string[] = [];
+    for (const dir of workspaces) {
+      const readme = await readFile(join(root, dir, 'README.md'), 'utf8');
+      for (const [i, match] of [...readme.matchAll(/```js\n([\s\S]*?)```/g)].entries()) {
+        const file = `readme-${dir.split('/')[1]}-${i}.mjs`;
+        await writeFile(join(app, file), match[1]!);
+        files.push(file);
+      }
+    }
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    const config = { compilerOptions: { module: 'NodeNext', target: 'ES2022', allowJs: true, checkJs: true, noEmit: true, strictNullChecks: true, types: ['node'] }, files };
+    await writeFile(join(app, 'tsconfig.readme.json'), JSON.stringify(config));
+    const output = await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.readme.json'], { cwd: app, env: cleanEnv() }).then(
+      () => '',
+      (error: { stdout?: string }) => error.stdout ?? 'tsc failed',
+    );
+    expect(output.split('\n').filter((line) => line.startsWith('readme-'))).toEqual([]);
+  });
+
   it('run the switchboard command from the cli package', async () => {
     await writeFile(join(app, 'switchboard.yaml'), 'adapters:\n  console:\n    user: me\nusers:\n  - { name: me, tier: root, identities: [console:me] }\n');
     const { stdout } = await run(join(app, 'node_modules', '.bin', 'switchboard'), ['check', '-c', 'switchboard.yaml'], { cwd: app, env: cleanEnv() });
