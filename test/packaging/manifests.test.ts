@@ -71,6 +71,22 @@ describe('package manifests', () => {
   });
 });
 
+describe('engines', () => {
+  const floor = (range: string | undefined): number[] => (/^>=(\d+)\.(\d+)(?:\.(\d+))?$/.exec(range ?? '') ?? []).slice(1).map((n) => Number(n ?? 0));
+  const below = (a: number[], b: number[]): boolean => {
+    for (let i = 0; i < 3; i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) < (b[i] ?? 0);
+    return false;
+  };
+  it.each(packages)('%s asks for at least the Node version its own packages need', async (pkg) => {
+    const m = (await manifest(`packages/${pkg}`)) as Manifest & { engines?: { node?: string } };
+    expect(floor(m.engines?.node), `${pkg} engines.node is ">=x.y.z"`).toHaveLength(3);
+    for (const dep of [...Object.keys(m.dependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})].filter((d) => d.startsWith('@switchboard/'))) {
+      const other = (await manifest(`packages/${dep.slice('@switchboard/'.length)}`)) as Manifest & { engines?: { node?: string } };
+      expect(below(floor(m.engines?.node), floor(other.engines?.node)), `${pkg} (${m.engines?.node}) needs ${dep} (${other.engines?.node})`).toBe(false);
+    }
+  });
+});
+
 describe('package-lock.json', () => {
   it('is in step with every package.json of the workspace', async () => {
     const lock = JSON.parse(await readFile(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, Manifest> };
