@@ -17,6 +17,7 @@ import { SilenceBook } from './alerts/SilenceBook.js';
 import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
+import { KeyedSerial } from './util/KeyedSerial.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
 import { RouteSchema } from './routing/Route.js';
@@ -68,6 +69,7 @@ export class Relay implements BridgePlugin {
   readonly name = 'relay';
   readonly sources: FeedSource[] = [];
   private readonly logger: Logger;
+  private readonly perDevice = new KeyedSerial();
   private bridge: Bridge | undefined;
   private states: DeviceStates | undefined;
   private router: Router | undefined;
@@ -190,16 +192,24 @@ export class Relay implements BridgePlugin {
     this.routedSubject.complete();
   }
 
-  /**
-   * Take one update: record it, and when it is news, tell each user a rule grants it to (unless
-   * muted) through the outbox. A return to normal goes to those who would have heard the problem.
-   */
   /** Handle an update from a feed, which nobody awaits: a failure is logged with the update's device. */
   private handleDetached(update: Update): void {
     detach(this.handle(update), (error) => this.logger.error({ ...errorInfo(error), source: update.source, key: update.key }, 'could not handle an update'));
   }
 
-  async handle(update: Update): Promise<RoutedUpdate> {
+  /**
+   * Take one update: record it, and when it is news, tell each user a rule grants it to (unless
+   * muted) through the outbox. A return to normal goes to those who would have heard the problem.
+   *
+   * Updates with one alert key (source + fingerprint, or source + device) are handled strictly one
+   * after another, in the order they arrived: the second of two updates of a device sees what the
+   * first did (its alert stored, its state recorded). Different devices run concurrently.
+   */
+  handle(update: Update): Promise<RoutedUpdate> {
+    return this.perDevice.run(Alerting.keyOf(update), () => this.handleNow(update));
+  }
+
+  private async handleNow(update: Update): Promise<RoutedUpdate> {
     const { news, previous } = this.deviceStates.observe(update);
     // Alert flow: the device has an open alert, or a rule with an alert policy matches.
     const open = this.alerts.openFor(Alerting.keyOf(update));

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Bridge, MemoryStore, type Store } from '@switchboard/core';
-import { MemoryAdapter } from '@switchboard/core/testing';
-import { Relay, RelaySections, type Update } from '@switchboard/relay';
+import { MemoryStore, type Store } from '@switchboard/core';
+import { RelaySections, type Update } from '@switchboard/relay';
+import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
 
 const routes = RelaySections.routes.parse([
   {
@@ -20,66 +20,13 @@ const routes = RelaySections.routes.parse([
   },
 ]);
 
-const running: Bridge[] = [];
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date', 'setImmediate'] });
-  vi.setSystemTime(new Date('2026-11-23T08:00:00Z'));
-});
+beforeEach(() => fakeClock());
 afterEach(async () => {
   for (const b of running.splice(0)) await b.stop();
   vi.useRealTimers();
 });
 
-/** Let promises and due timers run. */
-const settle = async (ms = 0) => {
-  await vi.advanceTimersByTimeAsync(ms);
-  for (let i = 0; i < 5; i++) await vi.advanceTimersByTimeAsync(0);
-};
-
-async function setup(store: Store = new MemoryStore()) {
-  const adapter = new MemoryAdapter();
-  const relay = new Relay({ feeds: [], routes, relay: RelaySections.relay.parse({ startJitter: 0 }) });
-  const id = (name: string) => [{ platform: 'memory', id: name }];
-  const bridge = new Bridge({
-    store,
-    adapters: [adapter],
-    plugins: [relay],
-    users: [
-      { name: 'root1', tier: 'root', identities: id('root1') },
-      { name: 'ada', tier: 'admin', identities: id('ada') },
-      { name: 'uma', tier: 'user', identities: id('uma') },
-      { name: 'ulf', tier: 'user', identities: id('ulf') },
-    ],
-  });
-  const started = bridge.start();
-  await settle();
-  await started;
-  running.push(bridge);
-  const update = (u: Partial<Update>): Update => ({
-    source: 'lab',
-    key: 'oven',
-    topic: 'temperature',
-    severity: 'warning',
-    state: 'hot',
-    text: 'Oven at 70 °C',
-    at: Date.now(),
-    resolved: false,
-    ...u,
-  });
-  const feed = async (u: Partial<Update>) => {
-    const done = relay.handle(update(u));
-    await settle();
-    return done;
-  };
-  const say = async (from: string, text: string): Promise<string> => {
-    const before = adapter.textsTo(from).length;
-    adapter.inject({ from, text });
-    for (let i = 0; i < 20 && adapter.textsTo(from).length === before; i++) await settle();
-    return adapter.textsTo(from).at(-1)!;
-  };
-  const inbox = (who: string) => adapter.textsTo(who);
-  return { bridge, relay, adapter, feed, say, inbox };
-}
+const setup = (store?: Store) => alertBridge(routes, store ? { store } : {});
 
 describe('alert lifecycle', () => {
   it('opens an alert with a short id, counts repeats without sending, and tells of a rise in severity', async () => {
