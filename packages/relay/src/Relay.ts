@@ -12,7 +12,7 @@ import {
   type User,
 } from '@switchboard/core';
 import { AlertBook } from './alerts/AlertBook.js';
-import { Alerting } from './alerts/Alerting.js';
+import { Alerting, type NotifyOptions } from './alerts/Alerting.js';
 import { SilenceBook } from './alerts/SilenceBook.js';
 import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
@@ -146,7 +146,7 @@ export class Relay implements BridgePlugin {
       silences: this.silenceBook,
       router: this.router,
       directory: bridge.directory,
-      notify: (users, text, severity) => this.notify(users, text, severity),
+      notify: (users, text, severity, options) => this.deliver(users, text, severity, undefined, options),
       inhibited: (source) => this.downSources.has(source),
       logger: this.logger,
     });
@@ -272,7 +272,13 @@ export class Relay implements BridgePlugin {
    * business: the person's choice of platform, and the fallback of a critical page.
    * @returns the names it was accepted or held for.
    */
-  async deliver(users: readonly User[], texts: string | readonly string[], severity: Severity, members?: readonly Member[]): Promise<string[]> {
+  async deliver(
+    users: readonly User[],
+    texts: string | readonly string[],
+    severity: Severity,
+    members?: readonly Member[],
+    options: NotifyOptions = {},
+  ): Promise<string[]> {
     const notifier = this.bridge!.notifier;
     const generation = notifier.generation;
     const now = Date.now();
@@ -298,6 +304,11 @@ export class Relay implements BridgePlugin {
       const text = typeof texts === 'string' ? texts : texts[i]!;
       names.push(user.name);
       if (this.quiet.holds(user.name, critical, now)) {
+        // A reminder is not worth a digest line: the digest already carries the page it repeats.
+        if (options.reminder) {
+          names.pop();
+          continue;
+        }
         await this.quiet.hold(user.name, text, now);
         held = true;
         continue;

@@ -12,6 +12,8 @@ export interface Alert {
   readonly source: string;
   readonly device: string;
   readonly topic: string;
+  /** The feed's labels of the last update (silences and groupBy match on them). */
+  readonly labels?: Readonly<Record<string, string>>;
   readonly severity: Severity;
   readonly text: string;
   readonly status: AlertStatus;
@@ -25,12 +27,18 @@ export interface Alert {
   readonly route: string;
   /** Escalation steps already taken (0 = only the first notification). */
   readonly step: number;
-  /** Epoch ms of the next escalation step, absent when there is none left or it was acknowledged. */
+  /**
+   * Epoch ms of the next escalation step, absent when there is none left or it was acknowledged. Set
+   * when the first page actually goes out (after the group wait, a silence or a hold), so each step
+   * counts from what people were really sent.
+   */
   readonly nextAt?: number;
   /** Group key (rule + groupBy values): new alerts of one group page together. */
   readonly group?: string;
   /** While set and in the future, the first page waits (group_wait). */
   readonly pendingUntil?: number;
+  /** When its first page went out (to its audience, even if that was nobody); absent while it waits or is held. */
+  readonly pagedAt?: number;
   /** Next reminder while firing and unacknowledged. */
   readonly remindAt?: number;
   readonly ackedBy?: string;

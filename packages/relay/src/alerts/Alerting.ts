@@ -7,8 +7,13 @@ import type { AlertBook } from './AlertBook.js';
 import { fieldOf } from './matchers.js';
 import type { SilenceBook } from './SilenceBook.js';
 
+/** How a text is sent: a reminder is dropped, not held, for someone in quiet hours. */
+export interface NotifyOptions {
+  readonly reminder?: boolean;
+}
+
 /** Sends one text to users, through the outbox (the relay supplies it). */
-export type Notify = (users: readonly User[], text: string, severity: Severity) => Promise<string[]>;
+export type Notify = (users: readonly User[], text: string, severity: Severity, options?: NotifyOptions) => Promise<string[]>;
 
 /** Options of {@link Alerting}. */
 export interface AlertingOptions {
@@ -37,6 +42,9 @@ export class Alerting {
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** The escalation pass running now, and whether another was asked for meanwhile. */
+  private pass: Promise<void> | undefined;
+  private again = false;
 
   constructor(private readonly options: AlertingOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'alerts' });
@@ -87,6 +95,7 @@ export class Alerting {
         lastSeenAt: update.at,
         severity: worse ? update.severity : open.severity,
         text: news ? update.text : open.text,
+        ...(update.labels ? { labels: update.labels } : {}),
       }));
       // A repeat sends nothing new; a rise in severity is worth telling those already involved.
       if (worse && !this.held(asUpdate(alert))) await this.tell(alert.notified, `${SeverityIcons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
@@ -108,6 +117,7 @@ export class Alerting {
       source: update.source,
       device: update.key,
       topic: update.topic,
+      ...(update.labels ? { labels: update.labels } : {}),
       severity: update.severity,
       text: update.text,
       status: 'firing',
@@ -119,8 +129,8 @@ export class Alerting {
       step: 0,
       group,
       ...(pendingUntil !== undefined ? { pendingUntil } : {}),
-      ...(pageNow ? { remindAt: now + policy.repeatInterval } : {}),
-      ...(first ? { nextAt: now + first.after } : {}),
+      ...(pageNow ? { pagedAt: now, remindAt: now + policy.repeatInterval } : {}),
+      ...(pageNow && first ? { nextAt: now + first.after } : {}),
     }));
     if (pageNow) await this.options.notify(recipients, firstPage(alert), alert.severity);
     this.schedule();
@@ -187,16 +197,16 @@ export class Alerting {
   }
 
   /** Tell named users who may still see the alert's device (rules can change between restarts). */
-  private async tell(names: readonly string[], text: string, severity: Severity, about?: Alert): Promise<void> {
+  private async tell(names: readonly string[], text: string, severity: Severity, about?: Alert, options?: NotifyOptions): Promise<void> {
     const users = names
       .map((n) => this.options.directory.get(n))
       .filter((u): u is User => u !== undefined && (about === undefined || this.canSee(u, about)));
-    await this.options.notify(users, text, severity);
+    await this.options.notify(users, text, severity, options);
   }
 
   /** Whether pages about this update are held back now: a silence matches, or its feed is down. */
-  private held(update: Update): boolean {
-    return this.options.silences.silencing(update) !== undefined || (this.options.inhibited?.(update.source) ?? false);
+  private held(update: Update, now = Date.now()): boolean {
+    return this.options.silences.silencing(update, now) !== undefined || (this.options.inhibited?.(update.source) ?? false);
   }
 
   /** Run what is due now (after a silence was lifted, say) and re-arm the timer. */
@@ -204,17 +214,27 @@ export class Alerting {
     return this.escalate();
   }
 
-  /** Re-arm the one timer for the earliest escalation step or silence end. */
-  schedule(): void {
+  /**
+   * Re-arm the one timer for the earliest group-wait end, escalation step, reminder or silence end.
+   * Held alerts (silenced, or their feed down) arm nothing: the silence's end is armed itself, and a
+   * feed coming back sweeps. After a pass, whatever is still due waits at least a second, so nothing
+   * that a pass cannot take can spin the timer.
+   */
+  schedule(afterPass = false): void {
     clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.stopped) return;
-    const firing = this.options.book.open().filter((a) => a.status === 'firing');
-    const times = [
-      ...firing.flatMap((a) => [a.nextAt, a.pendingUntil, a.remindAt]).filter((t): t is number => t !== undefined),
-      ...this.options.silences.active().map((s) => s.endsAt),
-    ];
-    if (times.length === 0) return;
-    this.timer = setTimeout(() => detach(this.escalate(), (error) => this.logger.error(errorInfo(error), 'escalation failed')), Math.max(0, Math.min(...times) - Date.now()));
+    const now = Date.now();
+    let next = Infinity;
+    for (const alert of this.options.book.open()) {
+      if (alert.status !== 'firing') continue;
+      const soonest = Math.min(alert.nextAt ?? Infinity, alert.pendingUntil ?? Infinity, alert.remindAt ?? Infinity);
+      if (soonest < next && !this.held(asUpdate(alert), now)) next = soonest;
+    }
+    for (const silence of this.options.silences.active()) next = Math.min(next, silence.endsAt);
+    if (next === Infinity) return;
+    const delay = Math.max(afterPass ? 1000 : 0, next - now);
+    this.timer = setTimeout(() => detach(this.escalate(), (error) => this.logger.error(errorInfo(error), 'escalation failed')), delay);
     this.timer.unref?.();
   }
 
@@ -225,7 +245,7 @@ export class Alerting {
   private async pageDue(now: number): Promise<void> {
     const due = this.options.book
       .open()
-      .filter((a) => a.status === 'firing' && a.notified.length === 0 && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.held(asUpdate(a)));
+      .filter((a) => a.status === 'firing' && !wasPaged(a) && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.held(asUpdate(a), now));
     if (due.length === 0) return;
     const perUser = new Map<string, { user: User; alerts: Alert[] }>();
     for (const alert of due) {
@@ -233,12 +253,16 @@ export class Alerting {
         .recipients(asUpdate(alert))
         .map((r) => r.user)
         .filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now));
-      const { pendingUntil: _p, ...rest } = alert;
+      const { pendingUntil: _p, nextAt: _n, ...rest } = alert;
       const policy = this.routeOf(alert)?.alert;
+      const first = policy?.escalate[0];
       await this.options.book.commit(() => ({
         ...rest,
         notified: recipients.map((u) => u.name),
+        pagedAt: now,
         ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
+        // Escalation counts from this first page.
+        ...(first ? { nextAt: now + first.after } : {}),
       }));
       for (const user of recipients) {
         const entry = perUser.get(user.name) ?? { user, alerts: [] };
@@ -267,28 +291,44 @@ export class Alerting {
         const { remindAt: _r, ...rest } = alert;
         return policy ? { ...rest, remindAt: now + policy.repeatInterval } : rest;
       });
-      await this.tell(updated.notified, `🔁 #${alert.id} still firing after ${formatDuration(now - alert.openedAt)}, unacknowledged: ${alert.device}: ${alert.text}`, alert.severity);
+      await this.tell(updated.notified, `🔁 #${alert.id} still firing after ${formatDuration(now - alert.openedAt)}, unacknowledged: ${alert.device}: ${alert.text}`, alert.severity, alert, { reminder: true });
     }
   }
 
-  private async escalate(): Promise<void> {
+  /**
+   * One escalation pass at a time: a pass asked for while one runs makes that one go round once
+   * more (it may have read the alerts before the change that asked), and both callers get its end.
+   */
+  private escalate(): Promise<void> {
+    if (this.pass) {
+      this.again = true;
+      return this.pass;
+    }
+    this.pass = (async () => {
+      do {
+        this.again = false;
+        await this.escalateOnce();
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.pass = undefined;
+      this.schedule(true);
+    });
+    return this.pass;
+  }
+
+  private async escalateOnce(): Promise<void> {
     const now = Date.now();
     try {
       await this.pageDue(now);
       await this.remind(now);
       for (const alert of this.options.book.open()) {
         if (alert.status !== 'firing' || alert.nextAt === undefined || alert.nextAt > now) continue;
-        const silence = this.options.silences.silencing(asUpdate(alert), now);
-        if (silence || this.options.inhibited?.(alert.source)) {
-          // Escalation waits for the silence to end, or (inhibition) re-checks in a minute; the
-          // feed coming back triggers a sweep sooner.
-          await this.options.book.commit(() => ({ ...alert, nextAt: silence ? silence.endsAt : now + 60_000 }));
-          continue;
-        }
+        // A held alert's step stays due: it goes out the moment the silence ends or the feed is back.
+        if (this.held(asUpdate(alert), now)) continue;
         const route = this.routeOf(alert);
         const steps = route?.alert?.escalate ?? [];
         if (!route || steps.length === 0) {
-          await this.options.book.commit(() => withoutSchedule(alert));
+          await this.options.book.commit(() => withoutSteps(alert));
           continue;
         }
         const index = alert.step % steps.length;
@@ -297,15 +337,19 @@ export class Alerting {
         const updated = await this.options.book.commit(() => {
           const advanced = { ...alert, step: alert.step + 1, notified: union(alert.notified, targets.map((u) => u.name)) };
           const next = this.nextStepAt(advanced, now);
-          return next === undefined ? withoutSchedule(advanced) : { ...advanced, nextAt: next };
+          // After the last step, reminders go on while it fires unacknowledged.
+          return next === undefined ? withoutSteps(advanced) : { ...advanced, nextAt: next };
         });
+        if (targets.length === 0) {
+          this.logger.warn({ alert: alert.id, rule: alert.route, step: index + 1 }, 'escalation step pages nobody: no user it names may see this alert');
+          continue;
+        }
         const age = formatDuration(now - alert.openedAt);
         await this.options.notify(targets, `⏫ #${updated.id} unacknowledged for ${age}: ${updated.device}: ${updated.text}. Send "ack ${updated.id}" to take it.`, updated.severity);
       }
     } catch (error) {
       this.logger.error(errorInfo(error), 'escalation failed');
     }
-    this.schedule();
   }
 
   /** When the step after `alert.step` is due, counted from `from`; undefined when the policy is exhausted. */
@@ -332,6 +376,17 @@ function firstPage(alert: Alert): string {
   return `${SeverityIcons[alert.severity]} #${alert.id} ${alert.device}: ${alert.text}`;
 }
 
+/** Whether the alert's first page went out (alerts stored before `pagedAt` existed: someone was told). */
+function wasPaged(alert: Alert): boolean {
+  return alert.pagedAt !== undefined || alert.notified.length > 0;
+}
+
+/** Without escalation steps, keeping reminders (still firing and unacknowledged). */
+function withoutSteps(alert: Alert): Alert {
+  const { nextAt: _next, ...rest } = alert;
+  return rest;
+}
+
 function withoutSchedule(alert: Alert): Alert {
   const { nextAt: _next, remindAt: _remind, pendingUntil: _pending, ...rest } = alert;
   return rest;
@@ -349,6 +404,7 @@ export function asUpdate(alert: Alert): Update {
     topic: alert.topic,
     severity: alert.severity,
     state: alert.status,
+    ...(alert.labels ? { labels: alert.labels } : {}),
     text: alert.text,
     at: alert.lastSeenAt,
     resolved: false,

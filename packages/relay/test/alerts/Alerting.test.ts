@@ -161,6 +161,9 @@ describe('silences', () => {
     expect(inbox('ada').filter((t) => t.startsWith('⏫'))).toEqual([]);
     await settle(30 * 60_000);
     expect(inbox('uma').filter((t) => !t.startsWith('#'))).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
+    // Its first escalation step counts from that page, not from the opening: not bunched with it.
+    expect(inbox('ada').filter((t) => t.startsWith('⏫'))).toEqual([]);
+    await settle(10 * 60_000);
     expect(inbox('ada').filter((t) => t.startsWith('⏫'))).toHaveLength(1);
   });
 

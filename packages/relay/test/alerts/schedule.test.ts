@@ -1,0 +1,136 @@
+// When pages, escalations and reminders go out: counted from the first page actually sent, released at once
+// after a hold, never twice, and with no timer spinning while something is held.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Alerting, BaseSource, RelaySections, type SourceState, type Update } from '@switchboard/relay';
+import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+
+beforeEach(() => fakeClock());
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop();
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+const minutes = (n: number) => n * 60_000;
+const escalations = (texts: string[]) => texts.filter((t) => t.startsWith('⏫'));
+const reminders = (texts: string[]) => texts.filter((t) => t.startsWith('🔁'));
+
+class FakeSource extends BaseSource {
+  readonly kind = 'fake';
+  async start(): Promise<void> {
+    this.setStatus('connected');
+  }
+  go(state: SourceState, detail?: string): void {
+    this.setStatus(state, detail);
+  }
+  push(update: Update): void {
+    this.emit(update);
+  }
+}
+
+describe('alert schedule', () => {
+  it('keeps reminding after the last escalation step while the alert fires unacknowledged', async () => {
+    const routes = RelaySections.routes.parse([
+      { name: 'heat', match: { topic: 'temperature' }, notify: { users: ['uma'] }, subscribers: 'user', alert: { severity: 'warning', groupWait: '0s', repeatInterval: '30m', escalate: [{ after: '10m', notify: { tier: 'admin' } }] } },
+    ]);
+    const { feed, inbox } = await alertBridge(routes);
+    await feed({});
+    await settle(minutes(10));
+    expect(escalations(inbox('ada'))).toHaveLength(1);
+    await settle(minutes(85));
+    // Reminders at 30, 60 and 90 minutes go to everyone told, the escalated admin included.
+    expect(reminders(inbox('uma'))).toHaveLength(3);
+    expect(reminders(inbox('ada'))).toHaveLength(3);
+  });
+
+  it('counts the first escalation step from the page sent after the group wait, not from the opening', async () => {
+    const routes = RelaySections.routes.parse([
+      { name: 'heat', match: { topic: 'temperature' }, notify: { users: ['uma'] }, subscribers: 'user', alert: { severity: 'warning', groupWait: '2m', escalate: [{ after: '10m', notify: { tier: 'admin' } }] } },
+    ]);
+    const { feed, inbox } = await alertBridge(routes);
+    await feed({});
+    await settle(minutes(2));
+    expect(inbox('uma')).toHaveLength(1);
+    await settle(minutes(10) - 1000);
+    expect(escalations(inbox('ada'))).toEqual([]);
+    await settle(1000);
+    expect(escalations(inbox('ada'))).toHaveLength(1);
+  });
+
+  it('pages at once when a silence ends, and escalates a whole step later', async () => {
+    const routes = RelaySections.routes.parse([
+      { name: 'heat', match: { topic: 'temperature' }, notify: { users: ['uma'] }, subscribers: 'user', alert: { severity: 'warning', groupWait: '0s', escalate: [{ after: '10m', notify: { tier: 'admin' } }] } },
+    ]);
+    const { feed, inbox, say } = await alertBridge(routes);
+    expect(await say('root1', 'silence device=oven 30m maintenance')).toMatch(/^Silence \d+:/);
+    await feed({});
+    await settle(minutes(30));
+    expect(inbox('uma')).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
+    expect(escalations(inbox('ada'))).toEqual([]);
+    await settle(minutes(10) - 1000);
+    expect(escalations(inbox('ada'))).toEqual([]);
+    await settle(1000);
+    expect(escalations(inbox('ada'))).toHaveLength(1);
+  });
+
+  it('holds a label silence through every later sweep, not only at intake', async () => {
+    const routes = RelaySections.routes.parse([
+      { name: 'disks', match: { source: 'lab' }, notify: { users: ['uma'] }, subscribers: 'user', alert: { severity: 'warning', groupWait: '0s', repeatInterval: '5m', escalate: [{ after: '10m', notify: { tier: 'admin' } }] } },
+    ]);
+    const { feed, inbox, say } = await alertBridge(routes);
+    expect(await say('root1', 'silence team=storage 2h')).toMatch(/^Silence \d+:/);
+    await feed({ key: 'disk-3', topic: 'disk', labels: { team: 'storage' }, text: 'Disk 3 failing' });
+    await settle(minutes(60));
+    expect(inbox('uma')).toEqual([]);
+    expect(inbox('ada')).toEqual([]);
+  });
+
+  it('sends a page held while its feed was down once, at once when the feed is back, and does not spin meanwhile', async () => {
+    let source!: FakeSource;
+    const routes = RelaySections.routes.parse([
+      { name: 'lab', match: { source: 'lab' }, notify: { users: ['uma'] }, subscribers: 'user', alert: { severity: 'error', groupWait: '0s', repeatInterval: '5m', escalate: [{ after: '5m', notify: { tier: 'admin' } }] } },
+    ]);
+    const bridge = await alertBridge(routes, {
+      relay: { sourceDownAfter: '1m' },
+      feeds: RelaySections.feeds.parse([{ name: 'lab', type: 'websocket', url: 'ws://127.0.0.1:1' }]),
+      createSource: (feed: { name: string }) => (source = new FakeSource(feed.name)),
+    });
+    const { relay, inbox } = bridge;
+    await settle();
+    // A pump fails and is paged; then its feed goes down for 20 minutes (its reminder and escalation fall due then).
+    await relay.handle({ source: 'lab', key: 'pump', topic: 'pump', severity: 'error', state: 'failed', text: 'Pump failed', at: Date.now(), resolved: false });
+    await settle();
+    expect(inbox('uma')).toEqual(['❗ #1 pump: Pump failed']);
+    source.go('reconnecting', 'closed 1006');
+    await settle(minutes(1));
+    const escalate = vi.spyOn(Alerting.prototype as unknown as { escalate: () => Promise<void> }, 'escalate');
+    await settle(minutes(20));
+    expect(escalate.mock.calls.length).toBeLessThan(10);
+    expect(escalations(inbox('ada'))).toEqual([]);
+    expect(reminders(inbox('uma'))).toEqual([]);
+
+    source.go('connected');
+    await settle();
+    // Back: what fell due goes out at once, once: the escalation, and one reminder (not one per missed interval).
+    expect(escalations(inbox('ada'))).toHaveLength(1);
+    expect(reminders(inbox('uma'))).toHaveLength(1);
+    await Promise.all([relay.alerting.sweep(), relay.alerting.sweep(), relay.alerting.sweep()]);
+    await settle();
+    expect(escalations(inbox('ada'))).toHaveLength(1);
+    expect(reminders(inbox('uma'))).toHaveLength(1);
+  });
+
+  it('runs one escalation pass at a time: sweeps asked for together page once', async () => {
+    const routes = RelaySections.routes.parse([
+      { name: 'heat', match: { topic: 'temperature' }, notify: { users: ['uma'] }, subscribers: 'user', alert: { severity: 'warning', groupWait: '0s', escalate: [{ after: '10m', notify: { tier: 'admin' } }] } },
+    ]);
+    const { feed, inbox, say, relay } = await alertBridge(routes);
+    expect(await say('root1', 'silence device=oven 30m')).toMatch(/^Silence \d+:/);
+    await feed({});
+    await settle(minutes(5));
+    expect(await say('root1', 'unsilence 1')).toMatch(/./);
+    await Promise.all([relay.alerting.sweep(), relay.alerting.sweep(), relay.alerting.sweep()]);
+    await settle();
+    expect(inbox('uma')).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
+  });
+});
