@@ -112,7 +112,8 @@ export class QuietHours {
     const ends = Object.entries(this.doc.held)
       .filter(([, items]) => items.length > 0)
       .map(([user]) => this.windowOf(user))
-      .map((w) => (w ? quietEnd(w, at) : at));
+      // Held for someone whose quiet hours are over (they ended while the bridge was down): due now.
+      .map((w) => (w && inQuietHours(w, at) ? quietEnd(w, at) : at));
     return ends.length > 0 ? Math.min(...ends) : undefined;
   }
 

@@ -1,6 +1,7 @@
 // When pages, escalations and reminders go out: counted from the first page actually sent, released at once
 // after a hold, never twice, and with no timer spinning while something is held.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MemoryStore } from '@switchboard/core';
 import { Alerting, BaseSource, RelaySections, type SourceState, type Update } from '@switchboard/relay';
 import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
 
@@ -132,5 +133,27 @@ describe('alert schedule', () => {
     await Promise.all([relay.alerting.sweep(), relay.alerting.sweep(), relay.alerting.sweep()]);
     await settle();
     expect(inbox('uma')).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
+  });
+});
+
+describe('quiet-hours digest', () => {
+  it('sends a digest that fell due while the bridge was down as soon as it starts again', async () => {
+    const routes = RelaySections.routes.parse([
+      { name: 'heat', match: { topic: 'temperature' }, notify: { users: ['uma'] }, alert: { severity: 'warning', groupWait: '0s' } },
+    ]);
+    const store = new MemoryStore();
+    const first = await alertBridge(routes, { store });
+    await first.say('uma', 'quiet 23:00-07:00 Asia/Shanghai');
+    vi.setSystemTime(new Date('2026-11-23T16:00:00Z')); // midnight in Shanghai
+    await first.feed({});
+    expect(first.inbox('uma').filter((t) => t.includes('Oven'))).toEqual([]);
+    await first.bridge.stop();
+    running.length = 0;
+
+    // Down across the end of the quiet hours (07:00 in Shanghai is 23:00 UTC); back at 08:30 there.
+    vi.setSystemTime(new Date('2026-11-24T00:30:00Z'));
+    const second = await alertBridge(routes, { store });
+    await settle();
+    expect(second.inbox('uma')[0]).toBe('While you were in quiet hours (1):\n• ⚠️ #1 oven: Oven at 70 °C');
   });
 });
