@@ -102,6 +102,33 @@ describe('switchboard check', () => {
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 
+  it('warns about an escalation step that can page nobody', async () => {
+    await writeFile(
+      config,
+      [
+        'adapters:\n  console: { user: alice }',
+        'users:\n  - { name: alice, tier: root, identities: [console:alice] }\n  - { name: bob, tier: admin, identities: [console:bob] }',
+        'feeds:\n  - { name: lab, type: websocket, url: "ws://127.0.0.1:1" }',
+        'routes:',
+        '  - name: doors',
+        '    match: { topic: door }',
+        '    notify: { users: [alice] }',
+        '    alert: { severity: warning, escalate: [{ after: 5m, notify: { tier: admin } }, { after: 5m, notify: { users: [bob] } }, { after: 5m, notify: { users: [alice] } }] }',
+        '  - name: heat',
+        '    match: { topic: heat }',
+        '    notify: { tier: admin }',
+        '    alert: { severity: warning, escalate: [{ after: 5m, notify: { tier: root } }] }',
+      ].join('\n') + '\n',
+    );
+    const run = await cli(['check', '-c', config]);
+    expect(run.code).toBe(0);
+    const warnings = run.stdout.split('\n').filter((l) => l.startsWith('warning:'));
+    expect(warnings).toEqual([
+      'warning: rule 1 (doors): escalation step 1 can page nobody: the rule does not let tier admin see its alerts (name them in notify.users, or set notify.tier or subscribers low enough)',
+      'warning: rule 1 (doors): escalation step 2 can page nobody: the rule does not let bob see its alerts (name them in notify.users, or set notify.tier or subscribers low enough)',
+    ]);
+  });
+
   it('lists every problem with its path and line', async () => {
     await writeFile(config, 'adapters:\n  console: {}\nusers:\n  - { name: x, tier: boss }\n');
     const run = await cli(['check', '-c', config]);

@@ -18,6 +18,7 @@ import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import { KeyedSerial } from './util/KeyedSerial.js';
+import { routeWarnings } from './routing/routeWarnings.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
 import { RouteSchema } from './routing/Route.js';
@@ -134,6 +135,7 @@ export class Relay implements BridgePlugin {
     this.states = new DeviceStates({ store: bridge.store, logger: this.logger });
     await this.states.load();
     this.router = new Router([FeedDownRoute, ...this.options.routes], bridge.directory);
+    for (const warning of routeWarnings(this.options.routes, bridge.directory.list())) this.logger.warn({ rules: true }, warning);
     this.alertBook = new AlertBook(bridge.store);
     await this.alertBook.load();
     this.silenceBook = new SilenceBook(bridge.store);

@@ -23,3 +23,4 @@ export * from './commands/alertCommands.js';
 export * from './alerts/matchers.js';
 export * from './alerts/SilenceBook.js';
 export * from './alerts/QuietHours.js';
+export * from './routing/routeWarnings.js';

@@ -1,5 +1,5 @@
 import { CommandRegistry, redact, registerBuiltins } from '@switchboard/core';
-import { relayConfigFrom } from '@switchboard/relay';
+import { relayConfigFrom, routeWarnings } from '@switchboard/relay';
 import { readConfig } from './common.js';
 
 /** `switchboard check -c FILE`: validate and print what would start, connecting nowhere. */
@@ -33,6 +33,7 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
       const who = [r.notify.tier ? `${r.notify.tier}+` : '', ...r.notify.users, r.subscribers ? `subscribers(${r.subscribers}+)` : ''].filter(Boolean).join(', ');
       lines.push(`  ${i + 1}. ${r.name ? `${r.name}: ` : ''}${m} → ${who || 'nobody'}${r.continue ? ' (continue)' : ''}`);
     });
+    for (const warning of routeWarnings(relay.routes, core.users)) lines.push(`warning: ${warning}`);
   }
   // Overrides for commands a plugin registers later cannot be checked here; the bridge checks them at start.
   const unknown = registry.unknownOverrides();
