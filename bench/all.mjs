@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({ options: { skip: { type: 'string', default: '' } } });
 const skip = new Set(values.skip.split(',').filter(Boolean));
 const here = dirname(fileURLToPath(import.meta.url));
-const benches = ['dispatcher', 'outbox', 'relay', 'qq', 'flood'].filter((b) => !skip.has(b));
+const benches = ['dispatcher', 'outbox', 'relay', 'qq', 'flood', 'idle'].filter((b) => !skip.has(b));
 const dir = mkdtempSync(join(tmpdir(), 'sb-bench-all-'));
 const file = join(dir, 'rows.jsonl');
 writeFileSync(file, '');
