@@ -1,5 +1,6 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import {
+  clip,
   detach,
   errorInfo,
   secrets,
@@ -211,7 +212,9 @@ export class Relay implements BridgePlugin {
     return this.perDevice.run(Alerting.keyOf(update), () => this.handleNow(update));
   }
 
-  private async handleNow(update: Update): Promise<RoutedUpdate> {
+  private async handleNow(received: Update): Promise<RoutedUpdate> {
+    const maxText = this.options.relay.maxText;
+    const update = received.text.length > maxText ? { ...received, text: clip(received.text, maxText - 1) } : received;
     const { news, previous } = this.deviceStates.observe(update);
     // Alert flow: the device has an open alert, or a rule with an alert policy matches.
     const open = this.alerts.openFor(Alerting.keyOf(update));
@@ -287,6 +290,8 @@ export class Relay implements BridgePlugin {
     const names: string[] = [];
     const critical = severity === 'critical';
     const batch = notifier.batch({ priority: priorityOf(severity), critical });
+    const maxText = this.options.relay.maxText;
+    const single = typeof texts === 'string' && texts.length > maxText ? clip(texts, maxText - 1) : typeof texts === 'string' ? texts : undefined;
     let held = false;
     for (let i = 0; i < users.length; i++) {
       const user = users[i]!;
@@ -303,7 +308,8 @@ export class Relay implements BridgePlugin {
         reach = notifier.route(user);
       }
       if (reach.send.length === 0) continue;
-      const text = typeof texts === 'string' ? texts : texts[i]!;
+      const raw = single ?? texts[i]!;
+      const text = raw.length > maxText ? clip(raw, maxText - 1) : raw;
       names.push(user.name);
       if (this.quiet.holds(user.name, critical, now)) {
         // A reminder is not worth a digest line: the digest already carries the page it repeats.
@@ -424,6 +430,10 @@ export class Relay implements BridgePlugin {
           url: feed.url,
           onOpen: feed.onOpen,
           mapping: feed.mapping,
+          ...(feed.ready ? { ready: feed.ready } : {}),
+          ...(feed.refused ? { refused: feed.refused } : {}),
+          readyTimeoutMs: feed.readyTimeout,
+          ignore: feed.ignore,
           socket: { pingIntervalMs: feed.ping, backoff: { baseMs: feed.backoff.base, maxMs: feed.backoff.max } },
           logger,
           ...(feed.headers ? { headers: feed.headers } : {}),

@@ -14,6 +14,9 @@ const SocketSchema = {
     .default({}),
 };
 
+/** A frame matches when every path holds the value given (`{ type: auth_ok }`, `{ "data.status": 200 }`). */
+const FrameMatcherSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).refine((m) => Object.keys(m).length > 0, 'give at least one path: value');
+
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, 'letters, digits, "_" or "-" (up to 32)');
 
 /** One entry of `feeds:`. */
@@ -26,6 +29,17 @@ export const FeedSchema = z.discriminatedUnion('type', [
       headers: z.record(z.string(), z.string()).optional(),
       /** Frames sent once connected: auth, subscribe… */
       onOpen: z.array(z.unknown()).default([]),
+      /**
+       * The feed is connected only once a frame matching this arrives (e.g. `{ type: auth_ok }`),
+       * within `readyTimeout`; until then it counts as down, so a feed that keeps refusing auth is
+       * reported like any other feed that is down.
+       */
+      ready: FrameMatcherSchema.optional(),
+      /** A frame matching this before ready (e.g. `{ type: auth_invalid }`) drops the connection at once. */
+      refused: FrameMatcherSchema.optional(),
+      readyTimeout: DurationSchema.default('10s'),
+      /** Control frames (heartbeats, acks) to skip without counting them as malformed. */
+      ignore: z.array(FrameMatcherSchema).default([]),
       mapping: FrameMappingSchema.default({}),
       ...SocketSchema,
     })
@@ -108,6 +122,11 @@ export const RelaySections = {
       template: z.string().default('{{icon}} {{device}}: {{text}}'),
       /** Text when a device returns to normal. */
       resolvedTemplate: z.string().default('✅ {{device}}: {{text}}'),
+      /**
+       * Longest notification, in characters: a feed's text, and every message the relay sends, is cut
+       * there with an ellipsis (a 256 KiB summary would otherwise become a hundred chat messages).
+       */
+      maxText: z.number().int().min(40).max(20_000).default(1000),
       /** Random delay before each feed's first connection, so a restart does not hit every feed at once. */
       startJitter: DurationSchema.default('2s'),
       /** A feed disconnected this long raises one "feed down" alert to admins and holds its devices' alerts. */

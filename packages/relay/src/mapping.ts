@@ -25,6 +25,37 @@ function splitPath(path: string): string[] {
   return steps;
 }
 
+/**
+ * Text a person can read for a value from a feed (an annotation, a summary): strings as they are,
+ * numbers and booleans printed, lists joined with commas, objects as `key: value` pairs, nested
+ * values in parentheses, three levels deep at most. Never `[object Object]`.
+ */
+export function readableText(value: unknown, depth = 0): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (depth >= 3) return '…';
+  const nested = (v: unknown): string => {
+    const text = readableText(v, depth + 1) ?? '';
+    return v !== null && typeof v === 'object' ? `(${text})` : text;
+  };
+  if (Array.isArray(value)) return value.map(nested).join(', ');
+  if (typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined && v !== null)
+      .map(([k, v]) => `${k}: ${nested(v)}`)
+      .join(', ');
+  }
+  return undefined;
+}
+
+/** What kind of JSON value this is, for a reason that names it. */
+export function jsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'list';
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
 /** Text for a value read from a frame: strings as they are, numbers and booleans printed, others JSON. */
 export function asText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;

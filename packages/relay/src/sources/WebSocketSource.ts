@@ -1,6 +1,9 @@
 import type { Logger } from '@switchboard/core';
 import { BaseSource } from './FeedSource.js';
-import { mapFrame, type FrameMapping } from './FrameMapping.js';
+import { frameMatches, mapFrame, type FrameMapping } from './FrameMapping.js';
+
+/** Paths and the values they must hold. */
+export type FrameMatcher = Readonly<Record<string, string | number | boolean>>;
 import { ReconnectingSocket, type ReconnectingSocketOptions } from './ReconnectingSocket.js';
 
 /** Options of {@link WebSocketSource}. */
@@ -11,6 +14,14 @@ export interface WebSocketSourceOptions {
   /** Frames to send once connected (auth, subscribe), in order. */
   readonly onOpen?: readonly unknown[];
   readonly mapping: FrameMapping;
+  /** Connected only once a frame matching this arrives (an auth reply), within `readyTimeoutMs`. */
+  readonly ready?: FrameMatcher;
+  /** A frame matching this while waiting for ready drops the connection (auth refused). */
+  readonly refused?: FrameMatcher;
+  /** @defaultValue 10000 */
+  readonly readyTimeoutMs?: number;
+  /** Control frames to skip without counting them as malformed. */
+  readonly ignore?: readonly FrameMatcher[];
   readonly socket?: Omit<ReconnectingSocketOptions, 'url' | 'headers' | 'logger'>;
   readonly logger?: Logger;
 }
@@ -23,6 +34,9 @@ export interface WebSocketSourceOptions {
 export class WebSocketSource extends BaseSource {
   readonly kind = 'websocket';
   private readonly socket: ReconnectingSocket;
+  /** Waiting for the ready frame on the current connection. */
+  private waiting = false;
+  private readyTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: WebSocketSourceOptions) {
     super(options.name, options.logger);
@@ -36,11 +50,21 @@ export class WebSocketSource extends BaseSource {
       {
         onOpen: () => {
           if (this.socket.connections > 1) this.reconnected();
-          this.setStatus('connected');
           for (const frame of options.onOpen ?? []) this.socket.send(frame);
+          if (!options.ready) return this.setStatus('connected');
+          // Open is not connected yet: the feed says when it is ready (auth accepted).
+          this.waiting = true;
+          const timeout = options.readyTimeoutMs ?? 10_000;
+          this.readyTimer = setTimeout(() => this.refuse(`not ready ${timeout} ms after opening`), timeout);
+          this.readyTimer.unref?.();
         },
         onMessage: (data) => this.onMessage(data),
-        onClose: (code, reason) => this.setStatus('reconnecting', `closed ${code}${reason ? ` ${reason}` : ''}`),
+        onClose: (code, reason) => {
+          this.waiting = false;
+          clearTimeout(this.readyTimer);
+          this.setStatus('reconnecting', this.refusal ?? `closed ${code}${reason ? ` ${reason}` : ''}`);
+          this.refusal = undefined;
+        },
       },
     );
   }
@@ -50,7 +74,18 @@ export class WebSocketSource extends BaseSource {
     this.socket.start();
   }
 
+  /** Why the last connection was dropped by us (no ready frame, or a refusal), for its status. */
+  private refusal: string | undefined;
+
+  private refuse(reason: string): void {
+    this.waiting = false;
+    clearTimeout(this.readyTimer);
+    this.refusal = reason;
+    this.socket.reconnect(reason);
+  }
+
   override async stop(): Promise<void> {
+    clearTimeout(this.readyTimer);
     this.socket.stop();
     await super.stop();
   }
@@ -64,6 +99,19 @@ export class WebSocketSource extends BaseSource {
       this.malformed('not JSON', data);
       return;
     }
+    const { ready, refused, ignore } = this.options;
+    if (this.waiting) {
+      if (ready && frameMatches(frame, ready)) {
+        this.waiting = false;
+        clearTimeout(this.readyTimer);
+        this.socket.markHealthy();
+        this.setStatus('connected');
+        return;
+      }
+      if (refused && frameMatches(frame, refused)) return this.refuse(`refused: ${JSON.stringify(frame).slice(0, 120)}`);
+    }
+    if (ignore?.some((matcher) => frameMatches(frame, matcher))) return;
+    if (ready && frameMatches(frame, ready)) return;
     const { updates, rejected } = mapFrame(frame, this.options.mapping, this.name);
     for (const r of rejected) this.malformed(r.reason, r.item);
     if (updates.length > 0) this.socket.markHealthy();

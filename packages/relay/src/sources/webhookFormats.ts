@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { asText, toEpochMs } from '../mapping.js';
+import { asText, readableText, toEpochMs } from '../mapping.js';
 import { toSeverity, type Severity, type Update } from '../Update.js';
 import { mapFrame, type FrameMapping } from './FrameMapping.js';
 
@@ -20,23 +20,25 @@ export function decodeAlertmanager(body: unknown, source: string, now = Date.now
   if (!Array.isArray(payload.alerts)) return { error: 'no "alerts" array' };
   const updates: Update[] = [];
   for (const [i, raw] of payload.alerts.entries()) {
-    const alert = raw as { status?: string; labels?: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; endsAt?: string; fingerprint?: string };
+    const alert = raw as { status?: unknown; labels?: Record<string, unknown>; annotations?: Record<string, unknown>; startsAt?: unknown; endsAt?: unknown; fingerprint?: unknown };
     const labels = alert?.labels;
     if (!labels || typeof labels !== 'object') return { error: `alerts[${i}] has no labels` };
-    const name = labels.alertname ?? 'alert';
-    const instance = labels.instance ?? labels.device ?? labels.job;
+    const name = readableText(labels.alertname) || 'alert';
+    const instance = readableText(labels.instance ?? labels.device ?? labels.job) || undefined;
+    const fingerprint = typeof alert.fingerprint === 'string' && alert.fingerprint !== '' ? alert.fingerprint : undefined;
     const resolved = alert.status === 'resolved';
     updates.push({
       source,
-      key: instance ? `${name}@${instance}` : alert.fingerprint ?? name,
+      key: instance ? `${name}@${instance}` : fingerprint ?? name,
       topic: name,
       severity: toSeverity(labels.severity, 'warning'),
       state: resolved ? 'resolved' : 'firing',
-      text: alert.annotations?.summary ?? alert.annotations?.description ?? `${name}${instance ? ` on ${instance}` : ''}`,
+      // Annotations are meant to be text, but a sender may put anything there: rendered readably.
+      text: readableText(alert.annotations?.summary) || readableText(alert.annotations?.description) || `${name}${instance ? ` on ${instance}` : ''}`,
       at: toEpochMs(resolved ? alert.endsAt : alert.startsAt, now),
       resolved,
-      labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, String(v)])),
-      ...(alert.fingerprint ? { fingerprint: alert.fingerprint } : {}),
+      labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, readableText(v) ?? ''])),
+      ...(fingerprint ? { fingerprint } : {}),
     });
   }
   return { updates };
