@@ -168,7 +168,8 @@ async function runBridge() {
       },
     ].map(({ headers: _h, ...f }) => f),
     routes,
-    relay: RelaySections.relay.parse({ startJitter: 0 }),
+    // Flap damping off: every device here changes several times a second on purpose.
+    relay: RelaySections.relay.parse({ startJitter: 0, flap: false }),
   });
   const bridge = new Bridge({ store: new FileStore({ dir }), adapters: [adapter], users, plugins: [relay] });
   const latencies = new Float64Array(measuredUpdates);

@@ -3,6 +3,7 @@ import {
   clip,
   detach,
   errorInfo,
+  formatDuration,
   secrets,
   silentLogger,
   type Bridge,
@@ -19,6 +20,7 @@ import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import { KeyedSerial } from './util/KeyedSerial.js';
+import { FlapDamper, type FlapSummary } from './state/FlapDamper.js';
 import { routeWarnings } from './routing/routeWarnings.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
@@ -72,6 +74,7 @@ export class Relay implements BridgePlugin {
   readonly sources: FeedSource[] = [];
   private readonly logger: Logger;
   private readonly perDevice = new KeyedSerial();
+  private flaps: FlapDamper | undefined;
   private bridge: Bridge | undefined;
   private states: DeviceStates | undefined;
   private router: Router | undefined;
@@ -144,6 +147,17 @@ export class Relay implements BridgePlugin {
     this.quietHours = new QuietHours(bridge.store);
     await this.quietHours.load();
     this.scheduleDigests();
+    const flap = this.options.relay.flap;
+    this.flaps = flap
+      ? new FlapDamper({
+          changes: flap.changes,
+          windowMs: flap.window,
+          onSummary: (summary) =>
+            detach(this.perDevice.run(Alerting.keyOf(summary.update), () => this.sendFlapSummary(summary)), (error) =>
+              this.logger.error({ ...errorInfo(error), key: summary.update.key }, 'could not send a flapping summary'),
+            ),
+        })
+      : undefined;
     this.alertingEngine = new Alerting({
       book: this.alertBook,
       silences: this.silenceBook,
@@ -182,6 +196,7 @@ export class Relay implements BridgePlugin {
 
   async stop(): Promise<void> {
     this.alertingEngine?.stop();
+    this.flaps?.stop();
     clearTimeout(this.digestTimer);
     for (const timer of this.downTimers.values()) clearTimeout(timer);
     this.downTimers.clear();
@@ -235,6 +250,8 @@ export class Relay implements BridgePlugin {
       }
     }
     if (!news) return this.report({ update, news, recipients: [] });
+    // A device changing faster than flap damping allows is told about once per window, in a summary.
+    if (this.flaps && update.event !== true && !this.flaps.change(update)) return this.report({ update, news, recipients: [] });
     const isResolve = update.resolved && previous !== undefined && !previous.resolved;
     // A return to normal goes to the audience of the problem it ends.
     const routedAs = isResolve && !atLeast(update.severity, previous.severity) ? { ...update, severity: previous.severity } : update;
@@ -260,6 +277,15 @@ export class Relay implements BridgePlugin {
     }
     const recipients = await this.deliver(users, texts, routedAs.severity, members);
     return this.report({ update, news, recipients });
+  }
+
+  /** One message for a device that flapped: to the audience of the worst state it was in. */
+  private async sendFlapSummary(summary: FlapSummary): Promise<void> {
+    const { update } = summary;
+    const routedAs = summary.worst === update.severity ? update : { ...update, severity: summary.worst };
+    const users = this.routes.recipients(routedAs).map((r) => r.user);
+    const text = `〰️ ${update.key} changed ${summary.changes} times in ${formatDuration(summary.spanMs)}, now ${update.state}`;
+    await this.deliver(users, text, summary.worst);
   }
 
   /**

@@ -127,6 +127,14 @@ export const RelaySections = {
        * there with an ellipsis (a 256 KiB summary would otherwise become a hundred chat messages).
        */
       maxText: z.number().int().min(40).max(20_000).default(1000),
+      /**
+       * Flap damping for rules without an alert policy: a device may change this many times within
+       * the window and each change is told; past that, one summary per window ("door changed 47
+       * times in 1m, now ok"). `false` turns it off. Rules with an alert policy have their group wait.
+       */
+      flap: z
+        .union([z.literal(false), z.object({ changes: z.number().int().min(1).max(1000).default(5), window: DurationSchema.default('1m') }).strict()])
+        .default({}),
       /** Random delay before each feed's first connection, so a restart does not hit every feed at once. */
       startJitter: DurationSchema.default('2s'),
       /** A feed disconnected this long raises one "feed down" alert to admins and holds its devices' alerts. */

@@ -1,0 +1,54 @@
+// A device that changes faster than anyone can read is told about a few times, then in one summary per window.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RelaySections } from '@switchboard/relay';
+import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+
+const routes = RelaySections.routes.parse([{ match: { topic: 'door' }, notify: { users: ['uma'] } }]);
+
+beforeEach(() => fakeClock());
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop();
+  vi.useRealTimers();
+});
+
+async function flap(bridge: Awaited<ReturnType<typeof alertBridge>>, times: number): Promise<void> {
+  for (let i = 0; i < times; i++) {
+    const open = i % 2 === 0;
+    await bridge.feed(open ? { key: 'door', topic: 'door', state: 'open', text: 'Open' } : { key: 'door', topic: 'door', state: 'ok', severity: 'info', resolved: true, text: 'Closed' });
+    await settle(20);
+  }
+}
+
+describe('flap damping', () => {
+  it('tells the first 5 changes of a minute, then one summary with the count and the state now', async () => {
+    const bridge = await alertBridge(routes);
+    await flap(bridge, 50);
+    expect(bridge.inbox('uma')).toHaveLength(5);
+    await settle(60_000);
+    expect(bridge.inbox('uma')).toHaveLength(6);
+    expect(bridge.inbox('uma').at(-1)).toBe('〰️ door changed 50 times in 1m, now ok');
+    // Quiet again: the next change is told as usual.
+    await settle(5 * 60_000);
+    await bridge.feed({ key: 'door', topic: 'door', state: 'open', text: 'Open' });
+    expect(bridge.inbox('uma').at(-1)).toBe('⚠️ door: Open');
+  });
+
+  it('goes to the audience of the worst state it flapped through', async () => {
+    const bridge = await alertBridge(RelaySections.routes.parse([
+      { match: { topic: 'door', severity: 'error' }, notify: { tier: 'admin' }, continue: true },
+      { match: { topic: 'door' }, notify: { users: ['uma'] } },
+    ]));
+    for (let i = 0; i < 10; i++) {
+      await bridge.feed(i === 7 ? { key: 'door', topic: 'door', state: 'forced', severity: 'error', text: 'Forced' } : { key: 'door', topic: 'door', state: i % 2 ? 'ok' : 'open', severity: i % 2 ? 'info' : 'warning', resolved: i % 2 === 1 });
+    }
+    await settle(60_000);
+    expect(bridge.inbox('ada')).toEqual(['〰️ door changed 10 times in 1m, now ok']);
+    expect(bridge.inbox('uma').at(-1)).toBe('〰️ door changed 10 times in 1m, now ok');
+  });
+
+  it('is off with relay.flap: false', async () => {
+    const bridge = await alertBridge(routes, { relay: { flap: false } });
+    await flap(bridge, 20);
+    expect(bridge.inbox('uma')).toHaveLength(20);
+  });
+});
