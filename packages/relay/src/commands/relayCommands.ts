@@ -60,8 +60,10 @@ export function relayCommands(relay: Relay): CommandSpec[] {
         const user = ctx.caller.user!;
         const target = ctx.args[0]!;
         if (!relay.routes.maySubscribe(user, target)) {
-          throw new CommandError(`No rule lets you follow "${target}"; ask an admin.`);
+          throw new CommandError(`No rule lets you follow "${clip(target)}"; ask an admin.`);
         }
+        const why = relay.routes.whyNothingArrives(user, target, relay.deviceStates.list());
+        if (why) throw new CommandError(`Not following ${clip(target)}: ${why}. Ask an admin to change the rules.`);
         if (user.subscriptions.some((s) => s.toLowerCase() === target.toLowerCase())) {
           await ctx.reply(`You already follow ${target}.`);
           return;

@@ -103,6 +103,31 @@ export class Router {
     );
   }
 
+  /**
+   * Why following `target` would bring `user` nothing, judged on the devices seen so far that it
+   * names (by device key, `source/key` or topic): the first rule matching them (first match wins)
+   * does not let their tier hear subscribers, or no rule matches them at all. Undefined when it
+   * would bring something, or when no device seen so far is named (then nobody can tell yet).
+   */
+  whyNothingArrives(user: User, target: string, known: readonly Pick<Update, 'source' | 'key' | 'topic'>[]): string | undefined {
+    const [maybeSource, maybeKey] = target.includes('/') ? target.split('/', 2) : [undefined, target];
+    const named = known.filter((d) =>
+      maybeSource !== undefined ? globMatch(maybeSource, d.source) && globMatch(maybeKey!, d.key) : globMatch(target, d.key) || globMatch(target, d.topic),
+    );
+    if (named.length === 0) return undefined;
+    let blocking: Route | undefined;
+    for (const device of named) {
+      // The best case: a critical update, so that no severity minimum stands in the way.
+      const update: Update = { source: device.source, key: device.key, topic: device.topic, severity: 'critical', state: '', text: '', at: 0, resolved: false };
+      const matched = this.matching(update);
+      if (matched.some((route) => route.subscribers !== undefined && satisfiesTier(user.tier, route.subscribers))) return undefined;
+      blocking ??= matched[0];
+    }
+    if (!blocking) return `no rule matches ${target}, so nothing about it reaches anyone`;
+    const name = blocking.name ? `rule "${blocking.name}"` : `rule ${this.routes.indexOf(blocking) + 1}`;
+    return `${name} decides about ${target} first and ${blocking.subscribers ? `lets only ${blocking.subscribers}s and above hear it by following` : 'does not tell followers'}, so following it would bring you nothing`;
+  }
+
   /** Whether some rule would let `user` subscribe to `target` (a device key, `source/key`, or a topic). */
   maySubscribe(user: User, target: string): boolean {
     return this.routes.some((route) => {
