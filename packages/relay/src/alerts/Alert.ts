@@ -3,6 +3,12 @@ import type { Severity } from '../Update.js';
 /** Where an alert is in its life. */
 export type AlertStatus = 'firing' | 'acknowledged' | 'resolved';
 
+/** One thing that happened to an alert, for `alert #id`. */
+export interface AlertEvent {
+  readonly at: number;
+  readonly what: string;
+}
+
 /** An alert: a problem that someone should handle, with who knows and who took it. */
 export interface Alert {
   /** Short number people type: `ack #12`. */
@@ -46,4 +52,18 @@ export interface Alert {
   readonly resolvedAt?: number;
   /** Who resolved it by hand; absent when the feed resolved it. */
   readonly resolvedBy?: string;
+  /** Paused by someone who may see it: no page, reminder or step goes out until then. */
+  readonly snoozedUntil?: number;
+  readonly snoozedBy?: string;
+  /** What happened to it, oldest first (the last {@link TimelineLimit} events). */
+  readonly timeline?: readonly AlertEvent[];
+}
+
+/** Events kept per alert. */
+export const TimelineLimit = 40;
+
+/** The alert with one more event on its timeline. */
+export function noted<T extends Alert>(alert: T, what: string, at = Date.now()): T {
+  const timeline = [...(alert.timeline ?? []), { at, what }];
+  return { ...alert, timeline: timeline.length > TimelineLimit ? timeline.slice(-TimelineLimit) : timeline };
 }

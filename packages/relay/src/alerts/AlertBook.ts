@@ -54,6 +54,13 @@ export class AlertBook {
    * persisted coalesced within a second or at {@link flush}: a busy feed repeating a failing state
    * must not rewrite the document per frame. A crash loses at most that second of counting.
    */
+  /** Resolved alerts kept as history, the most recently resolved first. */
+  closed(): Alert[] {
+    return [...this.alerts.values()]
+      .filter((a) => a.status === 'resolved')
+      .sort((a, b) => (b.resolvedAt ?? b.lastSeenAt) - (a.resolvedAt ?? a.lastSeenAt) || b.id - a.id);
+  }
+
   touch(alert: Alert): void {
     this.alerts.set(alert.id, alert);
     this.dirty = true;

@@ -2,7 +2,7 @@ import { detach, errorInfo, formatDuration, silentLogger, type Logger, type User
 import type { Route } from '../routing/Route.js';
 import type { Router } from '../routing/Router.js';
 import { atLeast, SeverityIcons, severityRank, type Severity, type Update } from '../Update.js';
-import type { Alert } from './Alert.js';
+import { noted, type Alert } from './Alert.js';
 import type { AlertBook } from './AlertBook.js';
 import { fieldOf } from './matchers.js';
 import type { SilenceBook } from './SilenceBook.js';
@@ -78,7 +78,7 @@ export class Alerting {
     const problem = !update.resolved && atLeast(update.severity, policy.severity);
     if (!problem) {
       if (!open || !news) return Boolean(open);
-      const alert = await book.commit(() => ({ ...withoutSchedule(open), status: 'resolved', resolvedAt: update.at, lastSeenAt: update.at, text: update.text }));
+      const alert = await book.commit(() => noted({ ...withoutSchedule(open), status: 'resolved', resolvedAt: update.at, lastSeenAt: update.at, text: update.text }, `resolved by the feed: ${update.text}`));
       await this.tell(alert.notified, `✅ #${alert.id} resolved: ${alert.device}: ${update.text}`, alert.severity);
       this.schedule();
       return true;
@@ -89,16 +89,17 @@ export class Alerting {
         book.touch({ ...open, count: open.count + 1, lastSeenAt: update.at });
         return true;
       }
-      const alert = await book.commit(() => ({
+      const changed = {
         ...open,
         count: open.count + 1,
         lastSeenAt: update.at,
         severity: worse ? update.severity : open.severity,
         text: news ? update.text : open.text,
         ...(update.labels ? { labels: update.labels } : {}),
-      }));
+      };
+      const alert = await book.commit(() => (worse ? noted(changed, `now ${update.severity}: ${update.text}`) : changed));
       // A repeat sends nothing new; a rise in severity is worth telling those already involved.
-      if (worse && !this.held(asUpdate(alert))) await this.tell(alert.notified, `${SeverityIcons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
+      if (worse && !this.heldAlert(alert)) await this.tell(alert.notified, `${SeverityIcons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
       return true;
     }
     if (!news) return true;
@@ -111,7 +112,7 @@ export class Alerting {
     const joining = this.options.book.open().find((a) => a.group === group && a.pendingUntil !== undefined && a.pendingUntil > now);
     const pendingUntil = held || policy.groupWait <= 0 ? undefined : joining?.pendingUntil ?? now + policy.groupWait;
     const pageNow = !held && pendingUntil === undefined;
-    const alert = await book.commit((id) => ({
+    const alert = await book.commit((id) => noted({
       id,
       key,
       source: update.source,
@@ -131,7 +132,8 @@ export class Alerting {
       ...(pendingUntil !== undefined ? { pendingUntil } : {}),
       ...(pageNow ? { pagedAt: now, remindAt: now + policy.repeatInterval } : {}),
       ...(pageNow && first ? { nextAt: now + first.after } : {}),
-    }));
+      timeline: [{ at: now, what: `opened: ${update.text}` }],
+    }, pageNow ? `paged ${names(recipients)}` : held ? 'held: silenced or its feed is down' : `waiting ${formatDuration(policy.groupWait)} for its group`, now));
     if (pageNow) await this.options.notify(recipients, firstPage(alert), alert.severity);
     this.schedule();
     return true;
@@ -143,7 +145,7 @@ export class Alerting {
       if (alert.status === 'resolved') return `#${id} is already resolved.`;
       if (alert.status === 'acknowledged') return `#${id} was already acknowledged by ${alert.ackedBy}.`;
       return undefined;
-    }, (alert) => ({ ...withoutSchedule(alert), status: 'acknowledged', ackedBy: user.name, ackedAt: Date.now(), notified: union(alert.notified, [user.name]) }),
+    }, (alert) => noted({ ...withoutSchedule(alert), status: 'acknowledged', ackedBy: user.name, ackedAt: Date.now(), notified: union(alert.notified, [user.name]) }, `acknowledged by ${user.name}`),
     (alert) => `👍 #${alert.id} acknowledged by ${user.name}: ${alert.device}: ${alert.text}`);
   }
 
@@ -154,23 +156,34 @@ export class Alerting {
       const now = Date.now();
       const next = this.nextStepAt(alert, now);
       const policy = this.routeOf(alert)?.alert;
-      return {
+      return noted({
         ...rest,
         status: 'firing',
         ...(next !== undefined ? { nextAt: next } : {}),
         ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
-      };
+      }, `unacknowledged by ${user.name}`);
     }, (alert) => `↩️ #${alert.id} is unacknowledged again (${user.name}): ${alert.device}: ${alert.text}`);
   }
 
   /** `resolve #id` by hand, for sources that never send a resolve. */
   resolve(user: User, id: number): Promise<AlertActionResult> {
-    return this.act(user, id, (alert) => (alert.status === 'resolved' ? `#${id} is already resolved.` : undefined), (alert) => ({
+    return this.act(user, id, (alert) => (alert.status === 'resolved' ? `#${id} is already resolved.` : undefined), (alert) => noted({
       ...withoutSchedule(alert),
       status: 'resolved',
       resolvedAt: Date.now(),
       resolvedBy: user.name,
-    }), (alert) => `✅ #${alert.id} resolved by ${user.name}: ${alert.device}: ${alert.text}`);
+    }, `resolved by ${user.name}`), (alert) => `✅ #${alert.id} resolved by ${user.name}: ${alert.device}: ${alert.text}`);
+  }
+
+  /**
+   * `snooze #id 30m`: anyone who may see the alert pauses it; no page, reminder or step goes out
+   * until then, and what fell due meanwhile goes out when it ends. Admins keep matcher silences.
+   */
+  snooze(user: User, id: number, ms: number): Promise<AlertActionResult> {
+    return this.act(user, id, (alert) => (alert.status === 'resolved' ? `#${id} is already resolved.` : undefined), (alert) => {
+      const until = Date.now() + ms;
+      return noted({ ...alert, snoozedUntil: until, snoozedBy: user.name }, `snoozed by ${user.name} for ${formatDuration(ms)}`);
+    }, (alert) => `😴 #${alert.id} snoozed by ${user.name} for ${formatDuration(ms)}: ${alert.device}: ${alert.text}`);
   }
 
   /** Whether `user` may see this alert at all. */
@@ -204,6 +217,11 @@ export class Alerting {
     await this.options.notify(users, text, severity, options);
   }
 
+  /** Whether pages about this alert are held back now: snoozed, silenced, or its feed is down. */
+  private heldAlert(alert: Alert, now = Date.now()): boolean {
+    return (alert.snoozedUntil !== undefined && alert.snoozedUntil > now) || this.held(asUpdate(alert), now);
+  }
+
   /** Whether pages about this update are held back now: a silence matches, or its feed is down. */
   private held(update: Update, now = Date.now()): boolean {
     return this.options.silences.silencing(update, now) !== undefined || (this.options.inhibited?.(update.source) ?? false);
@@ -229,7 +247,8 @@ export class Alerting {
     for (const alert of this.options.book.open()) {
       if (alert.status !== 'firing') continue;
       const soonest = Math.min(alert.nextAt ?? Infinity, alert.pendingUntil ?? Infinity, alert.remindAt ?? Infinity);
-      if (soonest < next && !this.held(asUpdate(alert), now)) next = soonest;
+      if (alert.snoozedUntil !== undefined && alert.snoozedUntil > now) next = Math.min(next, alert.snoozedUntil);
+      else if (soonest < next && !this.held(asUpdate(alert), now)) next = soonest;
     }
     for (const silence of this.options.silences.active()) next = Math.min(next, silence.endsAt);
     if (next === Infinity) return;
@@ -245,7 +264,7 @@ export class Alerting {
   private async pageDue(now: number): Promise<void> {
     const due = this.options.book
       .open()
-      .filter((a) => a.status === 'firing' && !wasPaged(a) && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.held(asUpdate(a), now));
+      .filter((a) => a.status === 'firing' && !wasPaged(a) && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.heldAlert(a, now));
     if (due.length === 0) return;
     const perUser = new Map<string, { user: User; alerts: Alert[] }>();
     for (const alert of due) {
@@ -256,14 +275,14 @@ export class Alerting {
       const { pendingUntil: _p, nextAt: _n, ...rest } = alert;
       const policy = this.routeOf(alert)?.alert;
       const first = policy?.escalate[0];
-      await this.options.book.commit(() => ({
+      await this.options.book.commit(() => noted({
         ...rest,
         notified: recipients.map((u) => u.name),
         pagedAt: now,
         ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
         // Escalation counts from this first page.
         ...(first ? { nextAt: now + first.after } : {}),
-      }));
+      }, `paged ${names(recipients)}`, now));
       for (const user of recipients) {
         const entry = perUser.get(user.name) ?? { user, alerts: [] };
         entry.alerts.push(alert);
@@ -285,11 +304,11 @@ export class Alerting {
   /** Reminders for alerts still firing and unacknowledged (repeat interval). */
   private async remind(now: number): Promise<void> {
     for (const alert of this.options.book.open()) {
-      if (alert.status !== 'firing' || alert.remindAt === undefined || alert.remindAt > now || this.held(asUpdate(alert))) continue;
+      if (alert.status !== 'firing' || alert.remindAt === undefined || alert.remindAt > now || this.heldAlert(alert, now)) continue;
       const policy = this.routeOf(alert)?.alert;
       const updated = await this.options.book.commit(() => {
         const { remindAt: _r, ...rest } = alert;
-        return policy ? { ...rest, remindAt: now + policy.repeatInterval } : rest;
+        return noted(policy ? { ...rest, remindAt: now + policy.repeatInterval } : rest, `reminded ${names(alert.notified)}`, now);
       });
       await this.tell(updated.notified, `🔁 #${alert.id} still firing after ${formatDuration(now - alert.openedAt)}, unacknowledged: ${alert.device}: ${alert.text}`, alert.severity, alert, { reminder: true });
     }
@@ -324,7 +343,7 @@ export class Alerting {
       for (const alert of this.options.book.open()) {
         if (alert.status !== 'firing' || alert.nextAt === undefined || alert.nextAt > now) continue;
         // A held alert's step stays due: it goes out the moment the silence ends or the feed is back.
-        if (this.held(asUpdate(alert), now)) continue;
+        if (this.heldAlert(alert, now)) continue;
         const route = this.routeOf(alert);
         const steps = route?.alert?.escalate ?? [];
         if (!route || steps.length === 0) {
@@ -335,7 +354,11 @@ export class Alerting {
         const step = steps[index]!;
         const targets = this.options.router.usersFor(step.notify).filter((u) => this.canSee(u, alert));
         const updated = await this.options.book.commit(() => {
-          const advanced = { ...alert, step: alert.step + 1, notified: union(alert.notified, targets.map((u) => u.name)) };
+          const advanced = noted(
+            { ...alert, step: alert.step + 1, notified: union(alert.notified, targets.map((u) => u.name)) },
+            targets.length > 0 ? `escalated (step ${index + 1}) to ${names(targets)}` : `escalation step ${index + 1} paged nobody`,
+            now,
+          );
           const next = this.nextStepAt(advanced, now);
           // After the last step, reminders go on while it fires unacknowledged.
           return next === undefined ? withoutSteps(advanced) : { ...advanced, nextAt: next };
@@ -390,6 +413,13 @@ function withoutSteps(alert: Alert): Alert {
 function withoutSchedule(alert: Alert): Alert {
   const { nextAt: _next, remindAt: _remind, pendingUntil: _pending, ...rest } = alert;
   return rest;
+}
+
+/** Names for a timeline line. */
+function names(people: readonly (string | User)[]): string {
+  if (people.length === 0) return 'nobody';
+  const list = people.map((p) => (typeof p === 'string' ? p : p.name));
+  return list.length > 8 ? `${list.slice(0, 8).join(', ')} and ${list.length - 8} more` : list.join(', ');
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {

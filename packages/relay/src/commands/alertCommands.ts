@@ -25,9 +25,27 @@ export function alertCommands(relay: Relay): CommandSpec[] {
       name: 'alerts',
       kind: 'get',
       minTier: 'user',
-      description: 'Open alerts you may see: age, count, state, who acknowledged',
+      description: 'Open alerts you may see: age, count, state, who acknowledged ("alerts history": the recently closed)',
+      usage: '[history]',
       run: async (ctx) => {
         const now = Date.now();
+        if (ctx.args[0] !== undefined) {
+          if (ctx.args[0].toLowerCase() !== 'history') throw new CommandError(`"${clip(ctx.args[0])}" is not something alerts shows; use "alerts" or "alerts history".`);
+          const closed = relay.alerts
+            .closed()
+            .filter((a) => relay.alerting.canSee(user(ctx), a))
+            .slice(0, 10);
+          if (closed.length === 0) {
+            await ctx.reply('No closed alerts.');
+            return;
+          }
+          const lines = closed.map((a) => {
+            const resolvedAt = a.resolvedAt ?? a.lastSeenAt;
+            return `#${a.id} ${a.severity} ${a.source}/${a.device}: ${a.text} — resolved ${formatDuration(now - resolvedAt)} ago by ${a.resolvedBy ?? 'the feed'}, open for ${formatDuration(resolvedAt - a.openedAt)}${a.ackedBy ? `, acked by ${a.ackedBy}` : ''}`;
+          });
+          await ctx.reply(lines.join('\n'));
+          return;
+        }
         const open = relay.alerts.open().filter((a) => relay.alerting.canSee(user(ctx), a));
         if (open.length === 0) {
           await ctx.reply('No open alerts.');
@@ -38,6 +56,42 @@ export function alertCommands(relay: Relay): CommandSpec[] {
           return `#${a.id} ${a.severity} ${a.source}/${a.device}: ${a.text} — ${formatDuration(now - a.openedAt)} old, ×${a.count}, ${state}`;
         });
         await ctx.reply(lines.join('\n'));
+      },
+    },
+    {
+      name: 'alert',
+      kind: 'get',
+      minTier: 'user',
+      description: 'One alert and its timeline: opened, paged whom, escalated, acknowledged, resolved',
+      usage: '#id',
+      minArgs: 1,
+      run: async (ctx) => {
+        const id = alertId(ctx);
+        const alert = relay.alerts.get(id);
+        if (!alert || !relay.alerting.canSee(user(ctx), alert)) throw new CommandError(`There is no alert #${id} that you may see.`);
+        const state = alert.status === 'acknowledged' ? `acknowledged by ${alert.ackedBy}` : alert.status;
+        const head = `#${alert.id} ${alert.severity} ${alert.source}/${alert.device}: ${alert.text} — ${state}, ×${alert.count}`;
+        const events = (alert.timeline ?? [{ at: alert.openedAt, what: 'opened' }]).map((e) => `+${formatDuration(e.at - alert.openedAt)} ${e.what}`);
+        await ctx.reply([head, ...events].join('\n'));
+      },
+    },
+    {
+      name: 'snooze',
+      kind: 'control',
+      minTier: 'user',
+      description: 'Pause an alert you may see: no page, reminder or escalation until it ends',
+      usage: '#id <duration>',
+      minArgs: 2,
+      run: async (ctx) => {
+        const id = alertId(ctx);
+        let ms: number;
+        try {
+          ms = parseDuration(ctx.args[1]!);
+        } catch (error) {
+          throw new CommandError((error as Error).message);
+        }
+        if (ms < 60_000 || ms > 7 * 86_400_000) throw new CommandError('Snooze for between 1m and 7d.');
+        await reply(ctx, await relay.alerting.snooze(user(ctx), id, ms), `#${id} is snoozed for ${formatDuration(ms)}.`);
       },
     },
     {

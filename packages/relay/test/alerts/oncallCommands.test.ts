@@ -1,0 +1,67 @@
+// What on-call people expect: snooze an alert they may see, read its timeline, list the recently closed.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { RelaySections } from '@switchboard/relay';
+import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+
+const routes = RelaySections.routes.parse([
+  {
+    name: 'heat',
+    match: { topic: 'temperature' },
+    notify: { users: ['uma'] },
+    subscribers: 'user',
+    alert: { severity: 'warning', groupWait: '0s', repeatInterval: '1h', escalate: [{ after: '10m', notify: { tier: 'admin' } }] },
+  },
+  { name: 'vault', match: { source: 'vault' }, notify: { tier: 'root' }, alert: { severity: 'warning', groupWait: '0s' } },
+]);
+
+beforeEach(() => fakeClock());
+afterEach(async () => {
+  for (const b of running.splice(0)) await b.stop();
+  vi.useRealTimers();
+});
+
+const minutes = (n: number) => n * 60_000;
+
+describe('snooze', () => {
+  it('pauses pages, reminders and escalation of an alert for anyone who may see it; what fell due goes out when it ends', async () => {
+    const { feed, say, inbox } = await alertBridge(routes);
+    await feed({});
+    expect(await say('uma', 'snooze #1 30m')).toBe('#1 is snoozed for 30m.');
+    await settle(minutes(30) - 1000);
+    expect(inbox('ada')).toEqual([]);
+    await settle(1000);
+    expect(inbox('ada')).toEqual(['⏫ #1 unacknowledged for 30m: oven: Oven at 70 °C. Send "ack 1" to take it.']);
+  });
+
+  it('refuses an alert the caller may not see, a bad duration, and a resolved alert', async () => {
+    const { feed, say } = await alertBridge(routes);
+    await feed({ source: 'vault', key: 'door', topic: 'door', text: 'Vault open' });
+    expect(await say('uma', 'snooze #1 30m')).toBe('There is no alert #1 that you may see.');
+    expect(await say('root1', 'snooze #1 soon')).toMatch(/soon/);
+    expect(await say('root1', 'snooze #1 10s')).toBe('Snooze for between 1m and 7d.');
+    expect(await say('root1', 'resolve #1')).toBe('#1 is resolved.');
+    expect(await say('root1', 'snooze #1 30m')).toBe('#1 is already resolved.');
+  });
+});
+
+describe('alert timeline and history', () => {
+  it('shows what happened to an alert, and lists the recently closed ones', async () => {
+    const { feed, say } = await alertBridge(routes);
+    await feed({});
+    await settle(minutes(10));
+    expect(await say('ada', 'ack #1')).toBe('You acknowledged #1.');
+    await settle(minutes(5));
+    await feed({ state: 'ok', severity: 'info', resolved: true, text: 'Oven at 40 °C' });
+    expect((await say('uma', 'alert #1')).split('\n')).toEqual([
+      '#1 warning lab/oven: Oven at 40 °C — resolved, ×1',
+      '+0ms opened: Oven at 70 °C',
+      '+0ms paged uma',
+      '+10m escalated (step 1) to root1, ada',
+      '+10m acknowledged by ada',
+      '+15m resolved by the feed: Oven at 40 °C',
+    ]);
+    expect(await say('uma', 'alerts history')).toBe('#1 warning lab/oven: Oven at 40 °C — resolved 0ms ago by the feed, open for 15m, acked by ada');
+    expect(await say('uma', 'alert #2')).toBe('There is no alert #2 that you may see.');
+    expect(await say('uma', 'alerts yesterday')).toBe('"yesterday" is not something alerts shows; use "alerts" or "alerts history".');
+  });
+});
