@@ -252,7 +252,8 @@ export class Alerting {
     }
     for (const silence of this.options.silences.active()) next = Math.min(next, silence.endsAt);
     if (next === Infinity) return;
-    const delay = Math.max(afterPass ? 1000 : 0, next - now);
+    // Still due right after a pass means the pass could not take it: look again in a second, not at once.
+    const delay = next > now ? next - now : afterPass ? 1000 : 0;
     this.timer = setTimeout(() => detach(this.escalate(), (error) => this.logger.error(errorInfo(error), 'escalation failed')), delay);
     this.timer.unref?.();
   }
