@@ -52,6 +52,11 @@ export interface Alert {
   readonly resolvedAt?: number;
   /** Who resolved it by hand; absent when the feed resolved it. */
   readonly resolvedBy?: string;
+  /**
+   * Set on a resolved alert whose resolve is not told yet: resolves of one group are gathered for the
+   * rule's group wait and told in one message per person, like the page was.
+   */
+  readonly resolveDueAt?: number;
   /** Paused by someone who may see it: no page, reminder or step goes out until then. */
   readonly snoozedUntil?: number;
   readonly snoozedBy?: string;

@@ -54,6 +54,11 @@ export class AlertBook {
    * persisted coalesced within a second or at {@link flush}: a busy feed repeating a failing state
    * must not rewrite the document per frame. A crash loses at most that second of counting.
    */
+  /** Resolved alerts whose resolve is still to be told (gathered with their group's). */
+  resolvesPending(): Alert[] {
+    return [...this.alerts.values()].filter((a) => a.status === 'resolved' && a.resolveDueAt !== undefined).sort((a, b) => a.id - b.id);
+  }
+
   /** Resolved alerts kept as history, the most recently resolved first. */
   closed(): Alert[] {
     return [...this.alerts.values()]
@@ -98,7 +103,10 @@ export class AlertBook {
       this.dirty = false;
       this.nextId = doc.nextId;
       this.alerts = new Map(doc.alerts.map((a) => [a.id, a]));
-      if (alert.status === 'resolved') this.openByKey.delete(alert.key);
+      // A resolved alert leaves the index only if it is the one there (a newer alert of the key may be open).
+      if (alert.status === 'resolved') {
+        if (this.openByKey.get(alert.key) === alert.id) this.openByKey.delete(alert.key);
+      }
       else this.openByKey.set(alert.key, alert.id);
       return alert;
     });

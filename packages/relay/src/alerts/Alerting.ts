@@ -78,8 +78,24 @@ export class Alerting {
     const problem = !update.resolved && atLeast(update.severity, policy.severity);
     if (!problem) {
       if (!open || !news) return Boolean(open);
-      const alert = await book.commit(() => noted({ ...withoutSchedule(open), status: 'resolved', resolvedAt: update.at, lastSeenAt: update.at, text: update.text }, `resolved by the feed: ${update.text}`));
-      await this.tell(alert.notified, `✅ #${alert.id} resolved: ${alert.device}: ${update.text}`, alert.severity);
+      // Resolves are grouped like pages: the first of a group waits the group wait for the others.
+      const now = Date.now();
+      const gather = policy.groupWait > 0 && open.notified.length > 0;
+      const joining = gather ? book.resolvesPending().find((a) => a.group === open.group && a.resolveDueAt! > now) : undefined;
+      const alert = await book.commit(() =>
+        noted(
+          {
+            ...withoutSchedule(open),
+            status: 'resolved',
+            resolvedAt: update.at,
+            lastSeenAt: update.at,
+            text: update.text,
+            ...(gather ? { resolveDueAt: joining?.resolveDueAt ?? now + policy.groupWait } : {}),
+          },
+          `resolved by the feed: ${update.text}`,
+        ),
+      );
+      if (!gather) await this.tell(alert.notified, `✅ #${alert.id} resolved: ${alert.device}: ${update.text}`, alert.severity);
       this.schedule();
       return true;
     }
@@ -250,6 +266,7 @@ export class Alerting {
       if (alert.snoozedUntil !== undefined && alert.snoozedUntil > now) next = Math.min(next, alert.snoozedUntil);
       else if (soonest < next && !this.held(asUpdate(alert), now)) next = soonest;
     }
+    for (const alert of this.options.book.resolvesPending()) next = Math.min(next, alert.resolveDueAt!);
     for (const silence of this.options.silences.active()) next = Math.min(next, silence.endsAt);
     if (next === Infinity) return;
     // Still due right after a pass means the pass could not take it: look again in a second, not at once.
@@ -302,6 +319,36 @@ export class Alerting {
     for (const [text, { users, severity }] of byText) await this.options.notify(users, text, severity);
   }
 
+  /** Resolves whose group wait is over: one message per person for all of theirs. */
+  private async tellResolves(now: number): Promise<void> {
+    const due = this.options.book.resolvesPending().filter((a) => a.resolveDueAt! <= now);
+    if (due.length === 0) return;
+    const perUser = new Map<string, { user: User; alerts: Alert[] }>();
+    for (const alert of due) {
+      const { resolveDueAt: _due, ...told } = alert;
+      await this.options.book.commit(() => told);
+      for (const name of alert.notified) {
+        const user = this.options.directory.get(name);
+        if (!user || !this.canSee(user, alert)) continue;
+        const entry = perUser.get(user.name) ?? { user, alerts: [] };
+        entry.alerts.push(alert);
+        perUser.set(user.name, entry);
+      }
+    }
+    const byText = new Map<string, { users: User[]; severity: Severity }>();
+    for (const { user, alerts } of perUser.values()) {
+      const text =
+        alerts.length === 1
+          ? `✅ #${alerts[0]!.id} resolved: ${alerts[0]!.device}: ${alerts[0]!.text}`
+          : [`✅ ${alerts.length} alerts resolved:`, ...alerts.map((a) => `#${a.id} ${a.device}: ${a.text}`)].join('\n');
+      const worst = alerts.reduce((s, a) => (severityRank(a.severity) > severityRank(s) ? a.severity : s), 'info' as Severity);
+      const entry = byText.get(text) ?? { users: [], severity: worst };
+      entry.users.push(user);
+      byText.set(text, entry);
+    }
+    for (const [text, { users, severity }] of byText) await this.options.notify(users, text, severity);
+  }
+
   /** Reminders for alerts still firing and unacknowledged (repeat interval). */
   private async remind(now: number): Promise<void> {
     for (const alert of this.options.book.open()) {
@@ -339,6 +386,7 @@ export class Alerting {
   private async escalateOnce(): Promise<void> {
     const now = Date.now();
     try {
+      await this.tellResolves(now);
       await this.pageDue(now);
       await this.remind(now);
       for (const alert of this.options.book.open()) {

@@ -48,6 +48,8 @@ interface ModelAlert {
   step: number;
   notified: Set<string>;
   snoozedUntil?: number;
+  /** A resolve waiting for its group's others, to be told then. */
+  resolveDue?: number;
 }
 
 class Model {
@@ -93,7 +95,7 @@ class Model {
     this.alerts.push(alert);
   }
 
-  ok(device: string): void {
+  ok(device: string, now: number): void {
     const previous = this.states.get(device);
     this.states.set(device, 'ok');
     const alert = this.open(device);
@@ -106,7 +108,10 @@ class Model {
     delete alert.nextAt;
     delete alert.remindAt;
     delete alert.pendingUntil;
-    this.tell(alert.notified, 'resolved', alert.id);
+    // Resolves of the group are gathered for the group wait, like its pages (none to tell: told at once, i.e. never).
+    if (alert.notified.size === 0) return;
+    const joining = this.alerts.find((a) => a.resolveDue !== undefined && a.resolveDue > now);
+    alert.resolveDue = joining?.resolveDue ?? now + GroupWait;
   }
 
   resolveByHand(alert: ModelAlert, who: string): void {
@@ -165,6 +170,7 @@ class Model {
       if (this.held(a, from)) continue;
       for (const t of [a.pendingUntil, a.nextAt, a.remindAt]) if (t !== undefined) next = Math.min(next, t);
     }
+    for (const a of this.alerts) if (a.resolveDue !== undefined) next = Math.min(next, a.resolveDue);
     for (const s of this.silences) if (s.endsAt > from) next = Math.min(next, s.endsAt);
     return next <= to ? Math.max(next, from) : undefined;
   }
@@ -184,6 +190,11 @@ class Model {
   /** One escalation pass at `now`: first pages (one message per person for all theirs), reminders, steps. */
   private pass(now: number): void {
     this.at = now;
+    for (const a of this.alerts) {
+      if (a.resolveDue === undefined || a.resolveDue > now) continue;
+      delete a.resolveDue;
+      this.tell(a.notified, 'resolved', a.id);
+    }
     const due = this.alerts.filter((a) => a.status === 'firing' && !a.paged && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.held(a, now));
     for (const a of due) {
       a.paged = true;
@@ -222,6 +233,7 @@ class Model {
 function eventsOf(user: string, text: string): string[] {
   const group = /^⚠️ \d+ new alerts:\n/.exec(text);
   if (group) return [...text.matchAll(/^#(\d+) /gm)].map((m) => `${user} page #${m[1]}`);
+  if (/^✅ \d+ alerts resolved:\n/.test(text)) return [...text.matchAll(/^#(\d+) /gm)].map((m) => `${user} resolved #${m[1]}`);
   const kinds: [RegExp, string][] = [
     [/^⚠️ #(\d+) /, 'page'],
     [/^⏫ #(\d+) /, 'escalate'],
@@ -314,7 +326,7 @@ describe('alert lifecycle against a reference model', () => {
         } else if (r < 0.36) {
           const device = pick(Devices);
           op = `ok ${device}`;
-          model.ok(device);
+          model.ok(device, now - t0);
           await bridge.feed({ key: device, state: 'ok', severity: 'info', resolved: true, text: `${device} ok` });
         } else if (r < 0.44) {
           const alert = model.alerts.filter((a) => a.status === 'firing' && a.paged).at(-1);
@@ -351,7 +363,7 @@ describe('alert lifecycle against a reference model', () => {
           op = `frame ${device} [${kinds.join(', ')}]`;
           for (const kind of kinds) {
             if (kind === 'hot') model.problem(device, now - t0);
-            else model.ok(device);
+            else model.ok(device, now - t0);
           }
           const both = kinds.map((kind) =>
             bridge.relay.handle(

@@ -157,3 +157,38 @@ describe('quiet-hours digest', () => {
     expect(second.inbox('uma')[0]).toBe('While you were in quiet hours (1):\n• ⚠️ #1 oven: Oven at 70 °C');
   });
 });
+
+describe('grouped resolves', () => {
+  it('tells the resolves of a group paged together in one message per person, after the group wait', async () => {
+    const routes = RelaySections.routes.parse([
+      { name: 'racks', match: { source: 'dc' }, notify: { users: ['uma'] }, alert: { severity: 'warning', groupWait: '30s' } },
+    ]);
+    const { feed, inbox } = await alertBridge(routes);
+    for (let i = 1; i <= 5; i++) await feed({ source: 'dc', key: `rack-${i}`, topic: 'power', text: `rack ${i} on battery` });
+    await settle(30_000);
+    expect(inbox('uma')).toHaveLength(1);
+    expect(inbox('uma')[0]).toMatch(/^⚠️ 5 new alerts:/);
+    for (let i = 1; i <= 5; i++) await feed({ source: 'dc', key: `rack-${i}`, topic: 'power', state: 'ok', severity: 'info', resolved: true, text: `rack ${i} on mains` });
+    expect(inbox('uma')).toHaveLength(1);
+    await settle(30_000);
+    expect(inbox('uma')).toEqual([
+      expect.stringMatching(/^⚠️ 5 new alerts:/),
+      '✅ 5 alerts resolved:\n#1 rack-1: rack 1 on mains\n#2 rack-2: rack 2 on mains\n#3 rack-3: rack 3 on mains\n#4 rack-4: rack 4 on mains\n#5 rack-5: rack 5 on mains',
+    ]);
+  });
+
+  it('keeps a new alert of the same device open when its earlier resolve is told later', async () => {
+    const routes = RelaySections.routes.parse([
+      { name: 'racks', match: { source: 'dc' }, notify: { users: ['uma'] }, alert: { severity: 'warning', groupWait: '30s' } },
+    ]);
+    const { feed, relay } = await alertBridge(routes);
+    await feed({ source: 'dc', key: 'rack-1', topic: 'power' });
+    await settle(30_000);
+    await feed({ source: 'dc', key: 'rack-1', topic: 'power', state: 'ok', severity: 'info', resolved: true });
+    await feed({ source: 'dc', key: 'rack-1', topic: 'power', state: 'hot' });
+    await settle(30_000);
+    expect(relay.alerts.open().map((a) => a.id)).toEqual([2]);
+    await feed({ source: 'dc', key: 'rack-1', topic: 'power', state: 'hot', text: 'again' });
+    expect(relay.alerts.get(2)).toMatchObject({ count: 2, status: 'firing' });
+  });
+});
