@@ -24,7 +24,7 @@ import { FlapDamper, type FlapSummary } from './state/FlapDamper.js';
 import { routeWarnings } from './routing/routeWarnings.js';
 import type { FeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
-import { RouteSchema } from './routing/Route.js';
+import { FeedDownRuleName, RouteSchema } from './routing/Route.js';
 import { Router, type Member } from './routing/Router.js';
 import type { FeedSource, SourceStatus } from './sources/FeedSource.js';
 import { HomeAssistantSource } from './sources/HomeAssistantSource.js';
@@ -58,7 +58,7 @@ export const RelaySource = '@relay';
 
 /** Built-in rule: a feed that stays down pages admins, once, as an alert of its own. */
 const FeedDownRoute = RouteSchema.parse({
-  name: '@feed-down',
+  name: FeedDownRuleName,
   match: { source: RelaySource },
   notify: { tier: 'admin' },
   // The grace period (sourceDownAfter) already waited; page at once.

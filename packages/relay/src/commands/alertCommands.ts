@@ -2,6 +2,7 @@ import { clip, CommandError, formatDuration, parseDuration, type CommandContext,
 import { formatMatchers, isMatcherText, matchesAll, parseMatchers } from '../alerts/matchers.js';
 import type { AlertActionResult } from '../alerts/Alerting.js';
 import type { Relay } from '../Relay.js';
+import { FeedDownRuleName } from '../routing/Route.js';
 
 /** `#12`, `12` → 12. */
 function alertId(ctx: CommandContext): number {
@@ -73,6 +74,45 @@ export function alertCommands(relay: Relay): CommandSpec[] {
         const head = `#${alert.id} ${alert.severity} ${alert.source}/${alert.device}: ${alert.text} — ${state}, ×${alert.count}`;
         const events = (alert.timeline ?? [{ at: alert.openedAt, what: 'opened' }]).map((e) => `+${formatDuration(e.at - alert.openedAt)} ${e.what}`);
         await ctx.reply([head, ...events].join('\n'));
+      },
+    },
+    {
+      name: 'oncall',
+      kind: 'get',
+      minTier: 'admin',
+      description: 'Who each rule would page now, and who then, quiet hours and mutes considered',
+      run: async (ctx) => {
+        const now = Date.now();
+        const notifier = ctx.services.notifier;
+        const describe = (users: readonly User[], critical: boolean): string => {
+          if (users.length === 0) return 'nobody';
+          return users
+            .map((u) => {
+              if (u.mutedUntil !== undefined && u.mutedUntil > now) return `${u.name} (muted ${formatDuration(u.mutedUntil - now)} more)`;
+              if (notifier && notifier.route(u).send.length === 0) return `${u.name} (unreachable)`;
+              if (relay.quiet.holds(u.name, critical, now)) return `${u.name} (quiet hours: held for the digest)`;
+              if (relay.quiet.holds(u.name, false, now)) return `${u.name} (quiet hours: critical only)`;
+              return u.name;
+            })
+            .join(', ');
+        };
+        const lines: string[] = [];
+        relay.routes.list().forEach((route, i) => {
+          if (route.name === FeedDownRuleName) return;
+          const label = route.name ?? `rule ${i}`;
+          const match = Object.entries(route.match).map(([k, v]) => `${k}=${String(v)}`).join(' ') || 'everything';
+          const critical = route.alert?.severity === 'critical' || route.match.severity === 'critical';
+          const first = relay.routes.usersFor(route.notify);
+          let line = `${label} (${match}): ${describe(first, critical)}${route.subscribers ? `, and followers (${route.subscribers}+)` : ''}`;
+          let after = 0;
+          for (const step of route.alert?.escalate ?? []) {
+            after += step.after;
+            const who = step.notify.tier ? `${step.notify.tier}s` : 'named';
+            line += `; after ${formatDuration(after)}, ${who}: ${describe(relay.routes.usersFor(step.notify), critical)}`;
+          }
+          lines.push(line);
+        });
+        await ctx.reply(lines.length > 0 ? lines.join('\n') : 'No rules.');
       },
     },
     {

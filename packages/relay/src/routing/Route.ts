@@ -67,3 +67,6 @@ export const RouteSchema = z
 
 /** A parsed route. */
 export type Route = z.output<typeof RouteSchema>;
+
+/** The name of the relay's built-in rule that pages admins about a feed that is down. */
+export const FeedDownRuleName = '@feed-down';

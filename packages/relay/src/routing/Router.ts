@@ -49,6 +49,11 @@ export class Router {
     directory.changes$.subscribe(() => this.version++);
   }
 
+  /** The rules in order (the built-in feed-down rule first). */
+  list(): readonly Route[] {
+    return this.routes;
+  }
+
   /** A rule by its name. */
   byName(name: string): Route | undefined {
     return this.routes.find((r) => r.name === name);

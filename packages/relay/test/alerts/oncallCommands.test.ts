@@ -65,3 +65,16 @@ describe('alert timeline and history', () => {
     expect(await say('uma', 'alerts yesterday')).toBe('"yesterday" is not something alerts shows; use "alerts" or "alerts history".');
   });
 });
+
+describe('oncall', () => {
+  it('lists who each rule would page now and after each step, with mutes and quiet hours', async () => {
+    const { say } = await alertBridge(routes);
+    expect(await say('uma', 'quiet 00:00-23:59 UTC')).toMatch(/^Quiet hours/);
+    expect(await say('ada', 'mute 20m')).toMatch(/./);
+    expect((await say('root1', 'oncall')).split('\n')).toEqual([
+      'heat (topic=temperature): uma (quiet hours: held for the digest), and followers (user+); after 10m, admins: root1, ada (muted 20m more)',
+      'vault (source=vault): root1',
+    ]);
+    expect(await say('uma', 'oncall')).toMatch(/admin/);
+  });
+});
