@@ -4,7 +4,7 @@
 // hundred lines that says who must be paged about what, and when. After every step both must agree on each
 // message (who, which alert, what kind) that went out during it. Every seed runs 10,000 steps.
 //
-// SEEDS=20 STEPS=50000 npx vitest run packages/relay/test/alerts/model.test.ts   for a longer search.
+// SEEDS=20 STEPS=50000 SEED_BASE=5000 npx vitest run packages/relay/test/alerts/model.test.ts   for a longer search.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '@switchboard/core';
 import { RelaySections } from '@switchboard/relay';
@@ -271,9 +271,10 @@ afterEach(async () => {
 
 const seeds = Number(process.env.SEEDS ?? 3);
 const steps = Number(process.env.STEPS ?? 10_000);
+const seedBase = Number(process.env.SEED_BASE ?? 1000);
 
 describe('alert lifecycle against a reference model', () => {
-  it.each(Array.from({ length: seeds }, (_, i) => 1000 + i))(
+  it.each(Array.from({ length: seeds }, (_, i) => seedBase + i))(
     'seed %i: the same pages to the same people at the same step, none twice, none lost across restarts',
     async (seed) => {
       const rand = random(seed);
