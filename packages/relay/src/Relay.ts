@@ -20,6 +20,7 @@ import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import { KeyedSerial } from './util/KeyedSerial.js';
+import { parseMatchers } from './alerts/matchers.js';
 import { FlapDamper, type FlapSummary } from './state/FlapDamper.js';
 import { routeWarnings } from './routing/routeWarnings.js';
 import type { FeedConfig, RelayConfig } from './config.js';
@@ -165,6 +166,7 @@ export class Relay implements BridgePlugin {
       directory: bridge.directory,
       notify: (users, text, severity, options) => this.deliver(users, text, severity, undefined, options),
       inhibited: (source) => this.downSources.has(source),
+      inhibitRules: this.options.relay.inhibit.map((rule) => ({ source: parseMatchers(rule.source), target: parseMatchers(rule.target), equal: rule.equal })),
       logger: this.logger,
     });
     this.alertingEngine.start();

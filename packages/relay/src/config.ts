@@ -3,6 +3,7 @@ import { DurationSchema } from '@switchboard/core';
 import { RouteSchema } from './routing/Route.js';
 import { Severities } from './Update.js';
 import { FrameMappingSchema } from './sources/FrameMapping.js';
+import { parseMatchers } from './alerts/matchers.js';
 
 const SocketSchema = {
   /** WebSocket ping interval; a connection silent for twice this long is dropped and reopened. */
@@ -135,6 +136,31 @@ export const RelaySections = {
       flap: z
         .union([z.literal(false), z.object({ changes: z.number().int().min(1).max(1000).default(5), window: DurationSchema.default('1m') }).strict()])
         .default({}),
+      /**
+       * Inhibition by another alert (Alertmanager's inhibit_rules): while an open alert matches
+       * `source`, alerts matching `target` that have the same values of every `equal` field or label
+       * page nobody (e.g. a rack's power alert holds its servers' temperature alerts).
+       */
+      inhibit: z
+        .array(
+          z
+            .object({
+              source: z.array(z.string()).min(1),
+              target: z.array(z.string()).min(1),
+              equal: z.array(z.string()).default([]),
+            })
+            .strict()
+            .superRefine((rule, ctx) => {
+              for (const side of ['source', 'target'] as const) {
+                try {
+                  parseMatchers(rule[side]);
+                } catch (error) {
+                  ctx.addIssue({ code: z.ZodIssueCode.custom, path: [side], message: (error as Error).message });
+                }
+              }
+            }),
+        )
+        .default([]),
       /** Random delay before each feed's first connection, so a restart does not hit every feed at once. */
       startJitter: DurationSchema.default('2s'),
       /** A feed disconnected this long raises one "feed down" alert to admins and holds its devices' alerts. */

@@ -4,7 +4,7 @@ import type { Router } from '../routing/Router.js';
 import { atLeast, SeverityIcons, severityRank, type Severity, type Update } from '../Update.js';
 import { noted, type Alert } from './Alert.js';
 import type { AlertBook } from './AlertBook.js';
-import { fieldOf } from './matchers.js';
+import { fieldOf, matchesAll, type Matcher } from './matchers.js';
 import type { SilenceBook } from './SilenceBook.js';
 
 /** How a text is sent: a reminder is dropped, not held, for someone in quiet hours. */
@@ -24,7 +24,16 @@ export interface AlertingOptions {
   readonly notify: Notify;
   /** Inhibition: true while alerts from this source must be held back (its feed is down). */
   readonly inhibited?: (source: string) => boolean;
+  /** Inhibition by another alert: while an open alert matches `source`, matching targets with equal values are held. */
+  readonly inhibitRules?: readonly InhibitRule[];
   readonly logger?: Logger;
+}
+
+/** One inhibition rule, parsed. */
+export interface InhibitRule {
+  readonly source: readonly Matcher[];
+  readonly target: readonly Matcher[];
+  readonly equal: readonly string[];
 }
 
 /** What a command did, for its reply. */
@@ -96,7 +105,7 @@ export class Alerting {
         ),
       );
       if (!gather) await this.tell(alert.notified, `✅ #${alert.id} resolved: ${alert.device}: ${update.text}`, alert.severity);
-      this.schedule();
+      await this.released();
       return true;
     }
     if (open) {
@@ -220,7 +229,8 @@ export class Alerting {
     const reason = refuse(current);
     if (reason) return { ok: false, reason };
     const alert = await this.options.book.commit(() => change(current));
-    this.schedule();
+    if (alert.status === 'resolved') await this.released();
+    else this.schedule();
     await this.tell(alert.notified.filter((n) => n.toLowerCase() !== user.name.toLowerCase()), message(alert), alert.severity, alert);
     return { ok: true, alert };
   }
@@ -238,9 +248,31 @@ export class Alerting {
     return (alert.snoozedUntil !== undefined && alert.snoozedUntil > now) || this.held(asUpdate(alert), now);
   }
 
-  /** Whether pages about this update are held back now: a silence matches, or its feed is down. */
+  /** Whether pages about this update are held back now: a silence matches, its feed is down, or another alert inhibits it. */
   private held(update: Update, now = Date.now()): boolean {
-    return this.options.silences.silencing(update, now) !== undefined || (this.options.inhibited?.(update.source) ?? false);
+    return this.options.silences.silencing(update, now) !== undefined || (this.options.inhibited?.(update.source) ?? false) || this.inhibitedByAlert(update);
+  }
+
+  /** An open alert (not this one) matching a rule's source, with the same values of its `equal` fields. */
+  private inhibitedByAlert(update: Update): boolean {
+    const rules = this.options.inhibitRules;
+    if (!rules || rules.length === 0) return false;
+    const key = Alerting.keyOf(update);
+    for (const rule of rules) {
+      if (!matchesAll(rule.target, update)) continue;
+      for (const alert of this.options.book.open()) {
+        if (alert.key === key) continue;
+        const source = asUpdate(alert);
+        if (matchesAll(rule.source, source) && rule.equal.every((f) => fieldOf(source, f) === fieldOf(update, f))) return true;
+      }
+    }
+    return false;
+  }
+
+  /** After an alert closed: with inhibition rules, what it held may be free now. */
+  private async released(): Promise<void> {
+    if (this.options.inhibitRules?.length) await this.escalate();
+    else this.schedule();
   }
 
   /** Run what is due now (after a silence was lifted, say) and re-arm the timer. */

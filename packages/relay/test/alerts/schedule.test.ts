@@ -192,3 +192,28 @@ describe('grouped resolves', () => {
     expect(relay.alerts.get(2)).toMatchObject({ count: 2, status: 'firing' });
   });
 });
+
+describe('inhibition by another alert', () => {
+  const routes = RelaySections.routes.parse([
+    { name: 'dc', match: { source: 'dc' }, notify: { users: ['uma'] }, alert: { severity: 'warning', groupWait: '0s' } },
+  ]);
+  const inhibit = [{ source: ['topic=power'], target: ['topic=temperature'], equal: ['rack'] }];
+
+  it('holds targets with equal labels while the source alert is open, and pages them at once when it closes', async () => {
+    const { feed, inbox } = await alertBridge(routes, { relay: { inhibit } });
+    await feed({ source: 'dc', key: 'pdu-1', topic: 'power', labels: { rack: 'r1' }, text: 'rack r1 on battery' });
+    await feed({ source: 'dc', key: 'srv-1', topic: 'temperature', labels: { rack: 'r1' }, text: 'srv-1 hot' });
+    await feed({ source: 'dc', key: 'srv-9', topic: 'temperature', labels: { rack: 'r2' }, text: 'srv-9 hot' });
+    expect(inbox('uma')).toEqual(['⚠️ #1 pdu-1: rack r1 on battery', '⚠️ #3 srv-9: srv-9 hot']);
+    await settle(60 * 60_000);
+    expect(inbox('uma')).toHaveLength(2);
+    await feed({ source: 'dc', key: 'pdu-1', topic: 'power', labels: { rack: 'r1' }, state: 'ok', severity: 'info', resolved: true, text: 'rack r1 on mains' });
+    expect(inbox('uma').slice(2)).toEqual(['✅ #1 resolved: pdu-1: rack r1 on mains', '⚠️ #2 srv-1: srv-1 hot']);
+  });
+
+  it('refuses an inhibition rule whose matchers cannot be read, naming it', () => {
+    const result = RelaySections.relay.safeParse({ inhibit: [{ source: ['topic'], target: ['topic=temperature'] }] });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({ path: ['inhibit', 0, 'source'], message: expect.stringContaining('"topic" is not a matcher') });
+  });
+});
