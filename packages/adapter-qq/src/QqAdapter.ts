@@ -31,6 +31,9 @@ import { sendText } from './send.js';
 import type { GatewayPayload } from './types.js';
 import { WebhookReceiver } from './webhook/WebhookReceiver.js';
 
+/** How many of the bot's own sent messages are remembered for replies that quote them. */
+const SentTextsKept = 2000;
+
 /** Options of {@link QqAdapter}. */
 export interface QqAdapterOptions {
   readonly config: QqConfig;
@@ -152,8 +155,18 @@ export class QqAdapter implements Adapter {
     return this.contacts.addressFor(identity);
   }
 
-  send(request: SendRequest): Promise<SendResult> {
-    return sendText(this.rest, this.windows, request, { activeMessages: this.config.activeMessages, markdown: this.config.markdown, logger: this.logger });
+  async send(request: SendRequest): Promise<SendResult> {
+    const result = await sendText(this.rest, this.windows, request, { activeMessages: this.config.activeMessages, markdown: this.config.markdown, logger: this.logger });
+    if (result.type === 'delivered' && result.platformId !== undefined) this.rememberSent(result.platformId, request.text);
+    return result;
+  }
+
+  /** What the bot itself sent lately, by the platform's message id: a reply quoting one of them gets its text. */
+  private readonly sentTexts = new Map<string, string>();
+
+  private rememberSent(id: string, text: string): void {
+    this.sentTexts.set(id, text);
+    if (this.sentTexts.size > SentTextsKept) this.sentTexts.delete(this.sentTexts.keys().next().value!);
   }
 
   /**
@@ -181,7 +194,10 @@ export class QqAdapter implements Adapter {
     if (decoded.kind === 'message') this.contacts.learnMessage(decoded.inbound);
     else this.contacts.learnWindow(decoded.window.address);
     if (this.windows.open(decoded.window)) this.windowsSubject.next(decoded.window.address);
-    if (decoded.kind === 'message') this.inboundSubject.next(decoded.inbound);
+    if (decoded.kind !== 'message') return;
+    const quotedId = decoded.inbound.quoted?.id;
+    const quotedText = quotedId === undefined ? undefined : this.sentTexts.get(quotedId);
+    this.inboundSubject.next(quotedText === undefined ? decoded.inbound : { ...decoded.inbound, quoted: { id: quotedId!, text: quotedText } });
   }
 
   /** A gateway event must not be lost to a full disk: hand it on even when its id could not be stored. */

@@ -89,6 +89,7 @@ function message(m: QqMessageEvent, from: Identity, chat: Address, mentionsBot: 
       mentionsBot,
       receivedAt: now,
       replyContext: { msgId: m.id, at },
+      ...(typeof m.message_reference?.message_id === 'string' && m.message_reference.message_id !== '' ? { quoted: { id: m.message_reference.message_id } } : {}),
     },
     window: { address: chat, msgId: m.id, at },
   };

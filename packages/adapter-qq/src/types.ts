@@ -60,6 +60,8 @@ export interface QqMessageEvent {
   readonly group_id?: string;
   readonly direct_message?: boolean;
   readonly seq?: number;
+  /** The message this one replies to (guild channels and DMs). */
+  readonly message_reference?: { readonly message_id?: string };
 }
 
 /** The `d` of window-opening events (friend add, robot added, message receive switched on). */

@@ -187,3 +187,27 @@ describe('QQ: where a person is reached', () => {
     expect(second.routeOf('gus')).toEqual(['dm:DMGUILD9']);
   });
 });
+
+describe('QQ: a reply that quotes the bot', () => {
+  it('carries the text of the bot’s own message it references', async () => {
+    const { events, gateway, http, adapter, sentTo } = await setup();
+    const quoted: (string | undefined)[] = [];
+    adapter.inbound$.subscribe((m) => quoted.push(m.quoted?.text));
+    events.channel('CH-1', 'GUILDUSER1', 'CH1', 'whoami');
+    await until(() => sentTo({ kind: 'channel', id: 'CH1' }).length === 1, 'the answer');
+    const answerId = `sent-${http.sent.length}`;
+    const answer = String(sentTo({ kind: 'channel', id: 'CH1' })[0]!.body.content);
+    http.issueMsgId('CH-2', { kind: 'channel', id: 'CH1' });
+    gateway.dispatch('AT_MESSAGE_CREATE', {
+      id: 'CH-2',
+      content: '<@!bot> ack',
+      timestamp: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(),
+      guild_id: 'REALGUILD',
+      channel_id: 'CH1',
+      author: { id: 'GUILDUSER1' },
+      message_reference: { message_id: answerId },
+    });
+    await until(() => quoted.length === 2, 'the reply');
+    expect(quoted).toEqual([undefined, answer]);
+  });
+});

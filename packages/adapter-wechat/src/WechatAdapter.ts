@@ -242,6 +242,8 @@ export class WechatAdapter implements Adapter {
       if (mentionSelf) text = await message.mentionText().catch(() => text);
       if (this.selfName) text = text.split(`@${this.selfName}`).join('').trim();
     }
+    const quote = parseQuote(text);
+    if (quote) text = quote.text;
     const alias = await talker.alias().catch(() => undefined);
     const alternates: Identity[] = [];
     if (alias) alternates.push({ platform: WechatPlatform, id: `alias:${alias}` });
@@ -255,6 +257,7 @@ export class WechatAdapter implements Adapter {
       text,
       mentionsBot: mentioned,
       receivedAt: Date.now(),
+      ...(quote ? { quoted: { text: quote.quoted } } : {}),
     });
   }
 
@@ -288,4 +291,14 @@ export class WechatAdapter implements Adapter {
     if (this.statusSubject.closed) return;
     this.statusSubject.next({ adapter: WechatPlatform, state, at: Date.now(), ...(detail !== undefined ? { detail } : {}) });
   }
+}
+
+/**
+ * A WeChat quote as puppets hand it over: `「name：quoted text」`, a line of `- - -`, then the reply
+ * (some clients use `:`; rooms put the @mention in the reply). Undefined when the text is no quote.
+ */
+export function parseQuote(text: string): { quoted: string; text: string } | undefined {
+  const match = /^「([^：:」]*)[：:]([\s\S]*?)」\s*\n(?:- ){5,}-?\s*\n([\s\S]*)$/.exec(text);
+  if (!match) return undefined;
+  return { quoted: match[2]!.trim(), text: match[3]!.trim() };
 }

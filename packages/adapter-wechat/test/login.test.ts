@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PuppetMock, mock } from 'wechaty-puppet-mock';
 import { ScanStatus } from 'wechaty';
 import type { AdapterStatus } from '@switchboard/core';
-import { WechatAdapter, WechatConfigSchema } from '@switchboard/adapter-wechat';
+import { WechatAdapter, WechatConfigSchema, parseQuote } from '@switchboard/adapter-wechat';
 import { until } from './fixtures/mockWechat.js';
 
 const adapters: WechatAdapter[] = [];
@@ -76,5 +76,13 @@ describe('WeChat login', () => {
     await adapter.stop();
     expect(statuses.map((s) => s.state).filter((s) => s === 'reconnecting')).toEqual([]);
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('WeChat quotes', () => {
+  it('splits a quote into the quoted text and the reply', () => {
+    expect(parseQuote('「Bot：⚠️ #12 oven: Oven at 70 °C」\n- - - - - - - - - - - - - - -\nack')).toEqual({ quoted: '⚠️ #12 oven: Oven at 70 °C', text: 'ack' });
+    expect(parseQuote('「Bot: 🔥 #3 kiln」\n- - - - - - - - - - - - - - -\n@Bot ack')).toEqual({ quoted: '🔥 #3 kiln', text: '@Bot ack' });
+    expect(parseQuote('ack #12')).toBeUndefined();
   });
 });

@@ -21,6 +21,12 @@ export interface InboundMessage {
   readonly receivedAt: number;
   /** Opaque data the adapter needs to answer passively (e.g. QQ `msg_id`). Must be JSON-serialisable. */
   readonly replyContext?: unknown;
+  /**
+   * The message this one replies to, where the platform says (a QQ message reference, a WeChat
+   * quote): its platform id and, when the adapter knows it, its text (e.g. the bot's own page, so
+   * that a reply "ack" can take the alert it quotes).
+   */
+  readonly quoted?: { readonly id?: string; readonly text?: string };
 }
 
 /** Relative urgency of an outbound message; `high` takes the next send slot first. */

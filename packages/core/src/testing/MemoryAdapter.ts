@@ -25,6 +25,8 @@ export interface InjectedMessage {
   readonly id?: string;
   readonly mentionsBot?: boolean;
   readonly replyContext?: unknown;
+  /** The message this one replies to (as a platform's quote or reference gives it). */
+  readonly quoted?: InboundMessage['quoted'];
 }
 
 /**
@@ -119,6 +121,7 @@ export class MemoryAdapter implements Adapter {
       mentionsBot: message.mentionsBot ?? true,
       receivedAt: Date.now(),
       ...(message.replyContext !== undefined ? { replyContext: message.replyContext } : {}),
+      ...(message.quoted !== undefined ? { quoted: message.quoted } : {}),
     };
     this.inboundSubject.next(inbound);
     return inbound;

@@ -142,6 +142,9 @@ export function alertCommands(relay: Relay): CommandSpec[] {
       usage: '[#id]',
       run: async (ctx) => {
         let id = alertId(ctx);
+        // A reply to the bot's page ("ack" quoting it) takes the alert the page is about.
+        const quoted = Number.isNaN(id) ? /#(\d{1,9})\b/.exec(ctx.message.quoted?.text ?? '') : null;
+        if (quoted) id = Number(quoted[1]);
         if (Number.isNaN(id)) {
           const mine = relay.alerts.open().filter((a) => a.status === 'firing' && a.notified.includes(user(ctx).name));
           if (mine.length === 0) throw new CommandError('No unacknowledged alert was sent to you; use ack #id.');

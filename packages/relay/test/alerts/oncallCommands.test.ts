@@ -78,3 +78,20 @@ describe('oncall', () => {
     expect(await say('uma', 'oncall')).toMatch(/admin/);
   });
 });
+
+describe('ack by replying to the page', () => {
+  it('takes the alert the quoted page is about, not the latest one', async () => {
+    const { feed, inbox, adapter } = await alertBridge(routes);
+    await feed({ key: 'oven', text: 'Oven at 70 °C' });
+    await feed({ key: 'fridge', text: 'Fridge at 9 °C' });
+    await settle(30_000);
+    const page = inbox('uma').find((t) => t.includes('oven'))!;
+    expect(page).toMatch(/#1 /);
+    adapter.inject({ from: 'uma', text: 'ack', quoted: { text: page } });
+    await settle();
+    expect(inbox('uma').at(-1)).toBe('You acknowledged #1.');
+    adapter.inject({ from: 'uma', text: 'ack', quoted: { text: 'something that names no alert' } });
+    await settle();
+    expect(inbox('uma').at(-1)).toBe('You acknowledged #2.');
+  });
+});
