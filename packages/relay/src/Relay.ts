@@ -415,7 +415,9 @@ export class Relay implements BridgePlugin {
     if (status.state === 'connected') {
       clearTimeout(this.downTimers.get(source));
       this.downTimers.delete(source);
-      if (!this.downSources.delete(source)) return;
+      // Back: also when it went down before a restart, and its feed-down alert is still open.
+      const wasDown = this.downSources.delete(source);
+      if (!wasDown && !this.alerts.openFor(Alerting.keyOf({ source: RelaySource, key: source }))) return;
       detach(
         this.handle(this.feedUpdate(source, true, 'reconnected')).then(() => this.alerting.sweep()),
         (error) => this.logger.error({ ...errorInfo(error), source }, 'could not handle a feed coming back'),

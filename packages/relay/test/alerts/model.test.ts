@@ -1,5 +1,5 @@
 // The alert lifecycle against a reference model. Random interleavings of problems, recoveries (one at a time, or
-// two of a device in one frame), time passing, snoozes, resolves by hand,
+// two of a device in one frame), time passing, snoozes, resolves by hand, the feed dropping and coming back,
 // acknowledgements, silences and restarts run on a fake clock, on the real relay, and on a model of about a
 // hundred lines that says who must be paged about what, and when. After every step both must agree on each
 // message (who, which alert, what kind) that went out during it. Every seed runs 10,000 steps.
@@ -7,7 +7,8 @@
 // SEEDS=20 STEPS=50000 SEED_BASE=5000 npx vitest run packages/relay/test/alerts/model.test.ts   for a longer search.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '@switchboard/core';
-import { RelaySections } from '@switchboard/relay';
+import { MemoryAdapter } from '@switchboard/core/testing';
+import { BaseSource, RelaySections, type SourceState } from '@switchboard/relay';
 import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
 
 const GroupWait = 30_000;
@@ -33,6 +34,10 @@ const routes = RelaySections.routes.parse([
 const Devices = ['d1', 'd2', 'd3'];
 /** Who each escalation step names (tier admin: root1 and ada; tier root: root1), in the directory's order. */
 const StepTargets = [['root1', 'ada'], ['root1']];
+/** The feed is taken for down after this long disconnected; its alert reminds admins at the default 4h. */
+const DownAfter = 2 * 60_000;
+const FeedRepeat = 4 * 60 * 60_000;
+const Admins = ['root1', 'ada'];
 
 // ---------------------------------------------------------------------------------------------------------
 // The model.
@@ -40,6 +45,8 @@ const StepTargets = [['root1', 'ada'], ['root1']];
 interface ModelAlert {
   id: number;
   device: string;
+  /** The relay's own alert about the feed being down (pages admins at once, reminds every 4h, no steps). */
+  feed?: boolean;
   status: 'firing' | 'acknowledged' | 'resolved';
   paged: boolean;
   pendingUntil?: number;
@@ -61,13 +68,61 @@ class Model {
   private silenceIds = 0;
   /** Events since the last take(): "user kind #id". */
   private events: string[] = [];
+  /** The feed of every device: up, disconnected (down after DownAfter), or down (its devices' alerts held). */
+  feed: 'up' | 'dropping' | 'down' = 'up';
+  private downAt: number | undefined;
+  /** The feed's own state as the relay's device states keep it (news is a change). */
+  private feedState: 'up' | 'down' | undefined;
 
   open(device: string): ModelAlert | undefined {
     return this.alerts.find((a) => a.device === device && a.status !== 'resolved');
   }
 
-  private held(a: Pick<ModelAlert, 'device' | 'snoozedUntil'>, now: number): boolean {
-    return (a.snoozedUntil !== undefined && a.snoozedUntil > now) || this.silences.some((s) => s.device === a.device && s.endsAt > now);
+  private held(a: Pick<ModelAlert, 'device' | 'snoozedUntil' | 'feed'>, now: number): boolean {
+    if (a.snoozedUntil !== undefined && a.snoozedUntil > now) return true;
+    if (a.feed) return false;
+    return this.feed === 'down' || this.silences.some((s) => s.device === a.device && s.endsAt > now);
+  }
+
+  private feedAlert(): ModelAlert | undefined {
+    return this.alerts.find((a) => a.feed && a.status !== 'resolved');
+  }
+
+  feedDrop(now: number): void {
+    if (this.feed !== 'up') return;
+    this.feed = 'dropping';
+    this.downAt = now + DownAfter;
+  }
+
+  /** The feed is connected (again). `restarted`: a new bridge, which knows it was down only by an open alert. */
+  feedBack(now: number, restarted = false): void {
+    const was = this.feed;
+    this.feed = 'up';
+    this.downAt = undefined;
+    const open = this.feedAlert();
+    if (restarted ? !open : was !== 'down') return;
+    const previous = this.feedState;
+    this.feedState = 'up';
+    if (open) {
+      open.status = 'resolved';
+      delete open.remindAt;
+      this.tell(open.notified, 'resolved', open.id);
+    } else if (previous === 'down') {
+      this.tell(Admins, 'back', 0);
+    }
+    this.pass(now);
+  }
+
+  private goDown(now: number): void {
+    this.feed = 'down';
+    this.downAt = undefined;
+    const previous = this.feedState;
+    this.feedState = 'down';
+    if (this.feedAlert() || previous === 'down') return; // a repeat, or not news
+    const alert: ModelAlert = { id: this.nextId++, device: 'lab', feed: true, status: 'firing', paged: true, step: 0, notified: new Set(Admins), remindAt: now + FeedRepeat };
+    this.alerts.push(alert);
+    this.at = now;
+    this.tell(Admins, 'page', alert.id);
   }
 
   /** The time events are stamped with: the op's time, or the pass's. */
@@ -179,6 +234,11 @@ class Model {
     let now = from;
     for (;;) {
       const at = this.nextPass(now, to);
+      if (this.downAt !== undefined && this.downAt <= to && (at === undefined || this.downAt < at)) {
+        now = this.downAt;
+        this.goDown(this.downAt);
+        continue;
+      }
       if (at === undefined) return;
       this.pass(at);
       // Nothing left due at `at` after a pass; move past it.
@@ -206,7 +266,7 @@ class Model {
     }
     for (const a of this.alerts) {
       if (a.status !== 'firing' || a.remindAt === undefined || a.remindAt > now || this.held(a, now)) continue;
-      a.remindAt = now + RepeatInterval;
+      a.remindAt = now + (a.feed ? FeedRepeat : RepeatInterval);
       this.tell(a.notified, 'remind', a.id);
     }
     for (const a of this.alerts) {
@@ -227,6 +287,17 @@ class Model {
   }
 }
 
+/** The feed of every device, whose connection the test drops and restores. */
+class FakeFeed extends BaseSource {
+  readonly kind = 'fake';
+  async start(): Promise<void> {
+    this.setStatus('connected');
+  }
+  go(state: SourceState): void {
+    this.setStatus(state, state === 'connected' ? undefined : 'closed 1006');
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // What the relay sent, as the same events.
 
@@ -235,7 +306,7 @@ function eventsOf(user: string, text: string): string[] {
   if (group) return [...text.matchAll(/^#(\d+) /gm)].map((m) => `${user} page #${m[1]}`);
   if (/^✅ \d+ alerts resolved:\n/.test(text)) return [...text.matchAll(/^#(\d+) /gm)].map((m) => `${user} resolved #${m[1]}`);
   const kinds: [RegExp, string][] = [
-    [/^⚠️ #(\d+) /, 'page'],
+    [/^(?:⚠️|❗|🔥|ℹ️) #(\d+) /, 'page'],
     [/^⏫ #(\d+) /, 'escalate'],
     [/^🔁 #(\d+) /, 'remind'],
     [/^✅ #(\d+) resolved/, 'resolved'],
@@ -284,11 +355,21 @@ describe('alert lifecycle against a reference model', () => {
       const t0 = Date.now();
       /** What the relay delivered since the last look, stamped with the (fake) time it was delivered at. */
       let delivered: string[] = [];
+      let feed!: FakeFeed;
       const start = async () => {
-        // Flap damping is off: it has its own test, and the model would have to copy it.
-        const b = await alertBridge(routes, { store, relay: { flap: false }, bridge: { limits: { userRate: 0 } } });
-        b.adapter.delivered$.subscribe((r) => {
+        // Watched from before the start: a restart may deliver at once (the feed found back, what was due).
+        const adapter = new MemoryAdapter();
+        adapter.delivered$.subscribe((r) => {
           for (const e of eventsOf(r.to.id, r.text)) delivered.push(`${e} @${Date.now() - t0}`);
+        });
+        // Flap damping is off: it has its own test, and the model would have to copy it.
+        const b = await alertBridge(routes, {
+          adapter,
+          store,
+          relay: { flap: false, sourceDownAfter: `${DownAfter}ms` },
+          feeds: RelaySections.feeds.parse([{ name: 'lab', type: 'websocket', url: 'ws://127.0.0.1:1' }]),
+          createSource: (f: { name: string }) => (feed = new FakeFeed(f.name)),
+          bridge: { limits: { userRate: 0 } },
         });
         return b;
       };
@@ -330,7 +411,7 @@ describe('alert lifecycle against a reference model', () => {
           model.ok(device, now - t0);
           await bridge.feed({ key: device, state: 'ok', severity: 'info', resolved: true, text: `${device} ok` });
         } else if (r < 0.44) {
-          const alert = model.alerts.filter((a) => a.status === 'firing' && a.paged).at(-1);
+          const alert = model.alerts.filter((a) => !a.feed && a.status === 'firing' && a.paged).at(-1);
           const who = pick(['uma', 'ada', 'root1']);
           op = alert ? `ack #${alert.id} by ${who}` : 'ack (none)';
           if (alert) {
@@ -338,7 +419,7 @@ describe('alert lifecycle against a reference model', () => {
             expect(await say(who, `ack #${alert.id}`)).toBe(`You acknowledged #${alert.id}.`);
           }
         } else if (r < 0.48) {
-          const alert = model.alerts.filter((a) => a.status === 'acknowledged').at(-1);
+          const alert = model.alerts.filter((a) => !a.feed && a.status === 'acknowledged').at(-1);
           const who = pick(['uma', 'ada']);
           op = alert ? `unack #${alert.id} by ${who}` : 'unack (none)';
           if (alert) {
@@ -373,8 +454,18 @@ describe('alert lifecycle against a reference model', () => {
           );
           await settle();
           await Promise.all(both);
+        } else if (r < 0.55) {
+          op = 'feed drops';
+          model.feedDrop(now - t0);
+          feed.go('reconnecting');
+          await settle();
+        } else if (r < 0.555) {
+          op = 'feed back';
+          model.feedBack(now - t0);
+          feed.go('connected');
+          await settle();
         } else if (r < 0.56) {
-          const alert = pick(model.alerts.filter((a) => a.status !== 'resolved')) as ModelAlert | undefined;
+          const alert = pick(model.alerts.filter((a) => !a.feed && a.status !== 'resolved')) as ModelAlert | undefined;
           const minutes = 1 + Math.floor(rand() * 30);
           op = alert ? `snooze #${alert.id} ${minutes}m` : 'snooze (none)';
           if (alert) {
@@ -382,7 +473,7 @@ describe('alert lifecycle against a reference model', () => {
             expect(await say('uma', `snooze #${alert.id} ${minutes}m`)).toBe(`#${alert.id} is snoozed for ${minutes}m.`);
           }
         } else if (r < 0.57) {
-          const alert = pick(model.alerts.filter((a) => a.status !== 'resolved')) as ModelAlert | undefined;
+          const alert = pick(model.alerts.filter((a) => !a.feed && a.status !== 'resolved')) as ModelAlert | undefined;
           op = alert ? `resolve #${alert.id} by hand` : 'resolve (none)';
           if (alert) {
             model.resolveByHand(alert, 'root1');
@@ -396,6 +487,7 @@ describe('alert lifecycle against a reference model', () => {
           running.length = 0;
           bridge = await start();
           await settle();
+          model.feedBack(Date.now() - t0, true);
           const events = [...before, ...observe()].sort();
           count(events);
           expect({ step, op, events, recent: history.slice(-25) }).toEqual({ step, op, events: model.take(), recent: history.slice(-25) });
