@@ -1,5 +1,5 @@
 // The alert lifecycle against a reference model. Random interleavings of problems, recoveries (one at a time, or
-// two of a device in one frame), time passing, snoozes, resolves by hand, the feed dropping and coming back,
+// two of a device in one frame), time passing, snoozes, resolves by hand, the feed dropping and coming back, quiet hours,
 // acknowledgements, silences and restarts run on a fake clock, on the real relay, and on a model of about a
 // hundred lines that says who must be paged about what, and when. After every step both must agree on each
 // message (who, which alert, what kind) that went out during it. Every seed runs 10,000 steps.
@@ -8,7 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '@switchboard/core';
 import { MemoryAdapter } from '@switchboard/core/testing';
-import { BaseSource, RelaySections, type SourceState } from '@switchboard/relay';
+import { BaseSource, RelaySections, inQuietHours, quietEnd, type QuietWindow, type SourceState } from '@switchboard/relay';
 import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
 
 const GroupWait = 30_000;
@@ -73,6 +73,35 @@ class Model {
   private downAt: number | undefined;
   /** The feed's own state as the relay's device states keep it (news is a change). */
   private feedState: 'up' | 'down' | undefined;
+  /** uma's quiet hours (times here are ms since the start; `clock` turns them into dates). */
+  quiet: QuietWindow | undefined;
+  /** What was held for uma's digest, and when the relay's digest timer fires. */
+  private heldForDigest: string[] = [];
+  private digestAt: number | undefined;
+
+  constructor(private readonly clock: number) {}
+
+  private inQuiet(at: number): boolean {
+    return this.quiet !== undefined && inQuietHours(this.quiet, this.clock + at);
+  }
+
+  /** The relay's scheduleDigests: due now unless uma is in her quiet hours, then at their end. */
+  scheduleDigest(now: number): void {
+    if (this.heldForDigest.length === 0) {
+      this.digestAt = undefined;
+      return;
+    }
+    this.digestAt = this.inQuiet(now) ? quietEnd(this.quiet!, this.clock + now) - this.clock : now;
+  }
+
+  private sendDigest(now: number): void {
+    this.digestAt = undefined;
+    if (this.heldForDigest.length > 0 && !this.inQuiet(now)) {
+      for (const e of this.heldForDigest) this.events.push(`${e} @${now}`);
+      this.heldForDigest = [];
+    }
+    this.scheduleDigest(now);
+  }
 
   open(device: string): ModelAlert | undefined {
     return this.alerts.find((a) => a.device === device && a.status !== 'resolved');
@@ -129,7 +158,20 @@ class Model {
   private at = 0;
 
   private tell(names: Iterable<string>, kind: string, id: number, except?: string): void {
-    for (const n of names) if (n !== except) this.events.push(`${n} ${kind} #${id} @${this.at}`);
+    let held = false;
+    for (const n of names) {
+      if (n === except) continue;
+      if (n === 'uma' && this.inQuiet(this.at)) {
+        // Held for her digest; a reminder is dropped (the digest carries the page it repeats).
+        if (kind !== 'remind') {
+          this.heldForDigest.push(`${n} ${kind} #${id}`);
+          held = true;
+        }
+        continue;
+      }
+      this.events.push(`${n} ${kind} #${id} @${this.at}`);
+    }
+    if (held) this.scheduleDigest(this.at);
   }
 
   /** Set the time of what the next op sends. */
@@ -239,6 +281,11 @@ class Model {
         this.goDown(this.downAt);
         continue;
       }
+      if (this.digestAt !== undefined && this.digestAt <= to && (at === undefined || this.digestAt < at)) {
+        now = Math.max(now, this.digestAt);
+        this.sendDigest(now);
+        continue;
+      }
       if (at === undefined) return;
       this.pass(at);
       // Nothing left due at `at` after a pass; move past it.
@@ -302,6 +349,8 @@ class FakeFeed extends BaseSource {
 // What the relay sent, as the same events.
 
 function eventsOf(user: string, text: string): string[] {
+  const digest = /^While you were in quiet hours \(\d+\):\n• /.exec(text);
+  if (digest) return text.slice(digest[0].length).split('\n• ').flatMap((item) => eventsOf(user, item));
   const group = /^⚠️ \d+ new alerts:\n/.exec(text);
   if (group) return [...text.matchAll(/^#(\d+) /gm)].map((m) => `${user} page #${m[1]}`);
   if (/^✅ \d+ alerts resolved:\n/.test(text)) return [...text.matchAll(/^#(\d+) /gm)].map((m) => `${user} resolved #${m[1]}`);
@@ -351,14 +400,14 @@ describe('alert lifecycle against a reference model', () => {
       const rand = random(seed);
       const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
       const store = new MemoryStore();
-      const model = new Model();
+      const model = new Model(Date.now());
       const t0 = Date.now();
       /** What the relay delivered since the last look, stamped with the (fake) time it was delivered at. */
       let delivered: string[] = [];
       let feed!: FakeFeed;
       const start = async () => {
         // Watched from before the start: a restart may deliver at once (the feed found back, what was due).
-        const adapter = new MemoryAdapter();
+        const adapter = new MemoryAdapter({ limits: { maxTextLength: 1_000_000, sendRatePerSecond: Infinity } });
         adapter.delivered$.subscribe((r) => {
           for (const e of eventsOf(r.to.id, r.text)) delivered.push(`${e} @${Date.now() - t0}`);
         });
@@ -366,7 +415,7 @@ describe('alert lifecycle against a reference model', () => {
         const b = await alertBridge(routes, {
           adapter,
           store,
-          relay: { flap: false, sourceDownAfter: `${DownAfter}ms` },
+          relay: { flap: false, sourceDownAfter: `${DownAfter}ms`, maxText: 20_000 },
           feeds: RelaySections.feeds.parse([{ name: 'lab', type: 'websocket', url: 'ws://127.0.0.1:1' }]),
           createSource: (f: { name: string }) => (feed = new FakeFeed(f.name)),
           bridge: { limits: { userRate: 0 } },
@@ -464,7 +513,23 @@ describe('alert lifecycle against a reference model', () => {
           model.feedBack(now - t0);
           feed.go('connected');
           await settle();
-        } else if (r < 0.56) {
+        } else if (r < 0.557) {
+          const hhmm = (m: number) => `${String(Math.floor(m / 60) % 24).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+          const nowMinute = Math.floor(now / 60_000) % 1440;
+          const from = (nowMinute + Math.floor(rand() * 180)) % 1440;
+          const to = (from + 20 + Math.floor(rand() * 580)) % 1440;
+          op = `quiet ${hhmm(from)}-${hhmm(to)}`;
+          model.quiet = { from: hhmm(from), to: hhmm(to), timeZone: 'UTC', critical: true };
+          expect(await say('uma', `quiet ${hhmm(from)}-${hhmm(to)} UTC`)).toMatch(/^Quiet hours /);
+        } else if (r < 0.558) {
+          op = 'quiet off';
+          model.quiet = undefined;
+          model.scheduleDigest(now - t0);
+          expect(await say('uma', 'quiet off')).toBe('Quiet hours are off; anything held arrives as a digest now.');
+          // The digest goes out on the next turn.
+          model.advance(now - t0, now - t0);
+          await settle();
+        } else if (r < 0.565) {
           const alert = pick(model.alerts.filter((a) => !a.feed && a.status !== 'resolved')) as ModelAlert | undefined;
           const minutes = 1 + Math.floor(rand() * 30);
           op = alert ? `snooze #${alert.id} ${minutes}m` : 'snooze (none)';
@@ -488,6 +553,8 @@ describe('alert lifecycle against a reference model', () => {
           bridge = await start();
           await settle();
           model.feedBack(Date.now() - t0, true);
+          model.scheduleDigest(Date.now() - t0);
+          model.advance(Date.now() - t0, Date.now() - t0);
           const events = [...before, ...observe()].sort();
           count(events);
           expect({ step, op, events, recent: history.slice(-25) }).toEqual({ step, op, events: model.take(), recent: history.slice(-25) });
