@@ -226,59 +226,67 @@ export class Relay implements BridgePlugin {
    * first did (its alert stored, its state recorded). Different devices run concurrently.
    */
   handle(update: Update): Promise<RoutedUpdate> {
-    return this.perDevice.run(Alerting.keyOf(update), () => this.handleNow(update));
+    const key = Alerting.keyOf(update);
+    // The common case, a device with nothing in progress, costs no extra promise.
+    if (this.perDevice.tryTake(key)) return this.handleNow(update, key);
+    return this.perDevice.turn(key).then(() => this.handleNow(update, key));
   }
 
-  private async handleNow(received: Update): Promise<RoutedUpdate> {
-    const maxText = this.options.relay.maxText;
-    const update = received.text.length > maxText ? { ...received, text: clip(received.text, maxText - 1) } : received;
-    const { news, previous } = this.deviceStates.observe(update);
-    // Alert flow: the device has an open alert, or a rule with an alert policy matches.
-    const open = this.alerts.openFor(Alerting.keyOf(update));
-    const matched = open ? [] : this.routes.matching(update);
-    const alertRoute = open ? this.routes.byName(open.route) : matched.find((r) => r.alert);
-    if (alertRoute?.alert) {
-      const now = Date.now();
-      // Only a new alert pages the rule's audience (an open one already has its list). Muted users
-      // are left out here too, so the alert does not record them as paged.
-      const recipients = news && !open
-        ? this.routes
-            .recipients(update, matched)
-            .map((r) => r.user)
-            .filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now))
-        : [];
-      if (await this.alerting.onUpdate(update, alertRoute, recipients, news)) {
-        return this.report({ update, news, recipients: recipients.map((u) => u.name) });
+  /** `handle` once the device's turn has come; gives the turn on when done. */
+  private async handleNow(received: Update, key: string): Promise<RoutedUpdate> {
+    try {
+      const maxText = this.options.relay.maxText;
+      const update = received.text.length > maxText ? { ...received, text: clip(received.text, maxText - 1) } : received;
+      const { news, previous } = this.deviceStates.observe(update);
+      // Alert flow: the device has an open alert, or a rule with an alert policy matches.
+      const open = this.alerts.openFor(key);
+      const matched = open ? [] : this.routes.matching(update);
+      const alertRoute = open ? this.routes.byName(open.route) : matched.find((r) => r.alert);
+      if (alertRoute?.alert) {
+        const now = Date.now();
+        // Only a new alert pages the rule's audience (an open one already has its list). Muted users
+        // are left out here too, so the alert does not record them as paged.
+        const recipients = news && !open
+          ? this.routes
+              .recipients(update, matched)
+              .map((r) => r.user)
+              .filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now))
+          : [];
+        if (await this.alerting.onUpdate(update, alertRoute, recipients, news)) {
+          return this.report({ update, news, recipients: recipients.map((u) => u.name) });
+        }
       }
-    }
-    if (!news) return this.report({ update, news, recipients: [] });
-    // A device changing faster than flap damping allows is told about once per window, in a summary.
-    if (this.flaps && update.event !== true && !this.flaps.change(update)) return this.report({ update, news, recipients: [] });
-    const isResolve = update.resolved && previous !== undefined && !previous.resolved;
-    // A return to normal goes to the audience of the problem it ends.
-    const routedAs = isResolve && !atLeast(update.severity, previous.severity) ? { ...update, severity: previous.severity } : update;
-    const fields = this.fields(update, previous);
-    const rendered = new Map<string, string>();
-    // Parallel lists rather than an object per recipient: this runs for every recipient of every change.
-    const users: User[] = [];
-    const texts: string[] = [];
-    const members: Member[] = [];
-    // The rules were already walked for this update above, unless an open alert skipped that or the
-    // update is routed with another severity.
-    const walked = routedAs === update && !open ? matched : undefined;
-    for (const { user, route, member } of this.routes.recipients(routedAs, walked)) {
-      const template = isResolve ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
-      let text = rendered.get(template);
-      if (text === undefined) {
-        text = renderTemplate(template, fields);
-        rendered.set(template, text);
+      if (!news) return this.report({ update, news, recipients: [] });
+      // A device changing faster than flap damping allows is told about once per window, in a summary.
+      if (this.flaps && update.event !== true && !this.flaps.change(update)) return this.report({ update, news, recipients: [] });
+      const isResolve = update.resolved && previous !== undefined && !previous.resolved;
+      // A return to normal goes to the audience of the problem it ends.
+      const routedAs = isResolve && !atLeast(update.severity, previous.severity) ? { ...update, severity: previous.severity } : update;
+      const fields = this.fields(update, previous);
+      const rendered = new Map<string, string>();
+      // Parallel lists rather than an object per recipient: this runs for every recipient of every change.
+      const users: User[] = [];
+      const texts: string[] = [];
+      const members: Member[] = [];
+      // The rules were already walked for this update above, unless an open alert skipped that or the
+      // update is routed with another severity.
+      const walked = routedAs === update && !open ? matched : undefined;
+      for (const { user, route, member } of this.routes.recipients(routedAs, walked)) {
+        const template = isResolve ? this.options.relay.resolvedTemplate : route.template ?? this.options.relay.template;
+        let text = rendered.get(template);
+        if (text === undefined) {
+          text = renderTemplate(template, fields);
+          rendered.set(template, text);
+        }
+        users.push(user);
+        texts.push(text);
+        members.push(member);
       }
-      users.push(user);
-      texts.push(text);
-      members.push(member);
+      const recipients = await this.deliver(users, texts, routedAs.severity, members);
+      return this.report({ update, news, recipients });
+    } finally {
+      this.perDevice.release(key);
     }
-    const recipients = await this.deliver(users, texts, routedAs.severity, members);
-    return this.report({ update, news, recipients });
   }
 
   /** One message for a device that flapped: to the audience of the worst state it was in. */

@@ -7,6 +7,32 @@ export class KeyedSerial {
   /** Per busy key: the jobs waiting behind the running one. */
   private readonly waiting = new Map<string, (() => void)[]>();
 
+  /** Take the key if nobody holds it (true); otherwise await {@link turn}. Give it back with {@link release}. */
+  tryTake(key: string): boolean {
+    if (this.waiting.has(key)) return false;
+    this.waiting.set(key, []);
+    return true;
+  }
+
+  /** Wait for a held key: resolves when the key is the caller's (in the order asked). */
+  turn(key: string): Promise<void> {
+    const queue = this.waiting.get(key);
+    if (queue === undefined) {
+      this.waiting.set(key, []);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => queue.push(resolve));
+  }
+
+  /** Give a key back: to the next in line, or free. */
+  release(key: string): void {
+    const queue = this.waiting.get(key);
+    if (queue === undefined) return;
+    const next = queue.shift();
+    if (next) next();
+    else this.waiting.delete(key);
+  }
+
   run<T>(key: string, job: () => Promise<T>): Promise<T> {
     const queue = this.waiting.get(key);
     if (queue === undefined) {

@@ -52,3 +52,24 @@ describe('KeyedSerial', () => {
     await job;
   });
 });
+
+describe('KeyedSerial turns', () => {
+  it('hands a held key to those waiting in the order they asked, and frees it after the last', async () => {
+    const serial = new KeyedSerial();
+    const order: string[] = [];
+    expect(serial.tryTake('a')).toBe(true);
+    expect(serial.tryTake('a')).toBe(false);
+    const second = serial.turn('a').then(() => order.push('second'));
+    const third = serial.turn('a').then(() => order.push('third'));
+    expect(serial.tryTake('b')).toBe(true);
+    serial.release('a');
+    await second;
+    expect(order).toEqual(['second']);
+    serial.release('a');
+    await third;
+    serial.release('a');
+    serial.release('b');
+    expect(order).toEqual(['second', 'third']);
+    expect(serial.busy).toBe(0);
+  });
+});
