@@ -166,6 +166,7 @@ export class Relay implements BridgePlugin {
       directory: bridge.directory,
       notify: (users, text, severity, options) => this.deliver(users, text, severity, undefined, options),
       inhibited: (source) => this.downSources.has(source),
+      flapping: (update) => this.flaps?.isFlapping(update) ?? false,
       inhibitRules: this.options.relay.inhibit.map((rule) => ({ source: parseMatchers(rule.source), target: parseMatchers(rule.target), equal: rule.equal })),
       logger: this.logger,
     });
@@ -238,6 +239,9 @@ export class Relay implements BridgePlugin {
       const maxText = this.options.relay.maxText;
       const update = received.text.length > maxText ? { ...received, text: clip(received.text, maxText - 1) } : received;
       const { news, previous } = this.deviceStates.observe(update);
+      // Flap damping counts every change of a device, on any rule: past its allowance, plain messages
+      // are held for the summary, and a new alert waits for it unpaged.
+      const damped = news && this.flaps !== undefined && update.event !== true && !this.flaps.change(update);
       // Alert flow: the device has an open alert, or a rule with an alert policy matches.
       const open = this.alerts.openFor(key);
       const matched = open ? [] : this.routes.matching(update);
@@ -258,7 +262,7 @@ export class Relay implements BridgePlugin {
       }
       if (!news) return this.report({ update, news, recipients: [] });
       // A device changing faster than flap damping allows is told about once per window, in a summary.
-      if (this.flaps && update.event !== true && !this.flaps.change(update)) return this.report({ update, news, recipients: [] });
+      if (damped) return this.report({ update, news, recipients: [] });
       const isResolve = update.resolved && previous !== undefined && !previous.resolved;
       // A return to normal goes to the audience of the problem it ends.
       const routedAs = isResolve && !atLeast(update.severity, previous.severity) ? { ...update, severity: previous.severity } : update;
@@ -296,6 +300,8 @@ export class Relay implements BridgePlugin {
     const users = this.routes.recipients(routedAs).map((r) => r.user);
     const text = `〰️ ${update.key} changed ${summary.changes} times in ${formatDuration(summary.spanMs)}, now ${update.state}`;
     await this.deliver(users, text, summary.worst);
+    // An alert opened while it flapped, and still open, pages now.
+    await this.alerting.sweep();
   }
 
   /**

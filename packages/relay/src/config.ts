@@ -129,9 +129,9 @@ export const RelaySections = {
        */
       maxText: z.number().int().min(40).max(20_000).default(1000),
       /**
-       * Flap damping for rules without an alert policy: a device may change this many times within
-       * the window and each change is told; past that, one summary per window ("door changed 47
-       * times in 1m, now ok"). `false` turns it off. Rules with an alert policy have their group wait.
+       * Flap damping, on every rule: a device may change this many times within the window and each
+       * change is told; past that, one summary per window ("door changed 47 times in 1m, now ok"),
+       * and an alert opened meanwhile waits for it unpaged. `false` turns it off.
        */
       flap: z
         .union([z.literal(false), z.object({ changes: z.number().int().min(1).max(1000).default(5), window: DurationSchema.default('1m') }).strict()])

@@ -24,6 +24,8 @@ export interface AlertingOptions {
   readonly notify: Notify;
   /** Inhibition: true while alerts from this source must be held back (its feed is down). */
   readonly inhibited?: (source: string) => boolean;
+  /** Flap damping: true while the device is flapping; its new alerts are held until the flapping summary. */
+  readonly flapping?: (update: Update) => boolean;
   /** Inhibition by another alert: while an open alert matches `source`, matching targets with equal values are held. */
   readonly inhibitRules?: readonly InhibitRule[];
   readonly logger?: Logger;
@@ -133,7 +135,7 @@ export class Alerting {
     const group = `${route.name ?? ''}|${policy.groupBy.map((f) => fieldOf(update, f) ?? '').join('|')}`;
     // While a silence matches (or the feed is down), the alert is tracked but pages nobody; its first
     // page goes out if it is still firing when that ends. Otherwise it waits for its group.
-    const held = this.held(update);
+    const held = this.held(update) || (this.options.flapping?.(update) ?? false);
     const joining = this.options.book.open().find((a) => a.group === group && a.pendingUntil !== undefined && a.pendingUntil > now);
     const pendingUntil = held || policy.groupWait <= 0 ? undefined : joining?.pendingUntil ?? now + policy.groupWait;
     const pageNow = !held && pendingUntil === undefined;
@@ -245,7 +247,9 @@ export class Alerting {
 
   /** Whether pages about this alert are held back now: snoozed, silenced, or its feed is down. */
   private heldAlert(alert: Alert, now = Date.now()): boolean {
-    return (alert.snoozedUntil !== undefined && alert.snoozedUntil > now) || this.held(asUpdate(alert), now);
+    if (alert.snoozedUntil !== undefined && alert.snoozedUntil > now) return true;
+    const update = asUpdate(alert);
+    return this.held(update, now) || (!wasPaged(alert) && (this.options.flapping?.(update) ?? false));
   }
 
   /** Whether pages about this update are held back now: a silence matches, its feed is down, or another alert inhibits it. */

@@ -65,6 +65,11 @@ export class FlapDamper {
     return false;
   }
 
+  /** Whether this device is flapping now (its changes are being held for a summary). */
+  isFlapping(update: Pick<Update, 'source' | 'key'>): boolean {
+    return this.devices.get(deviceId(update))?.timer !== undefined;
+  }
+
   /** Devices flapping now. */
   get flapping(): number {
     let n = 0;

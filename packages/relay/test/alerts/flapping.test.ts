@@ -52,3 +52,31 @@ describe('flap damping', () => {
     expect(bridge.inbox('uma')).toHaveLength(20);
   });
 });
+
+describe('flap damping on a rule with an alert policy', () => {
+  const alertRoutes = RelaySections.routes.parse([
+    { name: 'doors', match: { topic: 'door' }, notify: { users: ['uma'] }, alert: { severity: 'warning', groupWait: '0s' } },
+  ]);
+
+  it('pages a flapping device a few times, then sends one summary; an alert still open afterwards pages once', async () => {
+    const bridge = await alertBridge(alertRoutes);
+    await flap(bridge, 51); // ends open
+    const before = bridge.inbox('uma').length;
+    // The first 5 changes (3 pages, 2 resolves), and the resolve of the last alert paged: nothing after.
+    expect(before).toBe(6);
+    await settle(60_000);
+    const after = bridge.inbox('uma').slice(before);
+    expect(after[0]).toBe('〰️ door changed 51 times in 1m, now open');
+    expect(after.slice(1)).toEqual([expect.stringMatching(/^⚠️ #\d+ door: Open$/)]);
+    expect(bridge.relay.alerts.open()).toHaveLength(1);
+  });
+
+  it('leaves nothing open and pages nobody more when the device ends closed', async () => {
+    const bridge = await alertBridge(alertRoutes);
+    await flap(bridge, 50); // ends closed
+    const before = bridge.inbox('uma').length;
+    await settle(60_000);
+    expect(bridge.inbox('uma').slice(before)).toEqual(['〰️ door changed 50 times in 1m, now ok']);
+    expect(bridge.relay.alerts.open()).toEqual([]);
+  });
+});
