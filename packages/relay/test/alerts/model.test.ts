@@ -280,14 +280,17 @@ class Model {
   advance(from: number, to: number): void {
     let now = from;
     for (;;) {
+      // The next of three timers: an escalation pass, the feed taken for down, the digest.
       const at = this.nextPass(now, to);
-      if (this.downAt !== undefined && this.downAt <= to && (at === undefined || this.downAt < at)) {
-        now = this.downAt;
-        this.goDown(this.downAt);
+      const down = this.downAt !== undefined && this.downAt <= to ? this.downAt : undefined;
+      const digest = this.digestAt !== undefined && this.digestAt <= to ? Math.max(now, this.digestAt) : undefined;
+      if (down !== undefined && (at === undefined || down < at) && (digest === undefined || down < digest)) {
+        now = down;
+        this.goDown(down);
         continue;
       }
-      if (this.digestAt !== undefined && this.digestAt <= to && (at === undefined || this.digestAt < at)) {
-        now = Math.max(now, this.digestAt);
+      if (digest !== undefined && (at === undefined || digest < at)) {
+        now = digest;
         this.sendDigest(now);
         continue;
       }
