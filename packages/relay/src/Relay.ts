@@ -20,6 +20,7 @@ import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import { KeyedSerial } from './util/KeyedSerial.js';
+import { createFeedSource } from './sources/createFeedSource.js';
 import { parseMatchers } from './alerts/matchers.js';
 import { FlapDamper, type FlapSummary } from './state/FlapDamper.js';
 import { routeWarnings } from './routing/routeWarnings.js';
@@ -28,11 +29,7 @@ import { renderTemplate } from './mapping.js';
 import { FeedDownRuleName, RouteSchema } from './routing/Route.js';
 import { Router, type Member } from './routing/Router.js';
 import type { FeedSource, SourceStatus } from './sources/FeedSource.js';
-import { HomeAssistantSource } from './sources/HomeAssistantSource.js';
 import { HttpIngress } from './sources/HttpIngress.js';
-import { MqttSource } from './sources/MqttSource.js';
-import { WebhookSource } from './sources/WebhookSource.js';
-import { WebSocketSource } from './sources/WebSocketSource.js';
 import { DeviceStates, type DeviceState } from './state/DeviceStates.js';
 import { atLeast, SeverityIcons, type Severity, type Update } from './Update.js';
 
@@ -352,17 +349,15 @@ export class Relay implements BridgePlugin {
       if (reach.send.length === 0) continue;
       const raw = single ?? texts[i]!;
       const text = raw.length > maxText ? clip(raw, maxText - 1) : raw;
-      names.push(user.name);
       if (this.quiet.holds(user.name, critical, now)) {
         // A reminder is not worth a digest line: the digest already carries the page it repeats.
-        if (options.reminder) {
-          names.pop();
-          continue;
-        }
+        if (options.reminder) continue;
+        names.push(user.name);
         await this.quiet.hold(user.name, text, now);
         held = true;
         continue;
       }
+      names.push(user.name);
       batch.add(user, reach, text);
     }
     if (held) this.scheduleDigests();
@@ -466,57 +461,7 @@ export class Relay implements BridgePlugin {
     // A feed's credentials are masked in every output, whether they came from the environment or not.
     if ('token' in feed) secrets.add(feed.token);
     if ('password' in feed) secrets.add(feed.password);
-    const logger = this.logger;
-    switch (feed.type) {
-      case 'websocket':
-        return new WebSocketSource({
-          name: feed.name,
-          url: feed.url,
-          onOpen: feed.onOpen,
-          mapping: feed.mapping,
-          ...(feed.ready ? { ready: feed.ready } : {}),
-          ...(feed.refused ? { refused: feed.refused } : {}),
-          readyTimeoutMs: feed.readyTimeout,
-          ignore: feed.ignore,
-          socket: { pingIntervalMs: feed.ping, backoff: { baseMs: feed.backoff.base, maxMs: feed.backoff.max } },
-          logger,
-          ...(feed.headers ? { headers: feed.headers } : {}),
-        });
-      case 'homeassistant':
-        return new HomeAssistantSource({
-          name: feed.name,
-          url: feed.url,
-          token: feed.token,
-          entities: feed.entities,
-          severities: feed.severities,
-          socket: { pingIntervalMs: feed.ping, backoff: { baseMs: feed.backoff.base, maxMs: feed.backoff.max } },
-          logger,
-        });
-      case 'mqtt':
-        return new MqttSource({
-          name: feed.name,
-          url: feed.url,
-          persistentSession: feed.persistentSession,
-          subscriptions: feed.subscriptions,
-          keepaliveSeconds: Math.max(1, Math.round(feed.keepalive / 1000)),
-          backoff: { baseMs: feed.backoff.base, maxMs: feed.backoff.max },
-          logger,
-          ...(feed.username !== undefined ? { username: feed.username } : {}),
-          ...(feed.password !== undefined ? { password: feed.password } : {}),
-          ...(feed.clientId !== undefined ? { clientId: feed.clientId } : {}),
-        });
-      case 'webhook':
-        return new WebhookSource({
-          name: feed.name,
-          ingress: this.ingress(feed.listen),
-          path: feed.path ?? `/hooks/${feed.name}`,
-          token: feed.token,
-          queryToken: feed.queryToken,
-          format: feed.format,
-          mapping: feed.mapping,
-          logger,
-        });
-    }
+    return createFeedSource(feed, this.logger, (listen) => this.ingress(listen));
   }
 
   private fields(update: Update, previous: DeviceState | undefined): Record<string, unknown> {

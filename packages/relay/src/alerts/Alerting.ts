@@ -5,6 +5,7 @@ import { atLeast, SeverityIcons, severityRank, type Severity, type Update } from
 import { noted, type Alert } from './Alert.js';
 import type { AlertBook } from './AlertBook.js';
 import { fieldOf, matchesAll, type Matcher } from './matchers.js';
+import { names, pageText, PerPerson, resolvedText } from './messages.js';
 import type { SilenceBook } from './SilenceBook.js';
 
 /** How a text is sent: a reminder is dropped, not held, for someone in quiet hours. */
@@ -106,7 +107,7 @@ export class Alerting {
           `resolved by the feed: ${update.text}`,
         ),
       );
-      if (!gather) await this.tell(alert.notified, `✅ #${alert.id} resolved: ${alert.device}: ${update.text}`, alert.severity);
+      if (!gather) await this.tell(alert.notified, resolvedText([alert]), alert.severity);
       await this.released();
       return true;
     }
@@ -161,7 +162,7 @@ export class Alerting {
       ...(pageNow && first ? { nextAt: now + first.after } : {}),
       timeline: [{ at: now, what: `opened: ${update.text}` }],
     }, pageNow ? `paged ${names(recipients)}` : held ? 'held: silenced or its feed is down' : `waiting ${formatDuration(policy.groupWait)} for its group`, now));
-    if (pageNow) await this.options.notify(recipients, firstPage(alert), alert.severity);
+    if (pageNow) await this.options.notify(recipients, pageText([alert]), alert.severity);
     this.schedule();
     return true;
   }
@@ -320,7 +321,7 @@ export class Alerting {
       .open()
       .filter((a) => a.status === 'firing' && !wasPaged(a) && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.heldAlert(a, now));
     if (due.length === 0) return;
-    const perUser = new Map<string, { user: User; alerts: Alert[] }>();
+    const pages = new PerPerson();
     for (const alert of due) {
       const recipients = this.options.router
         .recipients(asUpdate(alert))
@@ -337,52 +338,25 @@ export class Alerting {
         // Escalation counts from this first page.
         ...(first ? { nextAt: now + first.after } : {}),
       }, `paged ${names(recipients)}`, now));
-      for (const user of recipients) {
-        const entry = perUser.get(user.name) ?? { user, alerts: [] };
-        entry.alerts.push(alert);
-        perUser.set(user.name, entry);
-      }
+      for (const user of recipients) pages.add(user, alert);
     }
-    // Users with the same set of alerts share one outbox batch.
-    const byText = new Map<string, { users: User[]; severity: Severity }>();
-    for (const { user, alerts } of perUser.values()) {
-      const text = alerts.length === 1 ? firstPage(alerts[0]!) : groupPage(alerts);
-      const worst = alerts.reduce((s, a) => (severityRank(a.severity) > severityRank(s) ? a.severity : s), 'info' as Severity);
-      const entry = byText.get(text) ?? { users: [], severity: worst };
-      entry.users.push(user);
-      byText.set(text, entry);
-    }
-    for (const [text, { users, severity }] of byText) await this.options.notify(users, text, severity);
+    await pages.send(pageText, this.options.notify);
   }
 
   /** Resolves whose group wait is over: one message per person for all of theirs. */
   private async tellResolves(now: number): Promise<void> {
     const due = this.options.book.resolvesPending().filter((a) => a.resolveDueAt! <= now);
     if (due.length === 0) return;
-    const perUser = new Map<string, { user: User; alerts: Alert[] }>();
+    const resolves = new PerPerson();
     for (const alert of due) {
       const { resolveDueAt: _due, ...told } = alert;
       await this.options.book.commit(() => told);
       for (const name of alert.notified) {
         const user = this.options.directory.get(name);
-        if (!user || !this.canSee(user, alert)) continue;
-        const entry = perUser.get(user.name) ?? { user, alerts: [] };
-        entry.alerts.push(alert);
-        perUser.set(user.name, entry);
+        if (user && this.canSee(user, alert)) resolves.add(user, alert);
       }
     }
-    const byText = new Map<string, { users: User[]; severity: Severity }>();
-    for (const { user, alerts } of perUser.values()) {
-      const text =
-        alerts.length === 1
-          ? `✅ #${alerts[0]!.id} resolved: ${alerts[0]!.device}: ${alerts[0]!.text}`
-          : [`✅ ${alerts.length} alerts resolved:`, ...alerts.map((a) => `#${a.id} ${a.device}: ${a.text}`)].join('\n');
-      const worst = alerts.reduce((s, a) => (severityRank(a.severity) > severityRank(s) ? a.severity : s), 'info' as Severity);
-      const entry = byText.get(text) ?? { users: [], severity: worst };
-      entry.users.push(user);
-      byText.set(text, entry);
-    }
-    for (const [text, { users, severity }] of byText) await this.options.notify(users, text, severity);
+    await resolves.send(resolvedText, this.options.notify);
   }
 
   /** Reminders for alerts still firing and unacknowledged (repeat interval). */
@@ -475,15 +449,6 @@ export class Alerting {
 
 }
 
-function groupPage(alerts: readonly Alert[]): string {
-  const worst = alerts.reduce((s, a) => (severityRank(a.severity) > severityRank(s) ? a.severity : s), 'info' as Severity);
-  return [`${SeverityIcons[worst]} ${alerts.length} new alerts:`, ...alerts.map((a) => `#${a.id} ${a.device}: ${a.text}`)].join('\n');
-}
-
-function firstPage(alert: Alert): string {
-  return `${SeverityIcons[alert.severity]} #${alert.id} ${alert.device}: ${alert.text}`;
-}
-
 /** Whether the alert's first page went out (alerts stored before `pagedAt` existed: someone was told). */
 function wasPaged(alert: Alert): boolean {
   return alert.pagedAt !== undefined || alert.notified.length > 0;
@@ -498,13 +463,6 @@ function withoutSteps(alert: Alert): Alert {
 function withoutSchedule(alert: Alert): Alert {
   const { nextAt: _next, remindAt: _remind, pendingUntil: _pending, ...rest } = alert;
   return rest;
-}
-
-/** Names for a timeline line. */
-function names(people: readonly (string | User)[]): string {
-  if (people.length === 0) return 'nobody';
-  const list = people.map((p) => (typeof p === 'string' ? p : p.name));
-  return list.length > 8 ? `${list.slice(0, 8).join(', ')} and ${list.length - 8} more` : list.join(', ');
 }
 
 function union(a: readonly string[], b: readonly string[]): string[] {
