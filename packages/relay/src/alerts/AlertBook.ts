@@ -20,6 +20,8 @@ const HistoryLimit = 500;
 export class AlertBook {
   private alerts = new Map<number, Alert>();
   private openByKey = new Map<string, number>();
+  /** Resolved alerts whose resolve is still to be told: asked for on every schedule, so kept rather than searched. */
+  private pendingResolves = new Set<number>();
   private nextId = 1;
   private readonly mutex = new Mutex();
   private dirty = false;
@@ -32,6 +34,7 @@ export class AlertBook {
     this.nextId = doc?.nextId ?? 1;
     this.alerts = new Map((doc?.alerts ?? []).map((a) => [a.id, a]));
     this.openByKey = new Map([...this.alerts.values()].filter((a) => a.status !== 'resolved').map((a) => [a.key, a.id]));
+    this.pendingResolves = new Set([...this.alerts.values()].filter((a) => a.resolveDueAt !== undefined).map((a) => a.id));
   }
 
   /** The open (firing or acknowledged) alert for a dedupe key. */
@@ -56,7 +59,12 @@ export class AlertBook {
    */
   /** Resolved alerts whose resolve is still to be told (gathered with their group's). */
   resolvesPending(): Alert[] {
-    return [...this.alerts.values()].filter((a) => a.status === 'resolved' && a.resolveDueAt !== undefined).sort((a, b) => a.id - b.id);
+    const pending: Alert[] = [];
+    for (const id of this.pendingResolves) {
+      const alert = this.alerts.get(id);
+      if (alert?.status === 'resolved' && alert.resolveDueAt !== undefined) pending.push(alert);
+    }
+    return pending.sort((a, b) => a.id - b.id);
   }
 
   /** Resolved alerts kept as history, the most recently resolved first. */
@@ -103,6 +111,8 @@ export class AlertBook {
       this.dirty = false;
       this.nextId = doc.nextId;
       this.alerts = new Map(doc.alerts.map((a) => [a.id, a]));
+      if (alert.resolveDueAt !== undefined) this.pendingResolves.add(alert.id);
+      else this.pendingResolves.delete(alert.id);
       // A resolved alert leaves the index only if it is the one there (a newer alert of the key may be open).
       if (alert.status === 'resolved') {
         if (this.openByKey.get(alert.key) === alert.id) this.openByKey.delete(alert.key);

@@ -4,7 +4,7 @@
  * whether it resolved or failed. Keys with nothing running or waiting take no memory.
  */
 export class KeyedSerial {
-  /** Per busy key: the jobs waiting behind the running one. */
+  /** Per held key: those waiting for it, in order. */
   private readonly waiting = new Map<string, (() => void)[]>();
 
   /** Take the key if nobody holds it (true); otherwise await {@link turn}. Give it back with {@link release}. */
@@ -33,36 +33,18 @@ export class KeyedSerial {
     else this.waiting.delete(key);
   }
 
-  run<T>(key: string, job: () => Promise<T>): Promise<T> {
-    const queue = this.waiting.get(key);
-    if (queue === undefined) {
-      this.waiting.set(key, []);
-      return this.start(key, job);
-    }
-    return new Promise<T>((resolve, reject) => {
-      queue.push(() => {
-        this.start(key, job).then(resolve, reject);
-      });
-    });
-  }
-
-  /** Keys with a job running. */
+  /** Keys held now. */
   get busy(): number {
     return this.waiting.size;
   }
 
-  private start<T>(key: string, job: () => Promise<T>): Promise<T> {
-    let running: Promise<T>;
+  /** Run `job` when the key's turn comes, and give the key on once it settles. */
+  async run<T>(key: string, job: () => Promise<T>): Promise<T> {
+    if (!this.tryTake(key)) await this.turn(key);
     try {
-      running = job();
-    } catch (error) {
-      running = Promise.reject(error as Error);
+      return await job();
+    } finally {
+      this.release(key);
     }
-    return running.finally(() => {
-      const queue = this.waiting.get(key)!;
-      const next = queue.shift();
-      if (next) next();
-      else this.waiting.delete(key);
-    });
   }
 }
