@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Bridge, FileStore } from '@switchboard/core';
-import { MemoryAdapter } from '@switchboard/core/testing';
-import { Alerting, BaseSource, Relay, RelaySections } from '@switchboard/relay';
+import { MemoryAdapter, memoryUser } from '@switchboard/core/testing';
+import { Alerting, Relay, RelaySections } from '@switchboard/relay';
+import { ManualSource } from '@switchboard/relay/testing';
 import { describeLoad, startLoadMonitor } from './machineLoad.mjs';
 import { emitRows } from './report.mjs';
 
@@ -27,17 +28,6 @@ for (const [name, n] of [['alerts', alerts], ['seconds', seconds]]) {
   if (!Number.isFinite(n) || n <= 0) throw new RangeError(`--${name} takes a number above 0, got ${values[name]}`);
 }
 const TargetPercent = 1;
-
-class QuietSource extends BaseSource {
-  kind = 'bench';
-  async start() {
-    this.setStatus('connected');
-  }
-  async stop() {}
-  go(state, detail) {
-    this.setStatus(state, detail);
-  }
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -57,18 +47,13 @@ async function measure(hold) {
       },
     ]),
     relay: RelaySections.relay.parse({ startJitter: 0, sourceDownAfter: '200ms' }),
-    createSource: (feed) => (source = new QuietSource(feed.name)),
+    createSource: (feed) => (source = new ManualSource(feed.name)),
   });
-  const id = (name) => [{ platform: 'memory', id: name }];
   const bridge = new Bridge({
     store: new FileStore({ dir }),
     adapters: [adapter],
     plugins: [relay],
-    users: [
-      { name: 'root1', tier: 'root', identities: id('root1') },
-      { name: 'ada', tier: 'admin', identities: id('ada') },
-      { name: 'uma', tier: 'user', identities: id('uma') },
-    ],
+    users: [memoryUser('root1', 'root'), memoryUser('ada', 'admin'), memoryUser('uma', 'user')],
   });
   await bridge.start();
   const at = Date.now();

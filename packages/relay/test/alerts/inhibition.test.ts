@@ -1,20 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Bridge, MemoryStore } from '@switchboard/core';
 import { MemoryAdapter } from '@switchboard/core/testing';
-import { BaseSource, Relay, RelaySections, type SourceState, type Update } from '@switchboard/relay';
-
-class FakeSource extends BaseSource {
-  readonly kind = 'fake';
-  async start(): Promise<void> {
-    this.setStatus('connected');
-  }
-  go(state: SourceState, detail?: string): void {
-    this.setStatus(state, detail);
-  }
-  push(update: Update): void {
-    this.emit(update);
-  }
-}
+import { Relay, RelaySections } from '@switchboard/relay';
+import { ManualSource } from '@switchboard/relay/testing';
 
 const running: Bridge[] = [];
 beforeEach(() => {
@@ -31,14 +19,14 @@ const settle = async (ms = 0) => {
 
 async function setup() {
   const adapter = new MemoryAdapter();
-  let source!: FakeSource;
+  let source!: ManualSource;
   const relay = new Relay({
     feeds: RelaySections.feeds.parse([{ name: 'lab', type: 'websocket', url: 'ws://127.0.0.1:1' }]),
     routes: RelaySections.routes.parse([
       { name: 'lab', match: { source: 'lab' }, notify: { users: ['uma'] }, alert: { severity: 'error', groupWait: '0s', escalate: [{ after: '5m', notify: { tier: 'admin' } }] } },
     ]),
     relay: RelaySections.relay.parse({ startJitter: 0, sourceDownAfter: '1m' }),
-    createSource: (feed) => (source = new FakeSource(feed.name)),
+    createSource: (feed) => (source = new ManualSource(feed.name)),
   });
   const id = (name: string) => [{ platform: 'memory', id: name }];
   const bridge = new Bridge({

@@ -8,7 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '@switchboard/core';
 import { MemoryAdapter } from '@switchboard/core/testing';
-import { BaseSource, RelaySections, inQuietHours, quietEnd, type QuietWindow, type SourceState } from '@switchboard/relay';
+import { RelaySections, inQuietHours, quietEnd, type QuietWindow } from '@switchboard/relay';
+import { ManualSource } from '@switchboard/relay/testing';
 import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
 
 const GroupWait = 30_000;
@@ -342,17 +343,6 @@ class Model {
   }
 }
 
-/** The feed of every device, whose connection the test drops and restores. */
-class FakeFeed extends BaseSource {
-  readonly kind = 'fake';
-  async start(): Promise<void> {
-    this.setStatus('connected');
-  }
-  go(state: SourceState): void {
-    this.setStatus(state, state === 'connected' ? undefined : 'closed 1006');
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------------
 // What the relay sent, as the same events.
 
@@ -412,7 +402,7 @@ describe('alert lifecycle against a reference model', () => {
       const t0 = Date.now();
       /** What the relay delivered since the last look, stamped with the (fake) time it was delivered at. */
       let delivered: string[] = [];
-      let feed!: FakeFeed;
+      let feed!: ManualSource;
       const start = async () => {
         // Watched from before the start: a restart may deliver at once (the feed found back, what was due).
         const adapter = new MemoryAdapter({ limits: { maxTextLength: 1_000_000, sendRatePerSecond: Infinity } });
@@ -425,7 +415,7 @@ describe('alert lifecycle against a reference model', () => {
           store,
           relay: { flap: false, sourceDownAfter: `${DownAfter}ms`, maxText: 20_000 },
           feeds: RelaySections.feeds.parse([{ name: 'lab', type: 'websocket', url: 'ws://127.0.0.1:1' }]),
-          createSource: (f: { name: string }) => (feed = new FakeFeed(f.name)),
+          createSource: (f: { name: string }) => (feed = new ManualSource(f.name)),
           bridge: { limits: { userRate: 0 } },
         });
         return b;
@@ -514,7 +504,7 @@ describe('alert lifecycle against a reference model', () => {
         } else if (r < 0.55) {
           op = 'feed drops';
           model.feedDrop(now - t0);
-          feed.go('reconnecting');
+          feed.go('reconnecting', 'closed 1006');
           await settle();
         } else if (r < 0.555) {
           op = 'feed back';

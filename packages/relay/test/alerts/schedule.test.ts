@@ -2,7 +2,8 @@
 // after a hold, never twice, and with no timer spinning while something is held.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '@switchboard/core';
-import { Alerting, BaseSource, RelaySections, type SourceState, type Update } from '@switchboard/relay';
+import { Alerting, RelaySections } from '@switchboard/relay';
+import { ManualSource } from '@switchboard/relay/testing';
 import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
 
 beforeEach(() => fakeClock());
@@ -15,19 +16,6 @@ afterEach(async () => {
 const minutes = (n: number) => n * 60_000;
 const escalations = (texts: string[]) => texts.filter((t) => t.startsWith('⏫'));
 const reminders = (texts: string[]) => texts.filter((t) => t.startsWith('🔁'));
-
-class FakeSource extends BaseSource {
-  readonly kind = 'fake';
-  async start(): Promise<void> {
-    this.setStatus('connected');
-  }
-  go(state: SourceState, detail?: string): void {
-    this.setStatus(state, detail);
-  }
-  push(update: Update): void {
-    this.emit(update);
-  }
-}
 
 describe('alert schedule', () => {
   it('keeps reminding after the last escalation step while the alert fires unacknowledged', async () => {
@@ -87,14 +75,14 @@ describe('alert schedule', () => {
   });
 
   it('sends a page held while its feed was down once, at once when the feed is back, and does not spin meanwhile', async () => {
-    let source!: FakeSource;
+    let source!: ManualSource;
     const routes = RelaySections.routes.parse([
       { name: 'lab', match: { source: 'lab' }, notify: { users: ['uma'] }, subscribers: 'user', alert: { severity: 'error', groupWait: '0s', repeatInterval: '5m', escalate: [{ after: '5m', notify: { tier: 'admin' } }] } },
     ]);
     const bridge = await alertBridge(routes, {
       relay: { sourceDownAfter: '1m' },
       feeds: RelaySections.feeds.parse([{ name: 'lab', type: 'websocket', url: 'ws://127.0.0.1:1' }]),
-      createSource: (feed: { name: string }) => (source = new FakeSource(feed.name)),
+      createSource: (feed: { name: string }) => (source = new ManualSource(feed.name)),
     });
     const { relay, inbox } = bridge;
     await settle();
