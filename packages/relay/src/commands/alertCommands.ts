@@ -1,7 +1,8 @@
-import { clip, CommandError, formatDuration, parseDuration, type CommandContext, type CommandSpec, type User } from '@switchboard/core';
+import { clip, CommandError, formatDuration, type CommandContext, type CommandSpec, type User } from '@switchboard/core';
 import { formatMatchers, isMatcherText, matchesAll, parseMatchers } from '../alerts/matchers.js';
 import type { AlertActionResult } from '../alerts/Alerting.js';
 import type { Relay } from '../Relay.js';
+import { durationArg } from './args.js';
 import { FeedDownRuleName } from '../routing/Route.js';
 
 /** `#12`, `12` → 12. */
@@ -124,13 +125,7 @@ export function alertCommands(relay: Relay): CommandSpec[] {
       minArgs: 2,
       run: async (ctx) => {
         const id = alertId(ctx);
-        let ms: number;
-        try {
-          ms = parseDuration(ctx.args[1]!);
-        } catch (error) {
-          throw new CommandError((error as Error).message);
-        }
-        if (ms < 60_000 || ms > 7 * 86_400_000) throw new CommandError('Snooze for between 1m and 7d.');
+        const ms = durationArg(ctx.args[1]!, 60_000, 7 * 86_400_000, 'Snooze for between 1m and 7d.');
         await reply(ctx, await relay.alerting.snooze(user(ctx), id, ms), `#${id} is snoozed for ${formatDuration(ms)}.`);
       },
     },
@@ -192,14 +187,12 @@ export function alertCommands(relay: Relay): CommandSpec[] {
         if (matcherArgs.length === 0) throw new CommandError(`"${clip(ctx.args[0] ?? '')}" is not a matcher; use field=value, e.g. silence device=thermo-1 2h maintenance`);
         if (durationText === undefined) throw new CommandError('How long? e.g. silence device=thermo-1 2h maintenance');
         let matchers;
-        let ms: number;
         try {
           matchers = parseMatchers(matcherArgs);
-          ms = parseDuration(durationText);
         } catch (error) {
           throw new CommandError((error as Error).message);
         }
-        if (ms < 1000 || ms > 30 * 86_400_000) throw new CommandError('Silence for between 1s and 30d.');
+        const ms = durationArg(durationText, 1000, 30 * 86_400_000, 'Silence for between 1s and 30d.');
         const reason = ctx.args.slice(i + 1).join(' ');
         const silence = await relay.silences.add({ matchers, createdBy: user(ctx).name, createdAt: Date.now(), endsAt: Date.now() + ms, reason });
         relay.alerting.schedule();

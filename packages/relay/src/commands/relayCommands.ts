@@ -1,6 +1,7 @@
-import { clip, CommandError, formatDuration, parseDuration, type CommandSpec } from '@switchboard/core';
+import { clip, CommandError, formatDuration, type CommandSpec } from '@switchboard/core';
 import { assertTimeZone, parseClock } from '../alerts/QuietHours.js';
 import type { Relay } from '../Relay.js';
+import { durationArg } from './args.js';
 import type { DeviceState } from '../state/DeviceStates.js';
 
 const icons: Record<string, string> = { info: '·', warning: '!', error: '!!', critical: '!!!' };
@@ -103,13 +104,7 @@ export function relayCommands(relay: Relay): CommandSpec[] {
           await ctx.reply('Notifications are on again.');
           return;
         }
-        let ms: number;
-        try {
-          ms = parseDuration(arg ?? '1h');
-        } catch (error) {
-          throw new CommandError((error as Error).message);
-        }
-        if (ms <= 0 || ms > 30 * 86_400_000) throw new CommandError('Mute for between 1s and 30d.');
+        const ms = durationArg(arg ?? '1h', 1, 30 * 86_400_000, 'Mute for between 1s and 30d.');
         await ctx.services.directory.setMutedUntil(user, user.name, Date.now() + ms);
         await ctx.reply(`Muted for ${formatDuration(ms)}. Send "mute off" to end it sooner.`);
       },

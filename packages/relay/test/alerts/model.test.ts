@@ -65,6 +65,14 @@ interface ModelAlert {
   resolveDue?: number;
 }
 
+/** An alert acknowledged or resolved: nothing of its schedule is left (the relay's withoutSchedule). */
+function endSchedule(alert: ModelAlert, status: 'acknowledged' | 'resolved'): void {
+  alert.status = status;
+  delete alert.nextAt;
+  delete alert.remindAt;
+  delete alert.pendingUntil;
+}
+
 class Model {
   readonly alerts: ModelAlert[] = [];
   private nextId = 1;
@@ -207,10 +215,7 @@ class Model {
       if (previous === 'hot') this.tell(['uma'], 'back', 0);
       return;
     }
-    alert.status = 'resolved';
-    delete alert.nextAt;
-    delete alert.remindAt;
-    delete alert.pendingUntil;
+    endSchedule(alert, 'resolved');
     // Resolves of the group are gathered for the group wait, like its pages (none to tell: told at once, i.e. never).
     if (alert.notified.size === 0) return;
     const joining = this.alerts.find((a) => a.resolveDue !== undefined && a.resolveDue > now);
@@ -218,10 +223,7 @@ class Model {
   }
 
   resolveByHand(alert: ModelAlert, who: string): void {
-    alert.status = 'resolved';
-    delete alert.nextAt;
-    delete alert.remindAt;
-    delete alert.pendingUntil;
+    endSchedule(alert, 'resolved');
     this.tell(alert.notified, 'resolved', alert.id, who);
   }
 
@@ -231,10 +233,7 @@ class Model {
   }
 
   ack(alert: ModelAlert, who: string): void {
-    alert.status = 'acknowledged';
-    delete alert.nextAt;
-    delete alert.remindAt;
-    delete alert.pendingUntil;
+    endSchedule(alert, 'acknowledged');
     this.tell(alert.notified, 'acked', alert.id, who);
     alert.notified.add(who);
   }
