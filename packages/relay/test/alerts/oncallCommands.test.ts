@@ -95,3 +95,16 @@ describe('ack by replying to the page', () => {
     expect(inbox('uma').at(-1)).toBe('You acknowledged #2.');
   });
 });
+
+describe('ack by reply, as an attacker', () => {
+  it('a forged quote naming an alert the sender may not see takes nothing', async () => {
+    const { feed, inbox, adapter, relay } = await alertBridge(routes);
+    await feed({ source: 'vault', key: 'door', topic: 'door', text: 'Vault open' });
+    expect(inbox('root1')).toEqual(['⚠️ #1 door: Vault open']);
+    // uma cannot see the vault alert; a quote is text the sender controls (WeChat), so it proves nothing.
+    adapter.inject({ from: 'uma', text: 'ack', quoted: { text: '⚠️ #1 door: Vault open' } });
+    await settle();
+    expect(inbox('uma').at(-1)).toBe('There is no alert #1 that you may see.');
+    expect(relay.alerts.get(1)).toMatchObject({ status: 'firing' });
+  });
+});
