@@ -8,7 +8,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(brokerOptions: { password?: string } = {}, password?: string) {
+async function setup(brokerOptions: { password?: string } = {}, password?: string, backoff = { baseMs: 20, maxMs: 50 }) {
   const broker = await mqttBroker(brokerOptions);
   cleanups.push(broker.close);
   await broker.publish('zigbee2mqtt/freezer', { temperature: -18, state: 'ok' });
@@ -23,7 +23,7 @@ async function setup(brokerOptions: { password?: string } = {}, password?: strin
         mapping: FrameMappingSchema.parse({ device: 'topicParts[1]', state: 'payload.state', severities: { warm: 'critical' }, normal: ['ok', 'closed'] }),
       },
     ],
-    backoff: { baseMs: 20, maxMs: 50 },
+    backoff,
     ...(password !== undefined ? { username: 'relay', password } : {}),
   });
   const updates: Update[] = [];
@@ -58,11 +58,13 @@ describe('MqttSource', () => {
   });
 
   it('reconnects after the broker drops it and recovers what changed meanwhile from retained messages', async () => {
-    const { broker, source, updates } = await setup();
+    // A backoff long enough that the publish below lands while the source is away.
+    const { broker, source, updates, statuses } = await setup({}, undefined, { baseMs: 300, maxMs: 300 });
     await source.start();
     await until(() => updates.length === 2, 'the retained snapshot');
     broker.dropAll();
-    await until(() => source.stats().state === 'reconnecting', 'the drop to be noticed');
+    // The status history, not a poll of the current state: a quick reconnect must not hide the drop.
+    await until(() => statuses.some((s) => s.state === 'reconnecting'), 'the drop to be noticed');
     await broker.publish('zigbee2mqtt/door', { state: 'open' });
     await until(() => updates.some((u) => u.key === 'door' && u.state === 'open'), 'the change made while away');
     expect(source.stats().reconnects).toBe(1);
