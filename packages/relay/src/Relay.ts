@@ -6,8 +6,9 @@ import {
   formatDuration,
   secrets,
   silentLogger,
-  type Bridge,
-  type BridgePlugin,
+  type Context,
+  type Plugin,
+  type PluginHost,
   type Logger,
   type NotifyRoute,
   type Priority,
@@ -67,13 +68,13 @@ const FeedDownRoute = RouteSchema.parse({
  * The relay: keeps feed connections, remembers each device's last state, and tells the users the
  * routing rules allow — through the bridge's outbox, like everything else that leaves.
  */
-export class Relay implements BridgePlugin {
+export class Relay implements Plugin<void> {
   readonly name = 'relay';
   readonly sources: FeedSource[] = [];
   private readonly logger: Logger;
   private readonly perDevice = new KeyedSerial();
   private flaps: FlapDamper | undefined;
-  private bridge: Bridge | undefined;
+  private bridge: PluginHost | undefined;
   private states: DeviceStates | undefined;
   private router: Router | undefined;
   private alertBook: AlertBook | undefined;
@@ -132,7 +133,13 @@ export class Relay implements BridgePlugin {
     return this.alertingEngine;
   }
 
-  async start(bridge: Bridge): Promise<void> {
+  /** As a plugin: start with the bridge, stop with it. */
+  async apply(ctx: Context): Promise<void> {
+    ctx.onDispose(() => this.stop());
+    await this.start(ctx.host);
+  }
+
+  async start(bridge: PluginHost): Promise<void> {
     this.bridge = bridge;
     this.states = new DeviceStates({ store: bridge.store, logger: this.logger });
     await this.states.load();

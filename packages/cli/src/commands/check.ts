@@ -1,6 +1,6 @@
-import { CommandRegistry, redact, registerBuiltins } from '@switchboard/core';
+import { Bridge, CommandRegistry, ConfigError, located, MemoryStore, redact, registerBuiltins, type LoadedConfig } from '@switchboard/core';
 import { relayConfigFrom, routeWarnings } from '@switchboard/relay';
-import { readConfig } from './common.js';
+import { CliExit, ExitCode, readConfig } from './common.js';
 
 /** `switchboard check -c FILE`: validate and print what would start, connecting nowhere. */
 export async function checkCommand(file: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
@@ -35,9 +35,35 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
     });
     for (const warning of routeWarnings(relay.routes, core.users)) lines.push(`warning: ${warning}`);
   }
+  lines.push(...(await pluginLines(config)));
   // Overrides for commands a plugin registers later cannot be checked here; the bridge checks them at start.
   const unknown = registry.unknownOverrides();
   if (unknown.length > 0) lines.push(`overrides for commands registered later: ${unknown.join(', ')}`);
   out.write(redact(lines.join('\n') + '\n'));
   return 0;
+}
+
+/**
+ * Each plugin from `plugins:` and the commands it adds: applied in order to a bridge that is never
+ * started (an in-memory store, no adapter running), then stopped again.
+ */
+async function pluginLines(config: LoadedConfig): Promise<string[]> {
+  if (config.plugins.length === 0) return [];
+  const lines = [`plugins (${config.plugins.length}):`];
+  const bridge = new Bridge({ store: new MemoryStore(), dataDir: config.core.dataDir });
+  try {
+    for (const configured of config.plugins) {
+      const before = new Set(bridge.registry.list().map((c) => c.name));
+      await bridge.root.plugin(located(configured, config.file), configured.config);
+      const added = bridge.registry.list().filter((c) => !before.has(c.name));
+      const commands = added.map((c) => `${c.name}(${c.minTier})`).join(' ') || 'no commands';
+      lines.push(`  ${configured.plugin.name} (${configured.use}): ${commands}`);
+    }
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliExit(error.message, ExitCode.config);
+    throw error;
+  } finally {
+    await bridge.root.dispose();
+  }
+  return lines;
 }

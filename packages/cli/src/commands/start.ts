@@ -1,4 +1,4 @@
-import { bridgeFromConfig, ConsoleAdapter, errorInfo } from '@switchboard/core';
+import { bridgeFromConfig, ConfigError, ConsoleAdapter, errorInfo } from '@switchboard/core';
 import { Relay, relayConfigFrom } from '@switchboard/relay';
 import { firstValueFrom } from 'rxjs';
 import { createLogger } from '../logger.js';
@@ -36,6 +36,8 @@ export async function startCommand(file: string): Promise<number> {
     await bridge.start();
   } catch (error) {
     logger.flush?.();
+    // A plugin that fails to apply is a problem of the config: it names the entry and its line.
+    if (error instanceof ConfigError) throw new CliExit(`switchboard could not start: ${error.message}`, ExitCode.config);
     throw new CliExit(`switchboard could not start: ${(error as Error).message}`, ExitCode.failure);
   }
   consoleAdapter?.notice(

@@ -1,4 +1,5 @@
-import { merge, Subject, type Observable, type Subscription } from 'rxjs';
+import { resolve } from 'node:path';
+import { Subject, type Observable, type Subscription } from 'rxjs';
 import { registerBuiltins } from '../commands/builtins.js';
 import { CommandRegistry, type CommandOverride } from '../commands/CommandRegistry.js';
 import { Dispatcher, type DispatcherOptions, type GuestPolicy } from '../commands/Dispatcher.js';
@@ -11,21 +12,19 @@ import type { NewUser, NotifyChoice } from '../users/User.js';
 import { UserDirectory } from '../users/UserDirectory.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { detach } from '../util/detach.js';
-
-/** A component that lives as long as the bridge (the relay is one). */
-export interface BridgePlugin {
-  readonly name: string;
-  /** Called after the directory and registry are ready and before adapters start. */
-  start(bridge: Bridge): Promise<void> | void;
-  /** Called after the outbox has drained, before adapters stop. */
-  stop(): Promise<void> | void;
-}
+import { Context } from '../plugins/Context.js';
+import type { BridgeEvents, PluginHost } from '../plugins/host.js';
+import { NamedRegistry } from '../plugins/NamedRegistry.js';
+import type { Plugin, PluginUse } from '../plugins/Plugin.js';
 
 /** Options of {@link Bridge}. */
 export interface BridgeOptions {
   readonly store: Store;
-  readonly adapters: readonly Adapter[];
+  /** Adapters run from the start; plugins add more with `ctx.adapter`. @defaultValue [] */
+  readonly adapters?: readonly Adapter[];
   readonly logger?: Logger;
+  /** Absolute data directory, for plugins that keep files. @defaultValue ./data */
+  readonly dataDir?: string;
   /** Users from config, added when the directory has never seen them. */
   readonly users?: readonly NewUser[];
   readonly commandOverrides?: Readonly<Record<string, CommandOverride>>;
@@ -38,7 +37,8 @@ export interface BridgeOptions {
   readonly outbox?: Omit<OutboxOptions, 'store' | 'logger'>;
   /** How long shutdown waits for pending messages to go out. @defaultValue 10000 */
   readonly drainTimeoutMs?: number;
-  readonly plugins?: readonly BridgePlugin[];
+  /** Plugins applied at start, in order (each with its config), and stopped in reverse. */
+  readonly plugins?: readonly (Plugin<unknown> | PluginUse<unknown>)[];
   /** Where notifications go by default, and when a critical page falls back to the next platform. */
   readonly notifications?: { readonly defaultChoice?: NotifyChoice; readonly fallbackAfterMs?: number };
 }
@@ -47,7 +47,7 @@ export interface BridgeOptions {
  * One running Switchboard: store, user directory, command registry, dispatcher, outbox and
  * adapters, started and stopped in the right order.
  */
-export class Bridge {
+export class Bridge implements PluginHost {
   readonly store: Store;
   readonly directory: UserDirectory;
   readonly registry = new CommandRegistry();
@@ -55,12 +55,19 @@ export class Bridge {
   readonly dispatcher: Dispatcher;
   /** Reaches people where they are: their choice of platform, and the fallback of critical pages. */
   readonly notifier: Notifier;
-  readonly adapters: readonly Adapter[];
   readonly logger: Logger;
+  readonly dataDir: string;
+  readonly feedTypes = new NamedRegistry<unknown>('feed type');
+  /** The root plugin context: every plugin applied at start is its child. */
+  readonly root: Context;
+  readonly events: PluginHost['events'];
+  private readonly adapterList: Adapter[] = [];
+  /** Per running adapter: how to take it out again (status and intake subscriptions, outbox entry). */
+  private readonly attached = new Map<Adapter, () => void>();
   private readonly statusSubject = new Subject<AdapterStatus>();
-  private readonly subscriptions: Subscription[] = [];
+  private readonly readySubject = new Subject<void>();
+  private readonly stoppingSubject = new Subject<string>();
   private readonly disposers: (() => void)[] = [];
-  private readonly startedPlugins: BridgePlugin[] = [];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
   private readonly stoppedSubject = new Subject<string>();
@@ -72,20 +79,16 @@ export class Bridge {
   readonly stopped$: Observable<string> = this.stoppedSubject.asObservable();
 
   constructor(private readonly options: BridgeOptions) {
-    const names = new Set<string>();
-    for (const adapter of options.adapters) {
-      if (names.has(adapter.name)) throw new TypeError(`two adapters are named "${adapter.name}"`);
-      names.add(adapter.name);
-    }
     this.store = options.store;
-    this.adapters = options.adapters;
     this.logger = options.logger ?? silentLogger;
+    this.dataDir = options.dataDir ?? resolve('data');
+    for (const adapter of options.adapters ?? []) this.addAdapter(adapter);
     this.directory = new UserDirectory(options.store);
     this.outbox = new Outbox({ ...options.outbox, store: options.store, logger: this.logger });
     this.notifier = new Notifier({
       directory: this.directory,
       outbox: this.outbox,
-      adapters: this.adapters,
+      adapters: this.adapterList,
       store: options.store,
       logger: this.logger,
       ...(options.notifications?.defaultChoice !== undefined ? { defaultChoice: options.notifications.defaultChoice } : {}),
@@ -111,6 +114,54 @@ export class Bridge {
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
       ...options.limits,
     });
+    const events: { readonly [K in keyof BridgeEvents]: Observable<BridgeEvents[K]> } = {
+      ready: this.readySubject.asObservable(),
+      stopping: this.stoppingSubject.asObservable(),
+      status: this.status$,
+      user: this.directory.changes$,
+      outcome: this.dispatcher.outcomes$,
+    };
+    this.events = events;
+    this.root = new Context(this, '');
+  }
+
+  /** The adapters the bridge runs, in the order they were added. */
+  get adapters(): readonly Adapter[] {
+    return this.adapterList;
+  }
+
+  /**
+   * Run an adapter with the bridge: with the others at start, or at once when already running.
+   * @returns a disposer that stops it and takes it out of the outbox.
+   * @throws TypeError when an adapter of that name is already there.
+   */
+  addAdapter(adapter: Adapter): () => Promise<void> {
+    if (this.adapterList.some((a) => a.name === adapter.name)) throw new TypeError(`two adapters are named "${adapter.name}"`);
+    if (this.state === 'stopping' || this.state === 'stopped') throw new Error(`the bridge is ${this.state}; it cannot add an adapter`);
+    this.adapterList.push(adapter);
+    if (this.state === 'running') detach(this.startAdapter(adapter), (error) => this.logger.error({ ...errorInfo(error), adapter: adapter.name }, 'adapter failed to start'));
+    return async () => {
+      const at = this.adapterList.indexOf(adapter);
+      if (at < 0) return;
+      this.adapterList.splice(at, 1);
+      this.attached.get(adapter)?.();
+      this.attached.delete(adapter);
+      this.notifier.refresh();
+      await adapter.stop().catch((error: unknown) => this.logger.error({ ...errorInfo(error), adapter: adapter.name }, 'adapter failed to stop'));
+    };
+  }
+
+  /** Join an adapter to the outbox, the status stream and (once started) the dispatcher. */
+  private async startAdapter(adapter: Adapter): Promise<void> {
+    const unregister = this.outbox.registerAdapter(adapter);
+    const subs: Subscription[] = [adapter.status$.subscribe((s) => this.onStatus(s))];
+    this.attached.set(adapter, () => {
+      for (const sub of subs) sub.unsubscribe();
+      unregister();
+    });
+    this.notifier.refresh();
+    await adapter.start({ store: this.store });
+    if (this.attached.has(adapter)) subs.push(this.dispatcher.attach(adapter.inbound$));
   }
 
   /** True between a successful start and the beginning of stop. */
@@ -137,22 +188,20 @@ export class Bridge {
       this.registry.setOverrides(this.options.commandOverrides ?? {});
       await this.outbox.load();
       await this.notifier.load();
-      for (const adapter of this.adapters) this.disposers.push(this.outbox.registerAdapter(adapter));
-      for (const plugin of this.options.plugins ?? []) {
-        await plugin.start(this);
-        this.startedPlugins.push(plugin);
+      for (const entry of this.options.plugins ?? []) {
+        const use = 'plugin' in entry ? entry : { plugin: entry };
+        await this.root.plugin(use.plugin, use.config);
       }
       const unknown = this.registry.unknownOverrides();
       if (unknown.length > 0) {
         throw new ConfigError(unknown.map((name) => ({ path: `commands.${name}`, message: 'no such command' })));
       }
-      this.subscriptions.push(merge(...this.adapters.map((a) => a.status$)).subscribe((s) => this.onStatus(s)));
       this.outbox.start();
       this.notifier.start();
-      await Promise.all(this.adapters.map((a) => a.start({ store: this.store })));
-      this.subscriptions.push(this.dispatcher.attach(merge(...this.adapters.map((a) => a.inbound$))));
+      await Promise.all(this.adapterList.map((a) => this.startAdapter(a)));
       this.state = 'running';
-      this.logger.info({ adapters: this.adapters.map((a) => a.name), pending: this.outbox.size }, 'bridge started');
+      this.logger.info({ adapters: this.adapterList.map((a) => a.name), pending: this.outbox.size }, 'bridge started');
+      this.readySubject.next();
     } catch (error) {
       this.logger.error(errorInfo(error), 'bridge failed to start');
       await this.stop('failed to start');
@@ -180,6 +229,7 @@ export class Bridge {
     this.state = 'stopping';
     this.stopReason = reason;
     this.logger.info({ reason, pending: this.outbox.size }, 'bridge stopping');
+    this.stoppingSubject.next(reason);
     // Stop intake, but finish what people already sent (piped console input, a burst before quit).
     this.dispatcher.detach();
     if (!(await this.dispatcher.idle(this.options.drainTimeoutMs ?? 10_000))) {
@@ -194,22 +244,22 @@ export class Bridge {
     }
     await this.outbox.stop();
     this.notifier.stop();
-    for (const plugin of this.startedPlugins.splice(0).reverse()) {
-      await Promise.resolve()
-        .then(() => plugin.stop())
-        .catch((error: unknown) => this.logger.error({ ...errorInfo(error), plugin: plugin.name }, 'plugin failed to stop'));
-    }
+    // Plugins stop newest first, each with the adapters, commands and feeds it added.
+    await this.root.dispose();
     await Promise.all(
-      this.adapters.map((a) =>
+      this.adapterList.map((a) =>
         a.stop().catch((error: unknown) => this.logger.error({ ...errorInfo(error), adapter: a.name }, 'adapter failed to stop')),
       ),
     );
+    for (const detachAdapter of this.attached.values()) detachAdapter();
+    this.attached.clear();
     for (const dispose of this.disposers.splice(0).reverse()) dispose();
-    for (const sub of this.subscriptions.splice(0)) sub.unsubscribe();
     this.directory.close();
     this.registry.close();
     await this.store.close();
     this.statusSubject.complete();
+    this.readySubject.complete();
+    this.stoppingSubject.complete();
     this.state = 'stopped';
     this.logger.info({ reason: this.stopReason }, 'bridge stopped');
     this.stoppedSubject.next(this.stopReason);

@@ -1,13 +1,16 @@
 import type { LoadedConfig } from '../config/loadConfig.js';
+import type { ConfiguredPlugin } from '../config/plugins.js';
+import { ConfigError } from '../errors.js';
 import { FileStore } from '../store/FileStore.js';
 import type { Store } from '../store/Store.js';
 import { silentLogger, type Logger } from '../util/Logger.js';
-import { Bridge, type BridgePlugin } from './Bridge.js';
+import type { Plugin, PluginUse } from '../plugins/Plugin.js';
+import { Bridge } from './Bridge.js';
 
 /** Extras for {@link bridgeFromConfig}. */
 export interface BridgeFromConfigOptions {
   readonly logger?: Logger;
-  readonly plugins?: readonly BridgePlugin[];
+  readonly plugins?: readonly (Plugin<unknown> | PluginUse<unknown>)[];
   /** Store to use instead of the file store in the data directory. */
   readonly store?: Store;
 }
@@ -23,6 +26,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     store: options.store ?? new FileStore({ dir: core.dataDir, logger }),
     adapters,
     logger,
+    dataDir: core.dataDir,
     users: core.users,
     commandOverrides: core.commands,
     guest: core.guest,
@@ -42,6 +46,23 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     },
     notifications: { defaultChoice: core.notifications.default, fallbackAfterMs: core.notifications.fallbackAfter },
     ...(core.prefix !== undefined ? { prefix: core.prefix } : {}),
-    ...(options.plugins ? { plugins: options.plugins } : {}),
+    plugins: [...(options.plugins ?? []), ...config.plugins.map((p) => ({ plugin: located(p, config.file), config: p.config }))],
   });
+}
+
+/** A configured plugin whose failure to apply names its entry, line and cause (a ConfigError: exit 2 in the CLI). */
+export function located(configured: ConfiguredPlugin, file: string): Plugin<unknown> {
+  const { plugin } = configured;
+  return {
+    name: plugin.name,
+    async apply(ctx, config) {
+      try {
+        await plugin.apply(ctx, config);
+      } catch (error) {
+        const cause = error instanceof Error ? error.message : String(error);
+        const issue = { path: configured.path, message: `plugin "${plugin.name}" (${configured.use}) failed to start: ${cause}` };
+        throw new ConfigError([{ ...issue, ...(configured.line !== undefined ? { line: configured.line } : {}) }], file);
+      }
+    },
+  };
 }

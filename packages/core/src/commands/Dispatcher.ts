@@ -18,6 +18,7 @@ import type { Caller, Command, CommandServices, ReplyOptions } from './Command.j
 import { Deadlines } from './Deadlines.js';
 import { RunningCommand, TimedOut } from './RunningCommand.js';
 import type { CommandRegistry } from './CommandRegistry.js';
+import { runMiddleware, type Middleware, type MiddlewareMessage } from './middleware.js';
 import { parseCommand, type ParsedCommand } from './parse.js';
 
 /** How unknown senders are treated. */
@@ -78,7 +79,8 @@ export interface DispatchOutcome {
   readonly command?: string;
   readonly user?: string;
   /** `limited`: not taken (too long, too many queued, or over the sender's rate). */
-  readonly result: 'ok' | 'ignored' | 'unknown' | 'refused' | 'usage' | 'error' | 'timeout' | 'limited';
+  /** `handled`: a middleware consumed it (did not call `next()`). */
+  readonly result: 'ok' | 'handled' | 'ignored' | 'unknown' | 'refused' | 'usage' | 'error' | 'timeout' | 'limited';
   readonly ms: number;
 }
 
@@ -118,6 +120,8 @@ export class Dispatcher {
   /** Each sender's messages not yet handled, the head being handled now. */
   private readonly senders = new Lanes<InboundMessage, SenderLane>(undefined, (key) => new SenderLane(key));
   private readonly slots: Semaphore;
+  /** Replaced, never changed in place: a chain already running keeps the list it started with. */
+  private middleware: readonly Middleware[] = [];
   private backlog = 0;
 
   /** One outcome per inbound message: for metrics, tests and the benchmark. */
@@ -261,33 +265,64 @@ export class Dispatcher {
       return outcome;
     };
     try {
-      const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
-      if (!parsed) return done('ignored');
       let user = this.resolveSender(message);
       if (user && this.options.onSeen && user.lastPlatform !== message.platform) {
         // Only when they switched platforms: what runs next (whoami, a held page) sees the new one.
         await this.options.onSeen(user, message);
         user = this.options.directory.get(user.name) ?? user;
       }
-      const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
-      const command = this.options.registry.resolve(parsed.name);
-
-      if (!user) return await this.handleGuest(message, parsed, command, addressed, done);
-      if (!command) {
-        // In a group, chatter that is not addressed to the bot is not a failed command.
-        if (!addressed) return done('ignored', parsed.name, user.name);
-        await this.reply(message, `Unknown command "${clip(parsed.name)}". Send "help" to see what you can run.`);
-        return done('unknown', parsed.name, user.name);
-      }
-      if (!satisfiesTier(user.tier, command.minTier)) {
-        await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
-        return done('refused', command.name, user.name);
-      }
-      return await this.run(command, parsed, this.callerOf(user), message, done);
+      const chain = this.middleware;
+      if (chain.length === 0 || (!user && !this.options.guest.enabled)) return await this.dispatch(message, user, done);
+      let outcome: DispatchOutcome | undefined;
+      await runMiddleware(chain, this.middlewareMessage(message, user), async () => {
+        outcome = await this.dispatch(message, user, done);
+      });
+      return outcome ?? done('handled', undefined, user?.name);
     } catch (error) {
       this.logger.error({ ...errorInfo(error), messageId: message.id }, 'could not handle message');
       return done('error');
     }
+  }
+
+  /**
+   * Add a middleware after those already there; it sees messages received from now on.
+   * @returns a disposer that removes it.
+   */
+  use(middleware: Middleware): () => void {
+    this.middleware = [...this.middleware, middleware];
+    return () => {
+      this.middleware = this.middleware.filter((m) => m !== middleware);
+    };
+  }
+
+  private middlewareMessage(message: InboundMessage, user: User | undefined): MiddlewareMessage {
+    return {
+      text: message.text,
+      message,
+      caller: user ? this.callerOf(user) : this.guestCaller(message),
+      reply: (text, options) => this.reply(message, text, options),
+    };
+  }
+
+  /** Parse a message as a command and run it. */
+  private async dispatch(message: InboundMessage, user: User | undefined, done: Done): Promise<DispatchOutcome> {
+    const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
+    if (!parsed) return done('ignored');
+    const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
+    const command = this.options.registry.resolve(parsed.name);
+
+    if (!user) return await this.handleGuest(message, parsed, command, addressed, done);
+    if (!command) {
+      // In a group, chatter that is not addressed to the bot is not a failed command.
+      if (!addressed) return done('ignored', parsed.name, user.name);
+      await this.reply(message, `Unknown command "${clip(parsed.name)}". Send "help" to see what you can run.`);
+      return done('unknown', parsed.name, user.name);
+    }
+    if (!satisfiesTier(user.tier, command.minTier)) {
+      await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
+      return done('refused', command.name, user.name);
+    }
+    return await this.run(command, parsed, this.callerOf(user), message, done);
   }
 
   /** The caller a user's commands see; kept per user object (the directory replaces, never mutates, users). */
@@ -321,12 +356,18 @@ export class Dispatcher {
     const guest = this.options.guest;
     // Unknown senders learn nothing, not even that a command exists, unless config lets guests in.
     if (!guest.enabled) return done('ignored', parsed.name);
-    const may = (c: Command): boolean => c.minTier === 'user' && guest.commands.some((name) => name.toLowerCase() === c.name);
-    if (!command || !may(command)) {
+    const caller = this.guestCaller(message);
+    if (!command || !caller.may(command)) {
       if (addressed) await this.reply(message, 'You are not registered here. Ask an admin to add you.');
       return done('refused', parsed.name);
     }
-    return this.run(command, parsed, { name: message.from.name ?? message.from.id, may }, message, done);
+    return this.run(command, parsed, caller, message, done);
+  }
+
+  /** A sender the directory does not know: may run the guest policy's commands of tier `user`. */
+  private guestCaller(message: InboundMessage): Caller {
+    const { commands } = this.options.guest;
+    return { name: message.from.name ?? message.from.id, may: (c) => c.minTier === 'user' && commands.some((name) => name.toLowerCase() === c.name) };
   }
 
   private run(

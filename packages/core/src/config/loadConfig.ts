@@ -5,6 +5,8 @@ import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { AdapterModule } from './AdapterModule.js';
 import { interpolateEnv } from './interpolate.js';
+import type { Plugin } from '../plugins/Plugin.js';
+import { importPlugins, pluginSpecifiers, type ConfiguredPlugin } from './plugins.js';
 import { CoreConfigSchema, type CoreConfig } from './schema.js';
 
 /** What the loader needs to know beyond the core: adapter modules and extra top-level sections. */
@@ -15,6 +17,12 @@ export interface LoadConfigOptions {
   readonly sections?: Readonly<Record<string, z.ZodTypeAny>>;
   /** Variables for `${VAR}`. @defaultValue process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * The modules of the `plugins:` entries, by index, already imported ({@link loadConfig} imports
+   * them), and the entries that could not be.
+   */
+  readonly plugins?: ReadonlyMap<number, Plugin<unknown>>;
+  readonly pluginIssues?: readonly Omit<ConfigIssue, 'line'>[];
 }
 
 /** A configured adapter: its module and its validated section. */
@@ -29,6 +37,8 @@ export interface LoadedConfig {
   readonly file: string;
   readonly core: CoreConfig;
   readonly adapters: readonly ConfiguredAdapter[];
+  /** Plugins from `plugins:`, in order, each with its validated config. */
+  readonly plugins: readonly ConfiguredPlugin[];
   /** Validated extra sections, by name; absent sections are missing. */
   readonly sections: Readonly<Record<string, unknown>>;
   /** Values that came from the environment: treated as secrets, redacted from every log line. */
@@ -48,7 +58,20 @@ export async function loadConfig(file: string, options: LoadConfigOptions): Prom
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
     throw new ConfigError([{ path: '', message: `cannot read ${path}: ${reason}` }]);
   }
-  return parseConfig(text, { ...options, file: path });
+  return loadConfigText(text, { ...options, file: path });
+}
+
+/** Like {@link loadConfig}, for config text: imports its `plugins:` (relative to `file`'s directory), then validates. */
+export async function loadConfigText(text: string, options: LoadConfigOptions & { readonly file?: string }): Promise<LoadedConfig> {
+  let listed: unknown;
+  try {
+    listed = (parseDocument(text).toJS() as { plugins?: unknown } | null)?.plugins;
+  } catch {
+    // A document that does not parse is reported by parseConfig.
+  }
+  const baseDir = options.file ? dirname(options.file) : process.cwd();
+  const { plugins, issues } = await importPlugins(pluginSpecifiers(listed), baseDir);
+  return parseConfig(text, { ...options, plugins, pluginIssues: issues });
 }
 
 /** Validate config text. Relative paths in it resolve against the file's directory (or the working directory). */
@@ -97,6 +120,7 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
   const core = CoreConfigSchema.safeParse(value);
   if (!core.success) for (const issue of core.error.issues) reportZodIssue(issue, [], add);
 
+  const plugins = configuredPlugins(value, options, add, lineOf);
   const adapters: ConfiguredAdapter[] = [];
   const modules = new Map(options.adapters.map((m) => [m.name, m]));
   const rawAdapters = value.adapters;
@@ -104,7 +128,10 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
     for (const [name, section] of Object.entries(rawAdapters as Record<string, unknown>)) {
       const module = modules.get(name);
       if (!module) {
-        add(['adapters', name], `unknown adapter (known: ${[...modules.keys()].join(', ') || 'none'})`);
+        // A plugin's adapter: its section is the plugin's config.
+        if (plugins.some((p) => p.plugin.name === name)) continue;
+        const known = [...modules.keys(), ...plugins.map((p) => p.plugin.name)];
+        add(['adapters', name], `unknown adapter (known: ${known.join(', ') || 'none'}; a third-party adapter is listed under plugins)`);
         continue;
       }
       const parsed = module.schema.safeParse(section ?? {});
@@ -131,9 +158,59 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
       ...(data.logFile !== undefined ? { logFile: resolve(baseDir, data.logFile) } : {}),
     },
     adapters,
+    plugins,
     sections: extra,
     secrets,
   };
+}
+
+/**
+ * Validate each `plugins:` entry's config with its plugin's schema: the entry's `config:`, or, for
+ * an adapter plugin listed without one, its `adapters.<name>` section.
+ */
+function configuredPlugins(
+  value: Record<string, unknown>,
+  options: LoadConfigOptions,
+  add: (path: readonly (string | number)[], message: string) => void,
+  lineOf: (path: readonly (string | number)[]) => number | undefined,
+): ConfiguredPlugin[] {
+  const entries = value.plugins;
+  if (!Array.isArray(entries)) return [];
+  const failed = new Set((options.pluginIssues ?? []).map((i) => i.path));
+  for (const issue of options.pluginIssues ?? []) add(issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), issue.message);
+  const sections = (value.adapters ?? {}) as Record<string, unknown>;
+  const out: ConfiguredPlugin[] = [];
+  const names = new Map<string, number>();
+  entries.forEach((entry: unknown, index) => {
+    const plugin = options.plugins?.get(index);
+    if (!plugin) {
+      const wellFormed = typeof entry === 'string' || (typeof entry === 'object' && entry !== null && 'use' in entry);
+      if (wellFormed && !failed.has(`plugins.${index}`)) add(['plugins', index], 'plugins are imported by loadConfig or loadConfigText, not parseConfig');
+      return;
+    }
+    const earlier = names.get(plugin.name);
+    if (earlier !== undefined) add(['plugins', index], `a second plugin named "${plugin.name}" (also plugins.${earlier})`);
+    names.set(plugin.name, index);
+    const use = typeof entry === 'string' ? entry : (entry as { use: string }).use;
+    const own = typeof entry === 'object' && entry !== null && 'config' in entry;
+    const [path, raw]: [(string | number)[], unknown] = own
+      ? [['plugins', index, 'config'], (entry as { config: unknown }).config]
+      : plugin.name in sections
+        ? [['adapters', plugin.name], sections[plugin.name]]
+        : [['plugins', index], undefined];
+    let config = raw;
+    if (plugin.config) {
+      const parsed = plugin.config.safeParse(raw ?? {});
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) reportZodIssue(issue, path, add);
+        return;
+      }
+      config = parsed.data;
+    }
+    const line = lineOf(['plugins', index]);
+    out.push({ plugin, config, use, path: `plugins.${index}`, ...(line !== undefined ? { line } : {}) });
+  });
+  return out;
 }
 
 function reportZodIssue(

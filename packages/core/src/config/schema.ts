@@ -38,6 +38,12 @@ const UserSchema = z
   })
   .strict();
 
+/** One `plugins:` entry. */
+export const PluginEntrySchema = z.union([
+  z.string().min(1),
+  z.object({ use: z.string().min(1), config: z.unknown().optional() }).strict(),
+]);
+
 const LogLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** The core part of the config file. Adapter sections are checked by their modules. */
@@ -91,6 +97,8 @@ export const CoreConfigSchema = z
       .default({}),
     adapters: z.record(z.string(), z.unknown()).refine((a) => Object.keys(a).length > 0, 'at least one adapter is required'),
     users: z.array(UserSchema).default([]),
+    /** Plugins to load: a module specifier (package name, or a path relative to this file), or { use, config }. */
+    plugins: z.array(PluginEntrySchema).default([]),
     commands: z
       .record(
         z.string(),

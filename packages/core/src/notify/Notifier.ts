@@ -1,4 +1,4 @@
-import { merge, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { addressKey, type Address } from '../domain/address.js';
 import type { Adapter } from '../domain/Adapter.js';
 import type { OutboundMessage, Priority } from '../domain/messages.js';
@@ -66,7 +66,6 @@ export class Notifier {
   private readonly logger: Logger;
   private readonly fallbackAfterMs: number;
   private readonly defaultChoice: NotifyChoice;
-  private readonly adapters: ReadonlyMap<string, Adapter>;
   private readonly routes = new WeakMap<User, { readonly generation: number; readonly route: NotifyRoute }>();
   private readonly destinations = new Map<string, Destination>();
   private gen = 0;
@@ -76,20 +75,19 @@ export class Notifier {
   /** Outcomes that arrived before their page was written down. */
   private readonly early = new Map<string, { outcome: FinalOutcome; reason: string | undefined }>();
   private timer: NodeJS.Timeout | undefined;
-  private subscription: Subscription | undefined;
+  private readonly subscriptions = new Map<Adapter, Subscription | undefined>();
   private stopped = false;
 
   constructor(private readonly options: NotifierOptions) {
     this.logger = (options.logger ?? silentLogger).child({ component: 'notifier' });
     this.fallbackAfterMs = options.fallbackAfterMs ?? 300_000;
     this.defaultChoice = options.defaultChoice ?? 'last';
-    this.adapters = new Map(options.adapters.map((a) => [a.name, a]));
     this.book = new PageBook(options.store.journal('pages'));
   }
 
   /** Platforms the bridge runs, in the order of its adapters. */
   get platforms(): string[] {
-    return [...this.adapters.keys()];
+    return this.options.adapters.map((a) => a.name);
   }
 
   /**
@@ -117,17 +115,32 @@ export class Notifier {
     return this.gen;
   }
 
-  /** Follow adapters' address changes and arm the fallback timer. */
+  /** Arm the fallback timer. */
   start(): void {
-    const changes = this.options.adapters.flatMap((a) => (a.addressChanges$ ? [a.addressChanges$] : []));
-    if (changes.length > 0) this.subscription = merge(...changes).subscribe(() => this.gen++);
     this.schedule();
+  }
+
+  /**
+   * The bridge's adapters changed (`adapters` is its live list): routes are worked out again, and
+   * again whenever a listed adapter's addresses change.
+   */
+  refresh(): void {
+    this.gen++;
+    for (const [known, sub] of this.subscriptions) {
+      if (this.options.adapters.includes(known)) continue;
+      sub?.unsubscribe();
+      this.subscriptions.delete(known);
+    }
+    for (const adapter of this.options.adapters) {
+      if (!this.subscriptions.has(adapter)) this.subscriptions.set(adapter, adapter.addressChanges$?.subscribe(() => this.gen++));
+    }
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.subscription?.unsubscribe();
+    for (const sub of this.subscriptions.values()) sub?.unsubscribe();
+    this.subscriptions.clear();
   }
 
   /** What `whoami` shows: the choice and where it leads now. */
@@ -326,7 +339,7 @@ export class Notifier {
   private candidates(user: User): Destination[] {
     const out: Destination[] = [];
     for (const identity of user.identities) {
-      const adapter = this.adapters.get(identity.platform);
+      const adapter = this.options.adapters.find((a) => a.name === identity.platform);
       if (!adapter || out.some((d) => d.platform === identity.platform)) continue;
       try {
         const address = adapter.addressFor(identity);

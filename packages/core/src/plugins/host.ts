@@ -1,0 +1,47 @@
+import type { Observable } from 'rxjs';
+import type { CommandRegistry } from '../commands/CommandRegistry.js';
+import type { DispatchOutcome, Dispatcher } from '../commands/Dispatcher.js';
+import type { Adapter, AdapterStatus } from '../domain/Adapter.js';
+import type { Notifier } from '../notify/Notifier.js';
+import type { Outbox } from '../outbox/Outbox.js';
+import type { Store } from '../store/Store.js';
+import type { DirectoryChange } from '../users/User.js';
+import type { UserDirectory } from '../users/UserDirectory.js';
+import type { Logger } from '../util/Logger.js';
+import type { NamedRegistry } from './NamedRegistry.js';
+
+/**
+ * What a plugin context is built on: the running bridge's parts. The bridge implements it; built-in
+ * plugins (the relay) reach the parts through `ctx.host`, third-party ones mostly through `ctx`.
+ */
+export interface PluginHost {
+  readonly store: Store;
+  readonly directory: UserDirectory;
+  readonly registry: CommandRegistry;
+  readonly dispatcher: Dispatcher;
+  readonly outbox: Outbox;
+  readonly notifier: Notifier;
+  readonly logger: Logger;
+  /** Feed types by name (`webhook`, `homeassistant`, … and those plugins add). */
+  readonly feedTypes: NamedRegistry<unknown>;
+  /** Absolute data directory. */
+  readonly dataDir: string;
+  /** Run an adapter with the bridge (now, or with the others when the bridge is still starting). */
+  addAdapter(adapter: Adapter): () => Promise<void>;
+  /** Events a plugin may follow with `ctx.on`. */
+  readonly events: { readonly [K in keyof BridgeEvents]: Observable<BridgeEvents[K]> };
+}
+
+/** Events of {@link Context.on}. */
+export interface BridgeEvents {
+  /** The bridge is running: every plugin applied, every adapter started. */
+  ready: void;
+  /** The bridge begins to stop, with the reason. */
+  stopping: string;
+  /** An adapter's status changed. */
+  status: AdapterStatus;
+  /** A user was added, changed or removed. */
+  user: DirectoryChange;
+  /** What became of an inbound message. */
+  outcome: DispatchOutcome;
+}
