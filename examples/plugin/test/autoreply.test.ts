@@ -2,11 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bridge, ConfigError, consoleModule, FileStore, loadConfig, loadConfigText, type AdapterModule, type LoadedConfig } from '@switchboard/core';
+import { Bridge, ConfigError, FileStore, loadConfig, loadConfigText, type LoadedConfig } from '@switchboard/core';
 import { MemoryAdapter, memoryUser, waitUntil } from '@switchboard/core/testing';
 
 const here = new URL('..', import.meta.url).pathname;
-const adapters = [consoleModule] as AdapterModule<never>[];
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -19,7 +18,7 @@ async function start(config: LoadedConfig, dir: string) {
     store: new FileStore({ dir }),
     adapters: [adapter],
     users: [memoryUser('alice', 'root'), memoryUser('carol', 'user')],
-    plugins: config.plugins.map((p) => ({ plugin: p.plugin, config: p.config })),
+    plugins: config.plugins.filter((p) => p.path.startsWith('plugins.')).map((p) => ({ plugin: p.plugin, config: p.config })),
   });
   await bridge.start();
   let n = 0;
@@ -40,8 +39,8 @@ async function tempDir(): Promise<string> {
 
 describe('the autoreply example plugin', () => {
   it('answers keywords from its config, lets commands through, and keeps replies admins add across restarts', async () => {
-    const config = await loadConfig(join(here, 'switchboard.yaml'), { adapters });
-    expect(config.plugins.map((p) => [p.plugin.name, p.use, p.line])).toEqual([['autoreply', './autoreply.mjs', 17]]);
+    const config = await loadConfig(join(here, 'switchboard.yaml'), {});
+    expect(config.plugins.filter((p) => p.path.startsWith('plugins.')).map((p) => [p.plugin.name, p.use, p.line])).toEqual([['autoreply', './autoreply.mjs', 17]]);
     const dir = await tempDir();
     const first = await start(config, dir);
     expect(await first.say('carol', '今天天气怎么样？')).toBe('今天晴，最高 25°C。');
@@ -68,7 +67,7 @@ describe('the autoreply example plugin', () => {
       file,
       ['adapters:', '  console: { user: alice }', 'plugins:', `  - use: ${join(here, 'autoreply.mjs')}`, '    config:', '      replies:', '        - keyword: 天气', '          answer: 晴'].join('\n'),
     );
-    const error = await loadConfig(file, { adapters }).catch((e: unknown) => e);
+    const error = await loadConfig(file, {}).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues).toEqual(
       expect.arrayContaining([
@@ -81,7 +80,7 @@ describe('the autoreply example plugin', () => {
   it('stays out of groups where it is not mentioned when told to', async () => {
     const config = await loadConfigText(
       ['adapters:', '  console: { user: alice }', 'plugins:', `  - use: ./autoreply.mjs`, '    config: { inGroups: false, replies: [{ keyword: 天气, reply: 晴 }] }'].join('\n'),
-      { adapters, file: join(here, 'inline.yaml') },
+      { file: join(here, 'inline.yaml') },
     );
     const { bridge, adapter, say } = await start(config, await tempDir());
     cleanups.push(() => bridge.stop());

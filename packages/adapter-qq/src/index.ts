@@ -13,3 +13,4 @@ export * from './gateway/GatewayShard.js';
 export * from './config.js';
 export * from './QqAdapter.js';
 export * from './module.js';
+export { qqPlugin as default } from './module.js';

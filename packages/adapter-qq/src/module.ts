@@ -1,12 +1,12 @@
-import { defineAdapter } from '@switchboard/core';
+import { definePlugin } from '@switchboard/core';
 import { QqConfigSchema } from './config.js';
 import { QqAdapter } from './QqAdapter.js';
 
-/** The QQ adapter as a config module (`adapters.qq`). */
-export const qqModule = defineAdapter({
+/** The QQ adapter as a plugin: `adapters.qq` in the config file is its config. */
+export const qqPlugin = definePlugin({
   name: 'qq',
-  schema: QqConfigSchema,
-  create: (config, env) => new QqAdapter({ config, logger: env.logger }),
+  config: QqConfigSchema,
+  apply: (ctx, config) => void ctx.adapter(new QqAdapter({ config, logger: ctx.host.logger })),
   describe: (config) =>
     `qq app ${config.appId} over ${config.transport}${config.transport === 'webhook' ? ` on ${config.webhook.listen}${config.webhook.path}` : ''}, intents ${config.intents.join('|')}${config.activeMessages ? ', active messages on' : ''}`,
 });

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
-import { defineAdapter } from '@switchboard/core';
+import { definePlugin } from '@switchboard/core';
 import { WechatConfigSchema } from './config.js';
 import { WechatAdapter } from './WechatAdapter.js';
 
-/** The WeChat adapter as a config module (`adapters.wechat`). */
-export const wechatModule = defineAdapter({
+/** The WeChat adapter as a plugin: `adapters.wechat` in the config file is its config. */
+export const wechatPlugin = definePlugin({
   name: 'wechat',
-  schema: WechatConfigSchema,
-  create: (config, env) => new WechatAdapter({ config, sessionDir: join(env.dataDir, 'wechat'), logger: env.logger }),
+  config: WechatConfigSchema,
+  apply: (ctx, config) =>
+    void ctx.adapter(new WechatAdapter({ config, sessionDir: join(ctx.host.dataDir, 'wechat'), logger: ctx.host.logger })),
   describe: (config) => `wechat via ${config.puppet}, session "${config.session}"${config.mentionOnly ? ', rooms: mentions only' : ''}`,
 });

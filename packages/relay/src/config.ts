@@ -187,14 +187,3 @@ export interface RelayConfig {
   readonly routes: readonly z.output<typeof RouteSchema>[];
   readonly relay: z.output<(typeof RelaySections)['relay']>;
 }
-
-/** Read the relay sections from a loaded config; undefined when no feeds are configured. */
-export function relayConfigFrom(sections: Readonly<Record<string, unknown>>): RelayConfig | undefined {
-  const feeds = sections.feeds as FeedConfig[] | undefined;
-  if (!feeds || feeds.length === 0) return undefined;
-  return {
-    feeds,
-    routes: (sections.routes as RelayConfig['routes'] | undefined) ?? [],
-    relay: (sections.relay as RelayConfig['relay'] | undefined) ?? RelaySections.relay.parse({}),
-  };
-}

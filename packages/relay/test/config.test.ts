@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, consoleModule, parseConfig, type AdapterModule } from '@switchboard/core';
-import { RelaySections, relayConfigFrom } from '@switchboard/relay';
+import { ConfigError, parseConfig } from '@switchboard/core';
+import { relayConfigOf, relayPlugin } from '@switchboard/relay';
 
 const base = 'adapters:\n  console:\n    user: alice\n';
 const load = (text: string, env: Record<string, string> = {}) =>
-  parseConfig(base + text, { adapters: [consoleModule as AdapterModule<never>], sections: RelaySections, env });
+  parseConfig(base + text, { plugins: [relayPlugin], env });
 
 function issues(text: string): string[] {
   try {
@@ -24,7 +24,8 @@ describe('relay config', () => {
 routes:
   - { match: { severity: critical }, notify: { tier: admin } }
 `, { HOOK_TOKEN: 'sixteen-chars-or-more' });
-    const relay = relayConfigFrom(config.sections)!;
+    const relay = relayConfigOf(config)!;
+    expect(config.plugins.map((p) => [p.plugin.name, p.path])).toEqual([['console', 'adapters.console'], ['relay', 'feeds']]);
     expect(relay.feeds.map((f) => f.name)).toEqual(['lab', 'hooks']);
     expect(relay.feeds[0]).toMatchObject({ ping: 25_000, backoff: { base: 1000, max: 60_000 }, mapping: { device: 'id', state: 'state' } });
     expect(relay.feeds[1]).toMatchObject({ listen: '127.0.0.1:8780', format: 'alertmanager' });
@@ -51,7 +52,8 @@ routes:
     ]);
   });
 
-  it('has no relay without feeds', () => {
-    expect(relayConfigFrom(load('').sections)).toBeUndefined();
+  it('has no relay when the file has none of its sections, and defaults the rest when it has one', () => {
+    expect(relayConfigOf(load(''))).toBeUndefined();
+    expect(relayConfigOf(load('routes: []\n'))).toMatchObject({ feeds: [], routes: [], relay: { maxText: 1000 } });
   });
 });

@@ -1,5 +1,5 @@
 import { Bridge, CommandRegistry, ConfigError, located, MemoryStore, redact, registerBuiltins, type LoadedConfig } from '@switchboard/core';
-import { relayConfigFrom, routeWarnings } from '@switchboard/relay';
+import { relayConfigOf, routeWarnings } from '@switchboard/relay';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 /** `switchboard check -c FILE`: validate and print what would start, connecting nowhere. */
@@ -14,13 +14,13 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
     `data directory: ${core.dataDir}`,
     `log: ${core.logLevel}${core.logFile ? ` → ${core.logFile}` : ' → stderr'}`,
     'adapters:',
-    ...config.adapters.map(({ module, config: section }) => `  ${module.describe?.(section as never) ?? module.name}`),
+    ...config.plugins.filter((p) => p.path.startsWith('adapters.')).map((p) => `  ${p.plugin.describe?.(p.config) ?? p.plugin.name}`),
     `users from config (${core.users.length}):`,
     ...core.users.map((u) => `  ${u.name} (${u.tier}) ${u.identities.map((i) => `${i.platform}:${i.id}`).join(', ')}`),
     `guests: ${core.guest.enabled ? `may run ${core.guest.commands.join(', ')}` : 'ignored'}`,
     `built-in commands: ${registry.list().map((c) => `${c.name}(${c.minTier})`).join(' ')}`,
   ];
-  const relay = relayConfigFrom(config.sections);
+  const relay = relayConfigOf(config);
   if (relay) {
     lines.push(`feeds (${relay.feeds.length}):`);
     for (const feed of relay.feeds) {
@@ -48,11 +48,12 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
  * started (an in-memory store, no adapter running), then stopped again.
  */
 async function pluginLines(config: LoadedConfig): Promise<string[]> {
-  if (config.plugins.length === 0) return [];
-  const lines = [`plugins (${config.plugins.length}):`];
+  const listed = config.plugins.filter((p) => p.path.startsWith('plugins.'));
+  if (listed.length === 0) return [];
+  const lines = [`plugins (${listed.length}):`];
   const bridge = new Bridge({ store: new MemoryStore(), dataDir: config.core.dataDir });
   try {
-    for (const configured of config.plugins) {
+    for (const configured of listed) {
       const before = new Set(bridge.registry.list().map((c) => c.name));
       await bridge.root.plugin(located(configured, config.file), configured.config);
       const added = bridge.registry.list().filter((c) => !before.has(c.name));

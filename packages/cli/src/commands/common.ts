@@ -1,6 +1,4 @@
 import { ConfigError, loadConfig, secrets, type LoadedConfig } from '@switchboard/core';
-import { RelaySections } from '@switchboard/relay';
-import { knownAdapters } from '../adapters.js';
 
 /** Exit codes of the CLI. */
 export const ExitCode = { ok: 0, failure: 1, config: 2, usage: 64 } as const;
@@ -18,7 +16,8 @@ export class CliExit extends Error {
 /** Load and validate the config, turning problems into a CliExit with exit code 2. */
 export async function readConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   try {
-    const config = await loadConfig(file, { adapters: knownAdapters, sections: RelaySections, env });
+    // Built-in adapters and the relay are plugins too, imported when the file uses them.
+    const config = await loadConfig(file, { env });
     // Every value that came from the environment is a secret for every output from now on.
     for (const value of config.secrets) secrets.add(value);
     return config;

@@ -1,5 +1,4 @@
 import { bridgeFromConfig, ConfigError, ConsoleAdapter, errorInfo } from '@switchboard/core';
-import { Relay, relayConfigFrom } from '@switchboard/relay';
 import { firstValueFrom } from 'rxjs';
 import { createLogger } from '../logger.js';
 import { CliExit, ExitCode, readConfig } from './common.js';
@@ -12,9 +11,7 @@ export async function startCommand(file: string): Promise<number> {
     ...(config.core.logFile ? { file: config.core.logFile } : {}),
     secrets: config.secrets,
   });
-  const relayConfig = relayConfigFrom(config.sections);
-  const plugins = relayConfig ? [new Relay({ ...relayConfig, logger })] : [];
-  const bridge = bridgeFromConfig(config, { logger, plugins });
+  const bridge = bridgeFromConfig(config, { logger });
   const stopped = firstValueFrom(bridge.stopped$);
 
   let signals = 0;
@@ -29,9 +26,6 @@ export async function startCommand(file: string): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const consoleAdapter = bridge.adapters.find((a): a is ConsoleAdapter => a instanceof ConsoleAdapter);
-  consoleAdapter?.end$.subscribe(() => bridge.requestShutdown('end of console input'));
-
   try {
     await bridge.start();
   } catch (error) {
@@ -40,6 +34,9 @@ export async function startCommand(file: string): Promise<number> {
     if (error instanceof ConfigError) throw new CliExit(`switchboard could not start: ${error.message}`, ExitCode.config);
     throw new CliExit(`switchboard could not start: ${(error as Error).message}`, ExitCode.failure);
   }
+  // The console adapter is the console plugin's; its end of input (replayed if it came already) stops the bridge.
+  const consoleAdapter = bridge.adapters.find((a): a is ConsoleAdapter => a instanceof ConsoleAdapter);
+  consoleAdapter?.end$.subscribe(() => bridge.requestShutdown('end of console input'));
   consoleAdapter?.notice(
     `Switchboard is running (${bridge.adapters.map((a) => a.name).join(', ')}). ` +
       `You are console:${consoleAdapter.speakingAs}. Send "help"; ":as NAME" switches identity; Ctrl-D or "quit" stops.`,

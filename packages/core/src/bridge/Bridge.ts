@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Subject, type Observable, type Subscription } from 'rxjs';
-import { registerBuiltins } from '../commands/builtins.js';
+import { builtinsPlugin } from '../commands/builtins.js';
 import { CommandRegistry, type CommandOverride } from '../commands/CommandRegistry.js';
 import { Dispatcher, type DispatcherOptions, type GuestPolicy } from '../commands/Dispatcher.js';
 import type { Adapter, AdapterStatus } from '../domain/Adapter.js';
@@ -184,7 +184,7 @@ export class Bridge implements PluginHost {
       if (this.directory.size > 0 && !this.directory.list().some((u) => u.tier === 'root')) {
         this.logger.warn({}, 'the directory has no root user; add one with "switchboard users add NAME root"');
       }
-      this.disposers.push(registerBuiltins(this.registry));
+      await this.root.plugin(builtinsPlugin);
       this.registry.setOverrides(this.options.commandOverrides ?? {});
       await this.outbox.load();
       await this.notifier.load();

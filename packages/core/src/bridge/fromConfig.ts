@@ -15,16 +15,15 @@ export interface BridgeFromConfigOptions {
   readonly store?: Store;
 }
 
-/** Build (not start) a bridge from a validated config. */
+/**
+ * Build (not start) a bridge from a validated config: every plugin it names (adapters, the relay,
+ * `plugins:`) is applied at start, after `options.plugins`.
+ */
 export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfigOptions = {}): Bridge {
   const logger = options.logger ?? silentLogger;
   const { core } = config;
-  const adapters = config.adapters.map(({ module, config: section }) =>
-    module.create(section as never, { logger: logger.child({ adapter: module.name }), dataDir: core.dataDir }),
-  );
   return new Bridge({
     store: options.store ?? new FileStore({ dir: core.dataDir, logger }),
-    adapters,
     logger,
     dataDir: core.dataDir,
     users: core.users,

@@ -1,34 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import type { AdapterModule } from './AdapterModule.js';
-import { interpolateEnv } from './interpolate.js';
+import { consolePlugin } from '../console/consoleModule.js';
 import type { Plugin } from '../plugins/Plugin.js';
-import { importPlugins, pluginSpecifiers, type ConfiguredPlugin } from './plugins.js';
+import { interpolateEnv } from './interpolate.js';
+import { configurePlugins, importBuiltins, importPlugins, pluginSpecifiers, type ConfiguredPlugin } from './plugins.js';
+import { reportZodIssue } from './zodIssues.js';
 import { CoreConfigSchema, type CoreConfig } from './schema.js';
 
-/** What the loader needs to know beyond the core: adapter modules and extra top-level sections. */
+/** What the loader needs beyond the file. */
 export interface LoadConfigOptions {
-  /** Adapter modules by which `adapters.<name>` sections are validated. */
-  readonly adapters: readonly AdapterModule<never>[];
-  /** Extra top-level sections (e.g. `feeds`, `routes` of the relay) and their schemas. */
-  readonly sections?: Readonly<Record<string, z.ZodTypeAny>>;
+  /**
+   * Plugins that `adapters.<name>` keys and top-level sections may name, beyond the console
+   * (built in). {@link loadConfig} imports the other built-ins (qq, wechat, the relay) when the
+   * file uses them; {@link parseConfig} knows only these.
+   */
+  readonly plugins?: readonly Plugin<unknown>[];
   /** Variables for `${VAR}`. @defaultValue process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /**
-   * The modules of the `plugins:` entries, by index, already imported ({@link loadConfig} imports
-   * them), and the entries that could not be.
-   */
-  readonly plugins?: ReadonlyMap<number, Plugin<unknown>>;
-  readonly pluginIssues?: readonly Omit<ConfigIssue, 'line'>[];
-}
-
-/** A configured adapter: its module and its validated section. */
-export interface ConfiguredAdapter {
-  readonly module: AdapterModule<never>;
-  readonly config: unknown;
+  /** The modules of the `plugins:` entries, by index, already imported ({@link loadConfig} does it). */
+  readonly listed?: ReadonlyMap<number, Plugin<unknown>>;
+  /** Problems found while importing: entries that could not be loaded, built-ins not installed. */
+  readonly importIssues?: readonly Omit<ConfigIssue, 'line'>[];
 }
 
 /** A validated configuration. */
@@ -36,11 +30,11 @@ export interface LoadedConfig {
   /** Absolute path of the file, or `<inline>`. */
   readonly file: string;
   readonly core: CoreConfig;
-  readonly adapters: readonly ConfiguredAdapter[];
-  /** Plugins from `plugins:`, in order, each with its validated config. */
+  /**
+   * Every plugin the file asks for, each with its validated config, in the order they are applied:
+   * adapters (`adapters:` order), plugins of top-level sections (the relay), then `plugins:`.
+   */
   readonly plugins: readonly ConfiguredPlugin[];
-  /** Validated extra sections, by name; absent sections are missing. */
-  readonly sections: Readonly<Record<string, unknown>>;
   /** Values that came from the environment: treated as secrets, redacted from every log line. */
   readonly secrets: readonly string[];
 }
@@ -49,7 +43,7 @@ export interface LoadedConfig {
 const coreKeys = new Set(Object.keys(CoreConfigSchema.innerType().shape));
 
 /** Read, interpolate and validate a YAML config file. @throws ConfigError naming every problem by path. */
-export async function loadConfig(file: string, options: LoadConfigOptions): Promise<LoadedConfig> {
+export async function loadConfig(file: string, options: LoadConfigOptions = {}): Promise<LoadedConfig> {
   const path = resolve(file);
   let text: string;
   try {
@@ -62,16 +56,19 @@ export async function loadConfig(file: string, options: LoadConfigOptions): Prom
 }
 
 /** Like {@link loadConfig}, for config text: imports its `plugins:` (relative to `file`'s directory), then validates. */
-export async function loadConfigText(text: string, options: LoadConfigOptions & { readonly file?: string }): Promise<LoadedConfig> {
-  let listed: unknown;
+export async function loadConfigText(text: string, options: LoadConfigOptions & { readonly file?: string } = {}): Promise<LoadedConfig> {
+  let raw: Record<string, unknown> = {};
   try {
-    listed = (parseDocument(text).toJS() as { plugins?: unknown } | null)?.plugins;
+    const value: unknown = parseDocument(text).toJS();
+    if (value && typeof value === 'object' && !Array.isArray(value)) raw = value as Record<string, unknown>;
   } catch {
     // A document that does not parse is reported by parseConfig.
   }
   const baseDir = options.file ? dirname(options.file) : process.cwd();
-  const { plugins, issues } = await importPlugins(pluginSpecifiers(listed), baseDir);
-  return parseConfig(text, { ...options, plugins, pluginIssues: issues });
+  const { plugins: listed, issues } = await importPlugins(pluginSpecifiers(raw.plugins), baseDir);
+  const known = [consolePlugin, ...(options.plugins ?? []), ...listed.values()];
+  const builtins = await importBuiltins(raw, known, baseDir);
+  return parseConfig(text, { ...options, plugins: [...(options.plugins ?? []), ...builtins.plugins], listed, importIssues: [...issues, ...builtins.issues] });
 }
 
 /** Validate config text. Relative paths in it resolve against the file's directory (or the working directory). */
@@ -112,41 +109,16 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
     secrets,
   ) as Record<string, unknown>;
 
-  const sections = options.sections ?? {};
+  const available = [consolePlugin, ...(options.plugins ?? [])];
+  const sectionKeys = available.flatMap((p) => p.sections ?? []);
   for (const key of Object.keys(value)) {
-    if (!coreKeys.has(key) && !(key in sections)) add([key], `unknown key (expected one of ${[...coreKeys, ...Object.keys(sections)].join(', ')})`);
+    if (!coreKeys.has(key) && !sectionKeys.includes(key)) add([key], `unknown key (expected one of ${[...coreKeys, ...sectionKeys].join(', ')})`);
   }
 
   const core = CoreConfigSchema.safeParse(value);
   if (!core.success) for (const issue of core.error.issues) reportZodIssue(issue, [], add);
 
-  const plugins = configuredPlugins(value, options, add, lineOf);
-  const adapters: ConfiguredAdapter[] = [];
-  const modules = new Map(options.adapters.map((m) => [m.name, m]));
-  const rawAdapters = value.adapters;
-  if (rawAdapters && typeof rawAdapters === 'object' && !Array.isArray(rawAdapters)) {
-    for (const [name, section] of Object.entries(rawAdapters as Record<string, unknown>)) {
-      const module = modules.get(name);
-      if (!module) {
-        // A plugin's adapter: its section is the plugin's config.
-        if (plugins.some((p) => p.plugin.name === name)) continue;
-        const known = [...modules.keys(), ...plugins.map((p) => p.plugin.name)];
-        add(['adapters', name], `unknown adapter (known: ${known.join(', ') || 'none'}; a third-party adapter is listed under plugins)`);
-        continue;
-      }
-      const parsed = module.schema.safeParse(section ?? {});
-      if (parsed.success) adapters.push({ module, config: parsed.data });
-      else for (const issue of parsed.error.issues) reportZodIssue(issue, ['adapters', name], add);
-    }
-  }
-
-  const extra: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(sections)) {
-    if (!(key in value)) continue;
-    const parsed = schema.safeParse(value[key]);
-    if (parsed.success) extra[key] = parsed.data;
-    else for (const issue of parsed.error.issues) reportZodIssue(issue, [key], add);
-  }
+  const plugins = configurePlugins(value, { available, listed: options.listed, importIssues: options.importIssues ?? [] }, add, lineOf);
 
   if (issues.length > 0 || !core.success) throw new ConfigError(dedupe(issues).map((i) => maskIssue(i, secrets)), file);
   const data = core.data;
@@ -157,97 +129,9 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
       dataDir: resolve(baseDir, data.dataDir),
       ...(data.logFile !== undefined ? { logFile: resolve(baseDir, data.logFile) } : {}),
     },
-    adapters,
     plugins,
-    sections: extra,
     secrets,
   };
-}
-
-/**
- * Validate each `plugins:` entry's config with its plugin's schema: the entry's `config:`, or, for
- * an adapter plugin listed without one, its `adapters.<name>` section.
- */
-function configuredPlugins(
-  value: Record<string, unknown>,
-  options: LoadConfigOptions,
-  add: (path: readonly (string | number)[], message: string) => void,
-  lineOf: (path: readonly (string | number)[]) => number | undefined,
-): ConfiguredPlugin[] {
-  const entries = value.plugins;
-  if (!Array.isArray(entries)) return [];
-  const failed = new Set((options.pluginIssues ?? []).map((i) => i.path));
-  for (const issue of options.pluginIssues ?? []) add(issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), issue.message);
-  const sections = (value.adapters ?? {}) as Record<string, unknown>;
-  const out: ConfiguredPlugin[] = [];
-  const names = new Map<string, number>();
-  entries.forEach((entry: unknown, index) => {
-    const plugin = options.plugins?.get(index);
-    if (!plugin) {
-      const wellFormed = typeof entry === 'string' || (typeof entry === 'object' && entry !== null && 'use' in entry);
-      if (wellFormed && !failed.has(`plugins.${index}`)) add(['plugins', index], 'plugins are imported by loadConfig or loadConfigText, not parseConfig');
-      return;
-    }
-    const earlier = names.get(plugin.name);
-    if (earlier !== undefined) add(['plugins', index], `a second plugin named "${plugin.name}" (also plugins.${earlier})`);
-    names.set(plugin.name, index);
-    const use = typeof entry === 'string' ? entry : (entry as { use: string }).use;
-    const own = typeof entry === 'object' && entry !== null && 'config' in entry;
-    const [path, raw]: [(string | number)[], unknown] = own
-      ? [['plugins', index, 'config'], (entry as { config: unknown }).config]
-      : plugin.name in sections
-        ? [['adapters', plugin.name], sections[plugin.name]]
-        : [['plugins', index], undefined];
-    let config = raw;
-    if (plugin.config) {
-      const parsed = plugin.config.safeParse(raw ?? {});
-      if (!parsed.success) {
-        for (const issue of parsed.error.issues) reportZodIssue(issue, path, add);
-        return;
-      }
-      config = parsed.data;
-    }
-    const line = lineOf(['plugins', index]);
-    out.push({ plugin, config, use, path: `plugins.${index}`, ...(line !== undefined ? { line } : {}) });
-  });
-  return out;
-}
-
-function reportZodIssue(
-  issue: z.ZodIssue,
-  prefix: readonly (string | number)[],
-  add: (path: readonly (string | number)[], message: string) => void,
-): void {
-  const path = [...prefix, ...issue.path];
-  switch (issue.code) {
-    case 'invalid_type':
-      add(path, issue.received === 'undefined' ? 'required' : `expected ${issue.expected}, got ${issue.received}`);
-      return;
-    case 'unrecognized_keys':
-      for (const key of issue.keys) add([...path, key], 'unknown key');
-      return;
-    case 'invalid_union_discriminator':
-      add(path, `must be one of ${issue.options.map(String).join(', ')}`);
-      return;
-    case 'invalid_enum_value':
-      add(path, `must be one of ${issue.options.join(', ')} (got ${JSON.stringify(issue.received)})`);
-      return;
-    case 'invalid_union': {
-      // Report the branch that got furthest instead of zod's generic "Invalid input".
-      const best = issue.unionErrors
-        .map((e) => e.issues)
-        .sort((a, b) => Math.max(...b.map((i) => i.path.length)) - Math.max(...a.map((i) => i.path.length)))[0];
-      const first = best?.find((i) => !(i.code === 'invalid_type' && i.path.length === 0)) ?? best?.[0];
-      if (first) return reportZodIssue(first, prefix, add);
-      add(path, 'invalid value');
-      return;
-    }
-    case 'too_small':
-      add(path, issue.type === 'string' && issue.minimum === 1 ? 'must not be empty' : issue.message.toLowerCase());
-      return;
-    default:
-      add(path, issue.message.charAt(0).toLowerCase() + issue.message.slice(1));
-  }
 }
 
 function findLine(doc: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ConfigIssue } from '../errors.js';
+import { reportZodIssue } from './zodIssues.js';
 import { notAPlugin, type Plugin } from '../plugins/Plugin.js';
 
 /** A `plugins:` entry as written: where the module is, and its index in the list. */
@@ -88,4 +89,121 @@ function loadFailure(error: unknown): string {
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
   return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? `module not found: ${message}` : message;
+}
+
+/**
+ * Built-in plugins that live in packages of their own, by what in the file asks for them: an
+ * `adapters.<name>` key, or a top-level section. They are imported only when the file uses them,
+ * resolved like any plugin from the config file's directory first, then beside Switchboard.
+ */
+export const BuiltinPlugins = {
+  adapters: { qq: '@switchboard/adapter-qq', wechat: '@switchboard/adapter-wechat' } as Readonly<Record<string, string>>,
+  sections: { feeds: '@switchboard/relay', routes: '@switchboard/relay', relay: '@switchboard/relay' } as Readonly<Record<string, string>>,
+};
+
+/** Import the built-in plugins the raw config uses and `known` does not already provide. */
+export async function importBuiltins(
+  raw: Record<string, unknown>,
+  known: readonly Plugin<unknown>[],
+  baseDir = process.cwd(),
+): Promise<{ plugins: Plugin<unknown>[]; issues: Omit<ConfigIssue, 'line'>[] }> {
+  const wanted = new Map<string, string>();
+  const adapters = raw.adapters && typeof raw.adapters === 'object' ? Object.keys(raw.adapters) : [];
+  for (const name of adapters) {
+    const module = BuiltinPlugins.adapters[name];
+    if (module && !known.some((p) => p.name === name)) wanted.set(module, `adapters.${name}`);
+  }
+  for (const key of Object.keys(raw)) {
+    const module = BuiltinPlugins.sections[key];
+    if (module && !known.some((p) => p.sections?.includes(key)) && ![...wanted.keys()].includes(module)) wanted.set(module, key);
+  }
+  const plugins: Plugin<unknown>[] = [];
+  const issues: Omit<ConfigIssue, 'line'>[] = [];
+  for (const [module, path] of wanted) {
+    try {
+      const loaded = (await import(locate(module, baseDir))) as { default?: unknown };
+      const why = notAPlugin(loaded.default);
+      if (why) throw new Error(`its default export is not a plugin: ${why}`);
+      plugins.push(loaded.default as Plugin<unknown>);
+    } catch (error) {
+      issues.push({ path, message: `needs ${module}, which cannot be loaded (${loadFailure(error)}); install it with "npm install ${module}"` });
+    }
+  }
+  return { plugins, issues };
+}
+
+type Add = (path: readonly (string | number)[], message: string) => void;
+
+/**
+ * Every plugin the file asks for, with its config validated by the plugin's schema and reported by
+ * YAML path: adapters from their `adapters.<name>` section, plugins of top-level sections from
+ * those keys, and `plugins:` entries from their `config:` (or the adapters section of their name).
+ */
+export function configurePlugins(
+  value: Record<string, unknown>,
+  known: {
+    readonly available: readonly Plugin<unknown>[];
+    readonly listed: ReadonlyMap<number, Plugin<unknown>> | undefined;
+    readonly importIssues: readonly Omit<ConfigIssue, 'line'>[];
+  },
+  add: Add,
+  lineOf: (path: readonly (string | number)[]) => number | undefined,
+): ConfiguredPlugin[] {
+  const failed = new Set(known.importIssues.map((i) => i.path));
+  for (const issue of known.importIssues) add(issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), issue.message);
+  const entries = Array.isArray(value.plugins) ? (value.plugins as unknown[]) : [];
+  const listed = entries.flatMap((entry, index) => {
+    const plugin = known.listed?.get(index);
+    if (plugin) return [{ plugin, entry, index }];
+    const wellFormed = typeof entry === 'string' || (typeof entry === 'object' && entry !== null && 'use' in entry);
+    if (wellFormed && !failed.has(`plugins.${index}`)) add(['plugins', index], 'plugins are imported by loadConfig or loadConfigText, not parseConfig');
+    return [];
+  });
+  const sections = value.adapters && typeof value.adapters === 'object' ? (value.adapters as Record<string, unknown>) : {};
+  const out: ConfiguredPlugin[] = [];
+  const configure = (plugin: Plugin<unknown>, raw: unknown, path: (string | number)[], use: string, at: (string | number)[]): void => {
+    let config = raw;
+    if (plugin.config) {
+      const parsed = plugin.config.safeParse(raw ?? {});
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) reportZodIssue(issue, path, add);
+        return;
+      }
+      config = parsed.data;
+    }
+    const line = lineOf(at);
+    out.push({ plugin, config, use, path: at.join('.'), ...(line !== undefined ? { line } : {}) });
+  };
+
+  for (const name of Object.keys(sections)) {
+    if (listed.some((l) => l.plugin.name === name)) continue;
+    const plugin = known.available.find((p) => p.name === name && !p.sections);
+    if (plugin) configure(plugin, sections[name], ['adapters', name], `adapters.${name}`, ['adapters', name]);
+    else if (BuiltinPlugins.adapters[name] && !failed.has(`adapters.${name}`)) {
+      add(['adapters', name], `needs ${BuiltinPlugins.adapters[name]}: loadConfig imports it; parseConfig takes it in options.plugins`);
+    } else if (!failed.has(`adapters.${name}`)) {
+      const names = [...known.available.filter((p) => !p.sections).map((p) => p.name), ...Object.keys(BuiltinPlugins.adapters)];
+      add(['adapters', name], `unknown adapter (known: ${[...new Set(names)].join(', ')}; a third-party adapter is listed under plugins)`);
+    }
+  }
+  for (const plugin of known.available) {
+    const keys = (plugin.sections ?? []).filter((k) => k in value);
+    if (keys.length === 0) continue;
+    configure(plugin, Object.fromEntries(keys.map((k) => [k, value[k]])), [], plugin.name, [keys[0]!]);
+  }
+  const names = new Map<string, number>();
+  for (const { plugin, entry, index } of listed) {
+    const earlier = names.get(plugin.name);
+    if (earlier !== undefined) add(['plugins', index], `a second plugin named "${plugin.name}" (also plugins.${earlier})`);
+    names.set(plugin.name, index);
+    const use = typeof entry === 'string' ? entry : (entry as { use: string }).use;
+    if (typeof entry === 'object' && entry !== null && 'config' in entry) {
+      configure(plugin, (entry as { config: unknown }).config, ['plugins', index, 'config'], use, ['plugins', index]);
+    } else if (plugin.name in sections) {
+      configure(plugin, sections[plugin.name], ['adapters', plugin.name], use, ['plugins', index]);
+    } else {
+      configure(plugin, undefined, ['plugins', index], use, ['plugins', index]);
+    }
+  }
+  return out;
 }

@@ -1,6 +1,6 @@
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { BehaviorSubject, ReplaySubject, Subject, type Observable } from 'rxjs';
 import type { Adapter, AdapterLimits, AdapterStatus, SendRequest } from '../domain/Adapter.js';
 import type { Address, Identity } from '../domain/address.js';
 import type { InboundMessage, SendResult } from '../domain/messages.js';
@@ -32,7 +32,8 @@ export class ConsoleAdapter implements Adapter {
   readonly limits: AdapterLimits = ConsoleLimits;
   private readonly inboundSubject = new Subject<InboundMessage>();
   private readonly statusSubject = new BehaviorSubject<AdapterStatus>({ adapter: 'console', state: 'stopped', at: Date.now() });
-  private readonly endSubject = new Subject<void>();
+  /** Replays its one value: whoever subscribes after the input ended still hears of it. */
+  private readonly endSubject = new ReplaySubject<void>(1);
   private readonly input: Readable;
   private readonly output: Writable;
   private readonly allowSwitch: boolean;
@@ -43,7 +44,7 @@ export class ConsoleAdapter implements Adapter {
 
   readonly inbound$: Observable<InboundMessage> = this.inboundSubject.asObservable();
   readonly status$: Observable<AdapterStatus> = this.statusSubject.asObservable();
-  /** Emits once when the input ends. */
+  /** Emits once when the input ends, also to those who subscribe after it did. */
   readonly end$: Observable<void> = this.endSubject.asObservable();
 
   constructor(options: ConsoleAdapterOptions) {

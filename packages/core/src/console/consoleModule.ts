@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAdapter } from '../config/AdapterModule.js';
+import { definePlugin } from '../plugins/Plugin.js';
 import { ConsoleAdapter } from './ConsoleAdapter.js';
 
 /** Config of the console adapter (`adapters.console`). */
@@ -14,10 +14,10 @@ export const ConsoleConfigSchema = z
   })
   .strict();
 
-/** The console adapter as a config module. */
-export const consoleModule = defineAdapter({
+/** The console adapter as a plugin (`adapters.console`). */
+export const consolePlugin = definePlugin({
   name: 'console',
-  schema: ConsoleConfigSchema,
-  create: (config) => new ConsoleAdapter(config),
+  config: ConsoleConfigSchema,
+  apply: (ctx, config) => void ctx.adapter(new ConsoleAdapter(config)),
   describe: (config) => `console, speaking as console:${config.user}`,
 });

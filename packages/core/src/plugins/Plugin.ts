@@ -11,6 +11,14 @@ export interface Plugin<Config = unknown> {
   readonly name: string;
   readonly config?: z.ZodType<Config, z.ZodTypeDef, unknown>;
   apply(ctx: Context, config: Config): void | Promise<void>;
+  /**
+   * Top-level keys of the config file that together are this plugin's config (the relay's
+   * `feeds`, `routes` and `relay`). Without it, the config is the `plugins:` entry's `config:`,
+   * or, for a plugin named like an `adapters:` key, that section.
+   */
+  readonly sections?: readonly string[];
+  /** One line for `switchboard check`, with no secret in it. */
+  describe?(config: Config): string;
 }
 
 /** A plugin and the configuration it is applied with. */

@@ -26,6 +26,8 @@ export interface PluginHost {
   readonly feedTypes: NamedRegistry<unknown>;
   /** Absolute data directory. */
   readonly dataDir: string;
+  /** The adapters the bridge runs (those plugins added included). */
+  readonly adapters: readonly Adapter[];
   /** Run an adapter with the bridge (now, or with the others when the bridge is still starting). */
   addAdapter(adapter: Adapter): () => Promise<void>;
   /** Events a plugin may follow with `ctx.on`. */

@@ -2,13 +2,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, consoleModule, loadConfig, parseConfig, type AdapterModule } from '@switchboard/core';
-
-const adapters = [consoleModule as AdapterModule<never>];
+import { ConfigError, loadConfig, parseConfig } from '@switchboard/core';
 
 function issues(text: string, env: Record<string, string> = {}): string[] {
   try {
-    parseConfig(text, { adapters, env });
+    parseConfig(text, { env });
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).issues.map((i) => `${i.path}: ${i.message}${i.line ? ` @${i.line}` : ''}`);
@@ -28,18 +26,18 @@ users:
 
 describe('config loading', () => {
   it('fills defaults and resolves paths against the config file', () => {
-    const config = parseConfig(minimal, { adapters, env: {}, file: '/etc/switchboard/main.yaml' });
+    const config = parseConfig(minimal, { env: {}, file: '/etc/switchboard/main.yaml' });
     expect(config.core.dataDir).toBe('/etc/switchboard/data');
     expect(config.core.dispatcher).toEqual({ concurrency: 64, timeout: 30_000, maxInput: 4000, maxQueued: 256, userRate: 1, userBurst: 10 });
     expect(config.core.users[0]!.identities).toEqual([{ platform: 'console', id: 'alice' }]);
-    expect(config.adapters.map((a) => a.module.name)).toEqual(['console']);
-    expect(config.adapters[0]!.config).toEqual({ user: 'alice', allowSwitch: true, prompt: true });
+    expect(config.plugins.map((p) => [p.plugin.name, p.path])).toEqual([['console', 'adapters.console']]);
+    expect(config.plugins[0]!.config).toEqual({ user: 'alice', allowSwitch: true, prompt: true });
   });
 
   it('reads where notifications go, and names a default that is no platform', () => {
-    const config = parseConfig(`${minimal}notifications:\n  default: console\n  fallbackAfter: 90s\n`, { adapters, env: {} });
+    const config = parseConfig(`${minimal}notifications:\n  default: console\n  fallbackAfter: 90s\n`, { env: {} });
     expect(config.core.notifications).toEqual({ default: 'console', fallbackAfter: 90_000 });
-    expect(parseConfig(minimal, { adapters, env: {} }).core.notifications).toEqual({ default: 'last', fallbackAfter: 300_000 });
+    expect(parseConfig(minimal, { env: {} }).core.notifications).toEqual({ default: 'last', fallbackAfter: 300_000 });
     expect(issues(`${minimal}notifications:\n  default: telegram\n`)).toEqual([
       'notifications.default: must be last, all or a configured adapter (console); got "telegram" @10',
     ]);
@@ -71,7 +69,7 @@ users:
       'users.0.tier: must be one of root, admin, user (got "superuser") @11',
       'users.1.identities.0: "nocolon" is not an identity; expected platform:id, e.g. console:alice @14',
       'adapters.console.typo: unknown key @7',
-      'adapters.telegram: unknown adapter (known: console; a third-party adapter is listed under plugins) @8',
+      'adapters.telegram: unknown adapter (known: console, qq, wechat; a third-party adapter is listed under plugins) @8',
     ]);
   });
 
@@ -95,8 +93,8 @@ users:
 
   it('interpolates ${VAR} and ${VAR:-default} in values, and names an unset variable', () => {
     const text = 'dataDir: ${DATA:-/var/sb}\nadapters:\n  console:\n    user: ${WHO}\n';
-    const config = parseConfig(text, { adapters, env: { WHO: 'root-person' } });
-    expect(config.adapters[0]!.config).toMatchObject({ user: 'root-person' });
+    const config = parseConfig(text, { env: { WHO: 'root-person' } });
+    expect(config.plugins[0]!.config).toMatchObject({ user: 'root-person' });
     expect(config.core.dataDir).toBe('/var/sb');
     expect(config.secrets).toEqual(['root-person']);
     expect(issues(text)).toEqual(['adapters.console.user: environment variable WHO is not set @4']);
@@ -104,8 +102,8 @@ users:
 
   it('does not let an environment value change the structure of the file', () => {
     const text = 'adapters:\n  console:\n    user: "${WHO}"\n';
-    const config = parseConfig(text, { adapters, env: { WHO: 'x\nprompt: false' } });
-    expect(config.adapters[0]!.config).toMatchObject({ user: 'x\nprompt: false', prompt: true });
+    const config = parseConfig(text, { env: { WHO: 'x\nprompt: false' } });
+    expect(config.plugins[0]!.config).toMatchObject({ user: 'x\nprompt: false', prompt: true });
   });
 
   it('never quotes a value that came from the environment in an error', () => {
@@ -118,9 +116,9 @@ users:
   it('names a missing file', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sb-cfg-'));
     try {
-      await expect(loadConfig(join(dir, 'nope.yaml'), { adapters })).rejects.toThrow(/cannot read .*nope\.yaml: file not found/);
+      await expect(loadConfig(join(dir, 'nope.yaml'), {})).rejects.toThrow(/cannot read .*nope\.yaml: file not found/);
       await writeFile(join(dir, 'ok.yaml'), minimal);
-      expect((await loadConfig(join(dir, 'ok.yaml'), { adapters, env: {} })).core.dataDir).toBe(join(dir, 'data'));
+      expect((await loadConfig(join(dir, 'ok.yaml'), { env: {} })).core.dataDir).toBe(join(dir, 'data'));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
