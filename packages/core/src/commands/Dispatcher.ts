@@ -250,7 +250,7 @@ export class Dispatcher {
   }
 
   /** Handle one message end to end. Never rejects. */
-  async handle(message: InboundMessage): Promise<DispatchOutcome> {
+  handle(message: InboundMessage): Promise<DispatchOutcome> {
     const started = performance.now();
     const done = (result: DispatchOutcome['result'], command?: string, user?: string): DispatchOutcome => {
       if (!this.outcomesSubject.observed) return { messageId: message.id, result, ms: 0 };
@@ -264,14 +264,29 @@ export class Dispatcher {
       this.outcomesSubject.next(outcome);
       return outcome;
     };
+    let user: User | undefined;
     try {
-      let user = this.resolveSender(message);
-      if (user && this.options.onSeen && user.lastPlatform !== message.platform) {
+      user = this.resolveSender(message);
+    } catch (error) {
+      return Promise.resolve(this.failed(error, message, done));
+    }
+    const seen = user !== undefined && this.options.onSeen !== undefined && user.lastPlatform !== message.platform;
+    const chain = this.middleware;
+    const viaChain = chain.length > 0 && (user !== undefined || this.options.guest.enabled);
+    // The common case (no middleware, no platform switch) goes straight to the command path.
+    if (!seen && !viaChain) return this.dispatch(message, user, done);
+    return this.handleVia(message, user, seen, chain, done);
+  }
+
+  /** A message that switched platforms first (noted before anything runs), or meets middleware. */
+  private async handleVia(message: InboundMessage, sender: User | undefined, seen: boolean, chain: readonly Middleware[], done: Done): Promise<DispatchOutcome> {
+    let user = sender;
+    try {
+      if (user && seen) {
         // Only when they switched platforms: what runs next (whoami, a held page) sees the new one.
-        await this.options.onSeen(user, message);
+        await this.options.onSeen!(user, message);
         user = this.options.directory.get(user.name) ?? user;
       }
-      const chain = this.middleware;
       if (chain.length === 0 || (!user && !this.options.guest.enabled)) return await this.dispatch(message, user, done);
       let outcome: DispatchOutcome | undefined;
       await runMiddleware(chain, this.middlewareMessage(message, user), async () => {
@@ -279,9 +294,13 @@ export class Dispatcher {
       });
       return outcome ?? done('handled', undefined, user?.name);
     } catch (error) {
-      this.logger.error({ ...errorInfo(error), messageId: message.id }, 'could not handle message');
-      return done('error');
+      return this.failed(error, message, done);
     }
+  }
+
+  private failed(error: unknown, message: InboundMessage, done: Done): DispatchOutcome {
+    this.logger.error({ ...errorInfo(error), messageId: message.id }, 'could not handle message');
+    return done('error');
   }
 
   /**
@@ -304,25 +323,29 @@ export class Dispatcher {
     };
   }
 
-  /** Parse a message as a command and run it. */
+  /** Parse a message as a command and run it. Never rejects. */
   private async dispatch(message: InboundMessage, user: User | undefined, done: Done): Promise<DispatchOutcome> {
-    const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
-    if (!parsed) return done('ignored');
-    const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
-    const command = this.options.registry.resolve(parsed.name);
+    try {
+      const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
+      if (!parsed) return done('ignored');
+      const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
+      const command = this.options.registry.resolve(parsed.name);
 
-    if (!user) return await this.handleGuest(message, parsed, command, addressed, done);
-    if (!command) {
-      // In a group, chatter that is not addressed to the bot is not a failed command.
-      if (!addressed) return done('ignored', parsed.name, user.name);
-      await this.reply(message, `Unknown command "${clip(parsed.name)}". Send "help" to see what you can run.`);
-      return done('unknown', parsed.name, user.name);
+      if (!user) return await this.handleGuest(message, parsed, command, addressed, done);
+      if (!command) {
+        // In a group, chatter that is not addressed to the bot is not a failed command.
+        if (!addressed) return done('ignored', parsed.name, user.name);
+        await this.reply(message, `Unknown command "${clip(parsed.name)}". Send "help" to see what you can run.`);
+        return done('unknown', parsed.name, user.name);
+      }
+      if (!satisfiesTier(user.tier, command.minTier)) {
+        await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
+        return done('refused', command.name, user.name);
+      }
+      return await this.run(command, parsed, this.callerOf(user), message, done);
+    } catch (error) {
+      return this.failed(error, message, done);
     }
-    if (!satisfiesTier(user.tier, command.minTier)) {
-      await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
-      return done('refused', command.name, user.name);
-    }
-    return await this.run(command, parsed, this.callerOf(user), message, done);
   }
 
   /** The caller a user's commands see; kept per user object (the directory replaces, never mutates, users). */
