@@ -67,7 +67,6 @@ export class Bridge implements PluginHost {
   private readonly statusSubject = new Subject<AdapterStatus>();
   private readonly readySubject = new Subject<void>();
   private readonly stoppingSubject = new Subject<string>();
-  private readonly disposers: (() => void)[] = [];
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   private stopping: Promise<void> | undefined;
   private readonly stoppedSubject = new Subject<string>();
@@ -253,7 +252,6 @@ export class Bridge implements PluginHost {
     );
     for (const detachAdapter of this.attached.values()) detachAdapter();
     this.attached.clear();
-    for (const dispose of this.disposers.splice(0).reverse()) dispose();
     this.directory.close();
     this.registry.close();
     await this.store.close();
