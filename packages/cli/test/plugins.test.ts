@@ -80,6 +80,15 @@ describe('plugins from YAML', () => {
     expect(run.stderr).toMatch(/plugins\.2: cannot load "\.\/broken\.mjs": .*\(line 10\)/);
   });
 
+  it('check names a feed whose type no plugin brings, and accepts one a listed plugin adds', async () => {
+    await writeFile(join(dir, 'ticker.mjs'), `export default { name: 'ticker', apply(ctx) { ctx.feed('ticker', { create() { throw new Error('not in check'); } }); } };\n`);
+    const file = await config(['  - ./ticker.mjs', 'feeds:', '  - { name: pump, type: ticker }', '  - { name: bird, type: carrier-pigeon }']);
+    const run = await cli(['check', '-c', file]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('feeds.1.type: no feed type "carrier-pigeon" (known: websocket, homeassistant, mqtt, webhook, ticker); a plugin adds one with ctx.feed');
+    expect(run.stderr).not.toContain('feeds.0');
+  });
+
   it('a plugin whose apply throws: exit 2 naming it, and no half-started bridge', async () => {
     await writeFile(join(dir, 'echo.mjs'), echo);
     await writeFile(join(dir, 'fails.mjs'), `export default { name: 'fails', apply(ctx) { ctx.command({ name: 'half', kind: 'get', minTier: 'user', description: 'x', run: () => {} }); throw new Error('no database at db:5432'); } };\n`);

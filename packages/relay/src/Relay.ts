@@ -1,6 +1,7 @@
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import {
   clip,
+  ConfigError,
   detach,
   errorInfo,
   formatDuration,
@@ -21,11 +22,11 @@ import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import { KeyedSerial } from './util/KeyedSerial.js';
-import { createFeedSource } from './sources/createFeedSource.js';
+import { builtinFeedTypes, type FeedType } from './sources/feedTypes.js';
 import { parseMatchers } from './alerts/matchers.js';
 import { FlapDamper, type FlapSummary } from './state/FlapDamper.js';
 import { routeWarnings } from './routing/routeWarnings.js';
-import type { FeedConfig, RelayConfig } from './config.js';
+import type { AnyFeedConfig, RelayConfig } from './config.js';
 import { renderTemplate } from './mapping.js';
 import { FeedDownRuleName, RouteSchema } from './routing/Route.js';
 import { Router, type Member } from './routing/Router.js';
@@ -38,7 +39,7 @@ import { atLeast, SeverityIcons, type Severity, type Update } from './Update.js'
 export interface RelayOptions extends RelayConfig {
   readonly logger?: Logger;
   /** Build sources differently (tests); defaults to the built-in kinds. */
-  readonly createSource?: (feed: FeedConfig, relay: Relay) => FeedSource;
+  readonly createSource?: (feed: AnyFeedConfig, relay: Relay) => FeedSource;
   /** Randomness for the start jitter. */
   readonly random?: () => number;
 }
@@ -135,6 +136,9 @@ export class Relay implements Plugin<void> {
 
   /** As a plugin: start with the bridge, stop with it. */
   async apply(ctx: Context): Promise<void> {
+    for (const [type, feedType] of Object.entries(builtinFeedTypes)) {
+      if (!ctx.host.feedTypes.get(type)) ctx.feed(type, feedType);
+    }
     ctx.onDispose(() => this.stop());
     await this.start(ctx.host);
   }
@@ -176,8 +180,8 @@ export class Relay implements Plugin<void> {
     });
     this.alertingEngine.start();
     for (const spec of [...relayCommands(this), ...alertCommands(this)]) this.disposers.push(bridge.registry.register(spec));
-    for (const feed of this.options.feeds) {
-      const source = (this.options.createSource ?? ((f) => this.createSource(f)))(feed, this);
+    for (const [index, feed] of this.options.feeds.entries()) {
+      const source = this.options.createSource ? this.options.createSource(feed, this) : this.createSource(feed, index, bridge);
       this.sources.push(source);
       this.subscriptions.push(
         source.updates$.subscribe((update) => this.handleDetached(update)),
@@ -464,11 +468,31 @@ export class Relay implements Plugin<void> {
     return ingress;
   }
 
-  private createSource(feed: FeedConfig): FeedSource {
+  /**
+   * The source of a `feeds:` entry, from its type's factory (registered through `ctx.feed`).
+   * @throws ConfigError naming the entry when no plugin brings its type or its type's schema refuses it.
+   */
+  private createSource(feed: AnyFeedConfig, index: number, host: PluginHost): FeedSource {
     // A feed's credentials are masked in every output, whether they came from the environment or not.
-    if ('token' in feed) secrets.add(feed.token);
-    if ('password' in feed) secrets.add(feed.password);
-    return createFeedSource(feed, this.logger, (listen) => this.ingress(listen));
+    for (const key of ['token', 'password'] as const) {
+      const value = (feed as Record<string, unknown>)[key];
+      if (typeof value === 'string') secrets.add(value);
+    }
+    const feedType = (host.feedTypes.get(feed.type) ?? (builtinFeedTypes as Record<string, FeedType>)[feed.type]) as FeedType | undefined;
+    if (!feedType) {
+      const known = [...new Set([...Object.keys(builtinFeedTypes), ...host.feedTypes.names()])].join(', ');
+      throw new ConfigError([{ path: `feeds.${index}.type`, message: `no feed type "${feed.type}" (known: ${known}); a plugin adds one with ctx.feed` }]);
+    }
+    let config: unknown = feed;
+    if (feedType.schema) {
+      const { type: _type, name: _name, ...rest } = feed as Record<string, unknown>;
+      const parsed = feedType.schema.safeParse(rest);
+      if (!parsed.success) {
+        throw new ConfigError(parsed.error.issues.map((i) => ({ path: ['feeds', index, ...i.path].join('.'), message: i.message })));
+      }
+      config = parsed.data;
+    }
+    return feedType.create(config as never, { name: feed.name, logger: this.logger, ingress: (listen) => this.ingress(listen) });
   }
 
   private fields(update: Update, previous: DeviceState | undefined): Record<string, unknown> {

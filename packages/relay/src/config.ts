@@ -20,8 +20,8 @@ const FrameMatcherSchema = z.record(z.string(), z.union([z.string(), z.number(),
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/i, 'letters, digits, "_" or "-" (up to 32)');
 
-/** One entry of `feeds:`. */
-export const FeedSchema = z.discriminatedUnion('type', [
+/** One `feeds:` entry of a built-in type. */
+export const BuiltinFeedSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('websocket'),
@@ -94,8 +94,29 @@ export const FeedSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
+/** A parsed feed entry of a built-in type. */
+export type FeedConfig = z.output<typeof BuiltinFeedSchema>;
+
+/** The feed types the relay brings. */
+export const BuiltinFeedTypes: readonly string[] = BuiltinFeedSchema.options.map((o) => o.shape.type.value);
+
+/**
+ * A `feeds:` entry of a type a plugin adds with `ctx.feed`: its other keys are checked by that
+ * type's schema when the relay starts.
+ */
+export const PluginFeedSchema = z
+  .object({ type: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a feed type name'), name })
+  .passthrough()
+  .refine((feed) => !BuiltinFeedTypes.includes(feed.type), { message: 'a built-in feed type', path: ['type'] });
+
+/** A parsed feed entry of a plugin's type. */
+export type PluginFeedConfig = z.output<typeof PluginFeedSchema>;
+
+/** One entry of `feeds:`: a built-in type, or a type a plugin adds. */
+export const FeedSchema = z.union([BuiltinFeedSchema, PluginFeedSchema]);
+
 /** A parsed feed entry. */
-export type FeedConfig = z.output<typeof FeedSchema>;
+export type AnyFeedConfig = FeedConfig | PluginFeedConfig;
 
 /** The config sections the relay adds: `feeds`, `routes` and `relay`. */
 export const RelaySections = {
@@ -183,7 +204,7 @@ export const RelaySections = {
 
 /** The relay's part of a loaded config. */
 export interface RelayConfig {
-  readonly feeds: readonly FeedConfig[];
+  readonly feeds: readonly AnyFeedConfig[];
   readonly routes: readonly z.output<typeof RouteSchema>[];
   readonly relay: z.output<(typeof RelaySections)['relay']>;
 }

@@ -26,3 +26,4 @@ export * from './alerts/SilenceBook.js';
 export * from './alerts/QuietHours.js';
 export * from './routing/routeWarnings.js';
 export { relayPlugin as default } from './plugin.js';
+export * from './sources/feedTypes.js';

@@ -1,5 +1,5 @@
 import { Bridge, CommandRegistry, ConfigError, located, MemoryStore, redact, registerBuiltins, type LoadedConfig } from '@switchboard/core';
-import { relayConfigOf, routeWarnings } from '@switchboard/relay';
+import { BuiltinFeedTypes, relayConfigOf, routeWarnings } from '@switchboard/relay';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 /** `switchboard check -c FILE`: validate and print what would start, connecting nowhere. */
@@ -20,11 +20,15 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
     `guests: ${core.guest.enabled ? `may run ${core.guest.commands.join(', ')}` : 'ignored'}`,
     `built-in commands: ${registry.list().map((c) => `${c.name}(${c.minTier})`).join(' ')}`,
   ];
+  const plugins = await pluginLines(config);
   const relay = relayConfigOf(config);
   if (relay) {
+    const unknown = relay.feeds.flatMap((f, i) => (BuiltinFeedTypes.includes(f.type) || plugins.feedTypes.includes(f.type) ? [] : [{ path: `feeds.${i}.type`, message: `no feed type "${f.type}" (known: ${[...BuiltinFeedTypes, ...plugins.feedTypes].join(', ')}); a plugin adds one with ctx.feed` }]));
+    if (unknown.length > 0) throw new CliExit(new ConfigError(unknown, config.file).message, ExitCode.config);
     lines.push(`feeds (${relay.feeds.length}):`);
     for (const feed of relay.feeds) {
-      const where = feed.type === 'webhook' ? `${feed.listen}${feed.path ?? `/hooks/${feed.name}`} (${feed.format})` : feed.url.replace(/\/\/[^/@]*@/, '//');
+      const url = 'url' in feed && typeof feed.url === 'string' ? feed.url.replace(/\/\/[^/@]*@/, '//') : '';
+      const where = feed.type === 'webhook' && 'listen' in feed ? `${feed.listen}${feed.path ?? `/hooks/${feed.name}`} (${feed.format})` : url;
       lines.push(`  ${feed.name}: ${feed.type} ${where}`);
     }
     lines.push(`routes (${relay.routes.length}):`);
@@ -35,7 +39,7 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
     });
     for (const warning of routeWarnings(relay.routes, core.users)) lines.push(`warning: ${warning}`);
   }
-  lines.push(...(await pluginLines(config)));
+  lines.push(...plugins.lines);
   // Overrides for commands a plugin registers later cannot be checked here; the bridge checks them at start.
   const unknown = registry.unknownOverrides();
   if (unknown.length > 0) lines.push(`overrides for commands registered later: ${unknown.join(', ')}`);
@@ -47,9 +51,9 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
  * Each plugin from `plugins:` and the commands it adds: applied in order to a bridge that is never
  * started (an in-memory store, no adapter running), then stopped again.
  */
-async function pluginLines(config: LoadedConfig): Promise<string[]> {
+async function pluginLines(config: LoadedConfig): Promise<{ lines: string[]; feedTypes: string[] }> {
   const listed = config.plugins.filter((p) => p.path.startsWith('plugins.'));
-  if (listed.length === 0) return [];
+  if (listed.length === 0) return { lines: [], feedTypes: [] };
   const lines = [`plugins (${listed.length}):`];
   const bridge = new Bridge({ store: new MemoryStore(), dataDir: config.core.dataDir });
   try {
@@ -60,11 +64,11 @@ async function pluginLines(config: LoadedConfig): Promise<string[]> {
       const commands = added.map((c) => `${c.name}(${c.minTier})`).join(' ') || 'no commands';
       lines.push(`  ${configured.plugin.name} (${configured.use}): ${commands}`);
     }
+    return { lines, feedTypes: bridge.feedTypes.names() };
   } catch (error) {
     if (error instanceof ConfigError) throw new CliExit(error.message, ExitCode.config);
     throw error;
   } finally {
     await bridge.root.dispose();
   }
-  return lines;
 }

@@ -32,7 +32,8 @@ export interface LoadedConfig {
   readonly core: CoreConfig;
   /**
    * Every plugin the file asks for, each with its validated config, in the order they are applied:
-   * adapters (`adapters:` order), plugins of top-level sections (the relay), then `plugins:`.
+   * adapters (`adapters:` order), `plugins:`, then plugins of top-level sections (the relay, so
+   * that feed types the listed plugins add are there when it starts).
    */
   readonly plugins: readonly ConfiguredPlugin[];
   /** Values that came from the environment: treated as secrets, redacted from every log line. */

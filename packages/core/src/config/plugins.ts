@@ -136,8 +136,9 @@ type Add = (path: readonly (string | number)[], message: string) => void;
 
 /**
  * Every plugin the file asks for, with its config validated by the plugin's schema and reported by
- * YAML path: adapters from their `adapters.<name>` section, plugins of top-level sections from
- * those keys, and `plugins:` entries from their `config:` (or the adapters section of their name).
+ * YAML path, in the order they are applied: adapters from their `adapters.<name>` section,
+ * `plugins:` entries from their `config:` (or the adapters section of their name), then plugins of
+ * top-level sections (the relay) from those keys.
  */
 export function configurePlugins(
   value: Record<string, unknown>,
@@ -186,11 +187,6 @@ export function configurePlugins(
       add(['adapters', name], `unknown adapter (known: ${[...new Set(names)].join(', ')}; a third-party adapter is listed under plugins)`);
     }
   }
-  for (const plugin of known.available) {
-    const keys = (plugin.sections ?? []).filter((k) => k in value);
-    if (keys.length === 0) continue;
-    configure(plugin, Object.fromEntries(keys.map((k) => [k, value[k]])), [], plugin.name, [keys[0]!]);
-  }
   const names = new Map<string, number>();
   for (const { plugin, entry, index } of listed) {
     const earlier = names.get(plugin.name);
@@ -204,6 +200,12 @@ export function configurePlugins(
     } else {
       configure(plugin, undefined, ['plugins', index], use, ['plugins', index]);
     }
+  }
+  // Last: their plugins may use feed types (and the like) that listed plugins add.
+  for (const plugin of known.available) {
+    const keys = (plugin.sections ?? []).filter((k) => k in value);
+    if (keys.length === 0) continue;
+    configure(plugin, Object.fromEntries(keys.map((k) => [k, value[k]])), [], plugin.name, [keys[0]!]);
   }
   return out;
 }
