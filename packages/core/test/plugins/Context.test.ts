@@ -258,6 +258,17 @@ describe('plugin context', () => {
     });
   });
 
+  it("keeps each plugin's store apart, nested ones included", async () => {
+    const { bridge } = await bridgeWith([]);
+    const a = await bridge.root.plugin(definePlugin({ name: 'a', apply: () => undefined }));
+    const b = await bridge.root.plugin(definePlugin({ name: 'b', apply: () => undefined }));
+    const child = await a.plugin(definePlugin({ name: 'b', apply: () => undefined }));
+    await Promise.all([a.store.set('k', 'a'), b.store.set('k', 'b'), child.store.set('k', 'a/b')]);
+    expect([await a.store.get('k'), await b.store.get('k'), await child.store.get('k')]).toEqual(['a', 'b', 'a/b']);
+    // A dot would let a top-level name reach a nested plugin's document ("a.b" → plugin.a.b).
+    await expect(bridge.root.plugin({ name: 'a.b', apply: () => undefined })).rejects.toThrow(/may hold only letters, digits/);
+  });
+
   it('refuses two plugins of one name, and values that are not plugins', async () => {
     const { bridge } = await bridgeWith([]);
     const one = definePlugin({ name: 'one', apply: () => undefined });
