@@ -5,7 +5,6 @@ import {
   detach,
   errorInfo,
   formatDuration,
-  secrets,
   silentLogger,
   type Context,
   type Plugin,
@@ -22,7 +21,7 @@ import { QuietHours } from './alerts/QuietHours.js';
 import { alertCommands } from './commands/alertCommands.js';
 import { relayCommands } from './commands/relayCommands.js';
 import { KeyedSerial } from './util/KeyedSerial.js';
-import { builtinFeedTypes, type FeedType } from './sources/feedTypes.js';
+import { builtinFeedTypes, createSource, unknownFeedTypes } from './sources/feedTypes.js';
 import { parseMatchers } from './alerts/matchers.js';
 import { FlapDamper, type FlapSummary } from './state/FlapDamper.js';
 import { routeWarnings } from './routing/routeWarnings.js';
@@ -180,8 +179,11 @@ export class Relay implements Plugin<void> {
     });
     this.alertingEngine.start();
     for (const spec of [...relayCommands(this), ...alertCommands(this)]) this.disposers.push(bridge.registry.register(spec));
+    const unknown = this.options.createSource ? [] : unknownFeedTypes(this.options.feeds, bridge.feedTypes.names());
+    if (unknown.length > 0) throw new ConfigError(unknown);
+    const env = (feed: AnyFeedConfig) => ({ name: feed.name, logger: this.logger, ingress: (listen: string) => this.ingress(listen) });
     for (const [index, feed] of this.options.feeds.entries()) {
-      const source = this.options.createSource ? this.options.createSource(feed, this) : this.createSource(feed, index, bridge);
+      const source = this.options.createSource ? this.options.createSource(feed, this) : createSource(feed, index, bridge.feedTypes, env(feed));
       this.sources.push(source);
       this.subscriptions.push(
         source.updates$.subscribe((update) => this.handleDetached(update)),
@@ -466,33 +468,6 @@ export class Relay implements Plugin<void> {
       this.ingresses.set(listen, ingress);
     }
     return ingress;
-  }
-
-  /**
-   * The source of a `feeds:` entry, from its type's factory (registered through `ctx.feed`).
-   * @throws ConfigError naming the entry when no plugin brings its type or its type's schema refuses it.
-   */
-  private createSource(feed: AnyFeedConfig, index: number, host: PluginHost): FeedSource {
-    // A feed's credentials are masked in every output, whether they came from the environment or not.
-    for (const key of ['token', 'password'] as const) {
-      const value = (feed as Record<string, unknown>)[key];
-      if (typeof value === 'string') secrets.add(value);
-    }
-    const feedType = (host.feedTypes.get(feed.type) ?? (builtinFeedTypes as Record<string, FeedType>)[feed.type]) as FeedType | undefined;
-    if (!feedType) {
-      const known = [...new Set([...Object.keys(builtinFeedTypes), ...host.feedTypes.names()])].join(', ');
-      throw new ConfigError([{ path: `feeds.${index}.type`, message: `no feed type "${feed.type}" (known: ${known}); a plugin adds one with ctx.feed` }]);
-    }
-    let config: unknown = feed;
-    if (feedType.schema) {
-      const { type: _type, name: _name, ...rest } = feed as Record<string, unknown>;
-      const parsed = feedType.schema.safeParse(rest);
-      if (!parsed.success) {
-        throw new ConfigError(parsed.error.issues.map((i) => ({ path: ['feeds', index, ...i.path].join('.'), message: i.message })));
-      }
-      config = parsed.data;
-    }
-    return feedType.create(config as never, { name: feed.name, logger: this.logger, ingress: (listen) => this.ingress(listen) });
   }
 
   private fields(update: Update, previous: DeviceState | undefined): Record<string, unknown> {

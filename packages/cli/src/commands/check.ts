@@ -1,5 +1,5 @@
 import { Bridge, CommandRegistry, ConfigError, located, MemoryStore, redact, registerBuiltins, type LoadedConfig } from '@switchboard/core';
-import { BuiltinFeedTypes, relayConfigOf, routeWarnings } from '@switchboard/relay';
+import { relayConfigOf, routeWarnings, unknownFeedTypes } from '@switchboard/relay';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 /** `switchboard check -c FILE`: validate and print what would start, connecting nowhere. */
@@ -23,7 +23,7 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
   const plugins = await pluginLines(config);
   const relay = relayConfigOf(config);
   if (relay) {
-    const unknown = relay.feeds.flatMap((f, i) => (BuiltinFeedTypes.includes(f.type) || plugins.feedTypes.includes(f.type) ? [] : [{ path: `feeds.${i}.type`, message: `no feed type "${f.type}" (known: ${[...BuiltinFeedTypes, ...plugins.feedTypes].join(', ')}); a plugin adds one with ctx.feed` }]));
+    const unknown = unknownFeedTypes(relay.feeds, plugins.feedTypes);
     if (unknown.length > 0) throw new CliExit(new ConfigError(unknown, config.file).message, ExitCode.config);
     lines.push(`feeds (${relay.feeds.length}):`);
     for (const feed of relay.feeds) {

@@ -271,10 +271,10 @@ export class Dispatcher {
       return Promise.resolve(this.failed(error, message, done));
     }
     const seen = user !== undefined && this.options.onSeen !== undefined && user.lastPlatform !== message.platform;
-    const chain = this.middleware;
-    const viaChain = chain.length > 0 && (user !== undefined || this.options.guest.enabled);
+    // Middleware sees only senders the guest policy admits.
+    const chain = user !== undefined || this.options.guest.enabled ? this.middleware : [];
     // The common case (no middleware, no platform switch) goes straight to the command path.
-    if (!seen && !viaChain) return this.dispatch(message, user, done);
+    if (!seen && chain.length === 0) return this.dispatch(message, user, done);
     return this.handleVia(message, user, seen, chain, done);
   }
 
@@ -287,7 +287,7 @@ export class Dispatcher {
         await this.options.onSeen!(user, message);
         user = this.options.directory.get(user.name) ?? user;
       }
-      if (chain.length === 0 || (!user && !this.options.guest.enabled)) return await this.dispatch(message, user, done);
+      if (chain.length === 0) return await this.dispatch(message, user, done);
       let outcome: DispatchOutcome | undefined;
       await runMiddleware(chain, this.middlewareMessage(message, user), async () => {
         outcome = await this.dispatch(message, user, done);

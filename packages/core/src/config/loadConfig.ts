@@ -5,7 +5,7 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import { consolePlugin } from '../console/consoleModule.js';
 import type { Plugin } from '../plugins/Plugin.js';
 import { interpolateEnv } from './interpolate.js';
-import { configurePlugins, importBuiltins, importPlugins, pluginSpecifiers, type ConfiguredPlugin } from './plugins.js';
+import { configurePlugins, importBuiltins, importPlugins, pluginSpecifiers, type ConfiguredPlugin, type ImportIssue } from './plugins.js';
 import { reportZodIssue } from './zodIssues.js';
 import { CoreConfigSchema, type CoreConfig } from './schema.js';
 
@@ -22,7 +22,7 @@ export interface LoadConfigOptions {
   /** The modules of the `plugins:` entries, by index, already imported ({@link loadConfig} does it). */
   readonly listed?: ReadonlyMap<number, Plugin<unknown>>;
   /** Problems found while importing: entries that could not be loaded, built-ins not installed. */
-  readonly importIssues?: readonly Omit<ConfigIssue, 'line'>[];
+  readonly importIssues?: readonly ImportIssue[];
 }
 
 /** A validated configuration. */

@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ConfigIssue } from '../errors.js';
 import { reportZodIssue } from './zodIssues.js';
 import { notAPlugin, type Plugin } from '../plugins/Plugin.js';
 
@@ -33,6 +32,12 @@ export function pluginSpecifiers(value: unknown): PluginSpecifier[] {
   });
 }
 
+/** A plugin that could not be imported, at its path in the file (`plugins.2`, `adapters.qq`). */
+export interface ImportIssue {
+  readonly at: readonly (string | number)[];
+  readonly message: string;
+}
+
 /**
  * Import every listed plugin module and take its default export. A path (`./x.js`, `/abs/x.js`)
  * is relative to the config file's directory; a package name is looked up from there first, then
@@ -42,30 +47,31 @@ export function pluginSpecifiers(value: unknown): PluginSpecifier[] {
 export async function importPlugins(
   specifiers: readonly PluginSpecifier[],
   baseDir: string,
-): Promise<{ plugins: Map<number, Plugin<unknown>>; issues: Omit<ConfigIssue, 'line'>[] }> {
+): Promise<{ plugins: Map<number, Plugin<unknown>>; issues: ImportIssue[] }> {
   const plugins = new Map<number, Plugin<unknown>>();
-  const issues: Omit<ConfigIssue, 'line'>[] = [];
+  const issues: ImportIssue[] = [];
   for (const { index, use } of specifiers) {
-    const path = `plugins.${index}`;
-    let module: { default?: unknown };
     try {
-      module = (await import(locate(use, baseDir))) as { default?: unknown };
+      plugins.set(index, await importPlugin(use, baseDir));
     } catch (error) {
-      issues.push({ path, message: `cannot load "${use}": ${loadFailure(error)}` });
-      continue;
+      issues.push({ at: ['plugins', index], message: (error as Error).message });
     }
-    if (!('default' in module) || module.default === undefined) {
-      issues.push({ path, message: `"${use}" has no default export; a plugin module exports { name, apply } as default` });
-      continue;
-    }
-    const why = notAPlugin(module.default);
-    if (why) {
-      issues.push({ path, message: `the default export of "${use}" is not a plugin: ${why}` });
-      continue;
-    }
-    plugins.set(index, module.default as Plugin<unknown>);
   }
   return { plugins, issues };
+}
+
+/** The plugin a module default-exports. @throws Error saying why there is none, naming `use`. */
+async function importPlugin(use: string, baseDir: string): Promise<Plugin<unknown>> {
+  let module: { default?: unknown };
+  try {
+    module = (await import(locate(use, baseDir))) as { default?: unknown };
+  } catch (error) {
+    throw new Error(`cannot load "${use}": ${loadFailure(error)}`);
+  }
+  if (module.default === undefined) throw new Error(`"${use}" has no default export; a plugin module exports { name, apply } as default`);
+  const why = notAPlugin(module.default);
+  if (why) throw new Error(`the default export of "${use}" is not a plugin: ${why}`);
+  return module.default as Plugin<unknown>;
 }
 
 /** What to pass to `import()` for a specifier. */
@@ -106,27 +112,24 @@ export async function importBuiltins(
   raw: Record<string, unknown>,
   known: readonly Plugin<unknown>[],
   baseDir = process.cwd(),
-): Promise<{ plugins: Plugin<unknown>[]; issues: Omit<ConfigIssue, 'line'>[] }> {
-  const wanted = new Map<string, string>();
+): Promise<{ plugins: Plugin<unknown>[]; issues: ImportIssue[] }> {
+  const wanted = new Map<string, readonly string[]>();
   const adapters = raw.adapters && typeof raw.adapters === 'object' ? Object.keys(raw.adapters) : [];
   for (const name of adapters) {
     const module = BuiltinPlugins.adapters[name];
-    if (module && !known.some((p) => p.name === name)) wanted.set(module, `adapters.${name}`);
+    if (module && !known.some((p) => p.name === name)) wanted.set(module, ['adapters', name]);
   }
   for (const key of Object.keys(raw)) {
     const module = BuiltinPlugins.sections[key];
-    if (module && !known.some((p) => p.sections?.includes(key)) && ![...wanted.keys()].includes(module)) wanted.set(module, key);
+    if (module && !known.some((p) => p.sections?.includes(key)) && !wanted.has(module)) wanted.set(module, [key]);
   }
   const plugins: Plugin<unknown>[] = [];
-  const issues: Omit<ConfigIssue, 'line'>[] = [];
-  for (const [module, path] of wanted) {
+  const issues: ImportIssue[] = [];
+  for (const [module, at] of wanted) {
     try {
-      const loaded = (await import(locate(module, baseDir))) as { default?: unknown };
-      const why = notAPlugin(loaded.default);
-      if (why) throw new Error(`its default export is not a plugin: ${why}`);
-      plugins.push(loaded.default as Plugin<unknown>);
+      plugins.push(await importPlugin(module, baseDir));
     } catch (error) {
-      issues.push({ path, message: `needs ${module}, which cannot be loaded (${loadFailure(error)}); install it with "npm install ${module}"` });
+      issues.push({ at, message: `needs ${module}: ${(error as Error).message}; install it with "npm install ${module}"` });
     }
   }
   return { plugins, issues };
@@ -145,13 +148,13 @@ export function configurePlugins(
   known: {
     readonly available: readonly Plugin<unknown>[];
     readonly listed: ReadonlyMap<number, Plugin<unknown>> | undefined;
-    readonly importIssues: readonly Omit<ConfigIssue, 'line'>[];
+    readonly importIssues: readonly ImportIssue[];
   },
   add: Add,
   lineOf: (path: readonly (string | number)[]) => number | undefined,
 ): ConfiguredPlugin[] {
-  const failed = new Set(known.importIssues.map((i) => i.path));
-  for (const issue of known.importIssues) add(issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)), issue.message);
+  const failed = new Set(known.importIssues.map((i) => i.at.join('.')));
+  for (const issue of known.importIssues) add(issue.at, issue.message);
   const entries = Array.isArray(value.plugins) ? (value.plugins as unknown[]) : [];
   const listed = entries.flatMap((entry, index) => {
     const plugin = known.listed?.get(index);
