@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore, type Store } from '@switchboard/core';
 import { RelaySections, type Update } from '@switchboard/relay';
-import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+import { alertBridge, running, settle, useFakeClock } from '../fixtures/alerting.js';
 
 const routes = RelaySections.routes.parse([
   {
@@ -20,11 +20,7 @@ const routes = RelaySections.routes.parse([
   },
 ]);
 
-beforeEach(() => fakeClock());
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  vi.useRealTimers();
-});
+useFakeClock();
 
 const setup = (store?: Store) => alertBridge(routes, store ? { store } : {});
 

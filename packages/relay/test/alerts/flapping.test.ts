@@ -1,15 +1,11 @@
 // A device that changes faster than anyone can read is told about a few times, then in one summary per window.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RelaySections } from '@switchboard/relay';
-import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+import { alertBridge, settle, useFakeClock } from '../fixtures/alerting.js';
 
 const routes = RelaySections.routes.parse([{ match: { topic: 'door' }, notify: { users: ['uma'] } }]);
 
-beforeEach(() => fakeClock());
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  vi.useRealTimers();
-});
+useFakeClock();
 
 async function flap(bridge: Awaited<ReturnType<typeof alertBridge>>, times: number): Promise<void> {
   for (let i = 0; i < times; i++) {

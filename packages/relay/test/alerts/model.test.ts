@@ -5,12 +5,12 @@
 // message (who, which alert, what kind) that went out during it. Every seed runs 10,000 steps.
 //
 // SEEDS=20 STEPS=50000 SEED_BASE=5000 npx vitest run packages/relay/test/alerts/model.test.ts   for a longer search.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '@switchboard/core';
 import { MemoryAdapter } from '@switchboard/core/testing';
 import { RelaySections, inQuietHours, quietEnd, type QuietWindow } from '@switchboard/relay';
 import { ManualSource } from '@switchboard/relay/testing';
-import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+import { alertBridge, running, settle, useFakeClock } from '../fixtures/alerting.js';
 
 const GroupWait = 30_000;
 const RepeatInterval = 20 * 60_000;
@@ -380,11 +380,7 @@ function random(seed: number): () => number {
   };
 }
 
-beforeEach(() => fakeClock());
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  vi.useRealTimers();
-});
+useFakeClock();
 
 const seeds = Number(process.env.SEEDS ?? 3);
 const steps = Number(process.env.STEPS ?? 10_000);

@@ -1,7 +1,7 @@
 // What on-call people expect: snooze an alert they may see, read its timeline, list the recently closed.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RelaySections } from '@switchboard/relay';
-import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+import { alertBridge, settle, useFakeClock } from '../fixtures/alerting.js';
 
 const routes = RelaySections.routes.parse([
   {
@@ -14,11 +14,7 @@ const routes = RelaySections.routes.parse([
   { name: 'vault', match: { source: 'vault' }, notify: { tier: 'root' }, alert: { severity: 'warning', groupWait: '0s' } },
 ]);
 
-beforeEach(() => fakeClock());
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  vi.useRealTimers();
-});
+useFakeClock();
 
 const minutes = (n: number) => n * 60_000;
 

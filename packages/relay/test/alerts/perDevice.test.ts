@@ -1,17 +1,13 @@
 // Updates of one device are handled strictly in order, even when a feed hands over several at once.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RelaySections } from '@switchboard/relay';
-import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+import { alertBridge, running, settle, useFakeClock } from '../fixtures/alerting.js';
 
 const routes = RelaySections.routes.parse([
   { name: 'doors', match: { topic: 'door' }, notify: { tier: 'admin' }, alert: { severity: 'warning', groupWait: '1s' } },
 ]);
 
-beforeEach(() => fakeClock());
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  vi.useRealTimers();
-});
+useFakeClock();
 
 describe('one device at a time', () => {
   it('a problem resolved within the group wait, in one frame, pages nobody and leaves no alert open', async () => {

@@ -1,17 +1,12 @@
 // When pages, escalations and reminders go out: counted from the first page actually sent, released at once
 // after a hold, never twice, and with no timer spinning while something is held.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '@switchboard/core';
 import { Alerting, RelaySections } from '@switchboard/relay';
 import { ManualSource } from '@switchboard/relay/testing';
-import { alertBridge, fakeClock, running, settle } from '../fixtures/alerting.js';
+import { alertBridge, running, settle, useFakeClock } from '../fixtures/alerting.js';
 
-beforeEach(() => fakeClock());
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  vi.restoreAllMocks();
-  vi.useRealTimers();
-});
+useFakeClock();
 
 const minutes = (n: number) => n * 60_000;
 const escalations = (texts: string[]) => texts.filter((t) => t.startsWith('⏫'));

@@ -1,18 +1,14 @@
 // `subscribe` tells the truth: it refuses, saying why, when no rule would bring the caller anything.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RelaySections } from '@switchboard/relay';
-import { alertBridge, fakeClock, running } from '../fixtures/alerting.js';
+import { alertBridge, useFakeClock } from '../fixtures/alerting.js';
 
 const routes = RelaySections.routes.parse([
   { name: 'vault', match: { device: 'vault-*' }, notify: { tier: 'admin' } },
   { match: { source: 'lab' }, subscribers: 'user' },
 ]);
 
-beforeEach(() => fakeClock());
-afterEach(async () => {
-  for (const b of running.splice(0)) await b.stop();
-  vi.useRealTimers();
-});
+useFakeClock();
 
 describe('subscribe', () => {
   it('refuses a device an earlier rule decides about without followers, and says which rule', async () => {
