@@ -62,15 +62,15 @@ async function measure(hold) {
       relay.handle({ source: 'plant', key: `pump-${i}`, topic: 'pump', severity: 'error', state: 'failed', text: `Pump ${i} failed`, at, resolved: false }),
     ),
   );
-  if (relay.alerts.open().length < alerts) throw new Error(`only ${relay.alerts.open().length} of ${alerts} alerts opened`);
+  if (relay.context.alerts.open().length < alerts) throw new Error(`only ${relay.context.alerts.open().length} of ${alerts} alerts opened`);
   if (hold === 'feed-down') {
     source.go('reconnecting', 'bench: feed down');
     await sleep(500);
-    if (!relay.isDown('plant')) throw new Error('the feed was not taken for down');
+    if (!relay.context.health.isDown('plant')) throw new Error('the feed was not taken for down');
   } else {
     adapter.inject({ from: 'root1', text: 'silence source=plant 1h bench' });
     await sleep(200);
-    if (relay.silences.active().length !== 1) throw new Error('the silence was not set');
+    if (relay.context.silences.active().length !== 1) throw new Error('the silence was not set');
   }
   // Let what was due at the hold settle, then measure a stretch in which reminders and steps keep falling due.
   await sleep(5000);

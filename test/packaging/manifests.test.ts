@@ -1,11 +1,11 @@
 // Static checks of what the packages and the lock file declare; the tarball test shows the consequences.
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BuiltinPlugins } from '@switchboard/core';
-import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { imports, sourceFiles } from './imports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const packages = ['core', 'relay', 'adapter-qq', 'adapter-wechat', 'cli'];
@@ -22,29 +22,6 @@ interface Manifest {
 
 const manifest = async (dir: string): Promise<Manifest> => JSON.parse(await readFile(join(root, dir, 'package.json'), 'utf8')) as Manifest;
 
-async function sourceFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => join(e.parentPath, e.name));
-}
-
-/** The packages a file imports at run time (type-only imports are erased and need no dependency). */
-function runtimeImports(file: string, text: string): string[] {
-  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
-  const found: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      const typeOnly = ts.isImportDeclaration(node) ? node.importClause?.isTypeOnly === true : node.isTypeOnly;
-      if (!typeOnly) found.push(node.moduleSpecifier.text);
-    }
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && ts.isStringLiteral(node.arguments[0]!)) {
-      found.push(node.arguments[0].text);
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return found;
-}
-
 const packageOf = (specifier: string): string => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
 const builtin = (specifier: string): boolean => specifier.startsWith('node:') || builtinModules.includes(specifier);
 
@@ -54,7 +31,7 @@ describe('package manifests', () => {
     const declared = new Set([...Object.keys(m.dependencies ?? {}), ...Object.keys(m.peerDependencies ?? {})]);
     const imported = new Set<string>();
     for (const file of await sourceFiles(join(root, 'packages', pkg, 'src'))) {
-      for (const specifier of runtimeImports(file, await readFile(file, 'utf8'))) {
+      for (const specifier of imports(file, await readFile(file, 'utf8'))) {
         if (specifier.startsWith('.') || builtin(specifier)) continue;
         imported.add(packageOf(specifier));
       }

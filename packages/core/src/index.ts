@@ -43,7 +43,6 @@ export * from './config/loadConfig.js';
 export { BuiltinPlugins, type ConfiguredPlugin } from './config/plugins.js';
 export * from './console/ConsoleAdapter.js';
 export * from './console/consoleModule.js';
-export * from './plugins/Plugin.js';
 export * from './plugins/Context.js';
 export type * from './plugins/host.js';
 export * from './plugins/PluginStore.js';

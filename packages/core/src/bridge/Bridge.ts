@@ -12,10 +12,9 @@ import type { NewUser, NotifyChoice } from '../users/User.js';
 import { UserDirectory } from '../users/UserDirectory.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { detach } from '../util/detach.js';
-import { Context } from '../plugins/Context.js';
+import { Context, type Plugin, type PluginUse } from '../plugins/Context.js';
 import type { BridgeEvents, PluginHost } from '../plugins/host.js';
 import { NamedRegistry } from '../plugins/NamedRegistry.js';
-import type { Plugin, PluginUse } from '../plugins/Plugin.js';
 
 /** Options of {@link Bridge}. */
 export interface BridgeOptions {

@@ -4,7 +4,7 @@ import { ConfigError } from '../errors.js';
 import { FileStore } from '../store/FileStore.js';
 import type { Store } from '../store/Store.js';
 import { silentLogger, type Logger } from '../util/Logger.js';
-import type { Plugin, PluginUse } from '../plugins/Plugin.js';
+import type { Plugin, PluginUse } from '../plugins/Context.js';
 import { Bridge } from './Bridge.js';
 
 /** Extras for {@link bridgeFromConfig}. */

@@ -3,7 +3,6 @@ import type { Tier } from '../domain/tiers.js';
 import type { User } from '../users/User.js';
 import type { Notifier } from '../notify/Notifier.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
-import type { CommandRegistry } from './CommandRegistry.js';
 
 /**
  * What a command does, which decides how it is invoked:
@@ -91,10 +90,18 @@ export interface CommandContext {
   readonly services: CommandServices;
 }
 
+/** What a handler may look up among the commands (the command registry is one). */
+export interface CommandCatalog {
+  /** The command with this name or alias (case-insensitive). */
+  resolve(nameOrAlias: string): Command | undefined;
+  /** Every registered command. */
+  list(): Command[];
+}
+
 /** Core services reachable from a handler; packages add their own via closures. */
 export interface CommandServices {
   readonly directory: UserDirectory;
-  readonly registry: CommandRegistry;
+  readonly registry: CommandCatalog;
   /** Outbox size and drain state, for `quit`. */
   pendingOutbound(): number;
   /** Ask the bridge to shut down gracefully (drain the outbox, stop adapters). */

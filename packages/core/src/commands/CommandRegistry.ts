@@ -1,6 +1,6 @@
 import { Subject, type Observable } from 'rxjs';
 import { isTier, type Tier } from '../domain/tiers.js';
-import type { Command, CommandSpec } from './Command.js';
+import type { Command, CommandCatalog, CommandSpec } from './Command.js';
 
 /** Per-command overrides from config. */
 export interface CommandOverride {
@@ -20,7 +20,7 @@ const namePattern = /^[a-z][a-z0-9_-]{0,31}$/;
  * Commands known to the bridge. Commands come and go at runtime (a feed's commands appear
  * when it is configured); `help` and the dispatcher always see the current set.
  */
-export class CommandRegistry {
+export class CommandRegistry implements CommandCatalog {
   private readonly commands = new Map<string, Command>();
   /** name or alias → canonical name */
   private readonly index = new Map<string, string>();

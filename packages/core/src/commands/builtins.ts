@@ -1,4 +1,4 @@
-import type { Plugin } from '../plugins/Plugin.js';
+import type { Plugin } from '../plugins/Context.js';
 import { identityKey, parseIdentity, type Identity } from '../domain/address.js';
 import { isTier, tierRank, Tiers, type Tier } from '../domain/tiers.js';
 import { CommandError, DirectoryError } from '../errors.js';

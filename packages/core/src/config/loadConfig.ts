@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { consolePlugin } from '../console/consoleModule.js';
-import type { Plugin } from '../plugins/Plugin.js';
+import type { Plugin } from '../plugins/Context.js';
 import { interpolateEnv } from './interpolate.js';
 import { configurePlugins, importBuiltins, importPlugins, pluginSpecifiers, type ConfiguredPlugin, type ImportIssue } from './plugins.js';
 import { reportZodIssue } from './zodIssues.js';

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { reportZodIssue } from './zodIssues.js';
-import { notAPlugin, type Plugin } from '../plugins/Plugin.js';
+import { notAPlugin, type Plugin } from '../plugins/Context.js';
 
 /** A `plugins:` entry as written: where the module is, and its index in the list. */
 export interface PluginSpecifier {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { definePlugin } from '../plugins/Plugin.js';
+import { definePlugin } from '../plugins/Context.js';
 import { ConsoleAdapter } from './ConsoleAdapter.js';
 
 /** Config of the console adapter (`adapters.console`). */

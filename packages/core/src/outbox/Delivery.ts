@@ -3,13 +3,14 @@ import type { SendResult } from '../domain/messages.js';
 import { backoffDelay } from '../util/backoff.js';
 import { detach } from '../util/detach.js';
 import { formatDuration } from '../util/duration.js';
-import { Lane, Lanes } from '../util/Lanes.js';
+import { Lanes } from '../util/Lanes.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
 import { sleep } from '../util/sleep.js';
-import type { ChatPace, PacedLane } from './ChatPace.js';
+import type { ChatPace } from './ChatPace.js';
 import { DeliveryTurns } from './DeliveryTurns.js';
 import type { OutboxJournal } from './OutboxJournal.js';
 import type { Pending } from './Pending.js';
+import { SendingLane } from './SendingLane.js';
 import type { Served, ServedAdapters } from './ServedAdapters.js';
 import { companionsOf, NoCompanions, requestFor } from './sendRequest.js';
 import type { DeliveryReport } from './types.js';
@@ -255,19 +256,6 @@ export class Delivery {
     this.host.logger.warn({ ...errorInfo(error), id: item.id, adapter: item.to.platform }, 'adapter threw while sending');
     return { type: 'retry', reason };
   }
-}
-
-/**
- * A lane with the callbacks that continue it after a send, made once per lane rather than a
- * closure pair per message (the head being sent is the lane's first item throughout).
- */
-export class SendingLane extends Lane<Pending> implements PacedLane {
-  /** The last enqueueMany batch that took this lane: a chat named twice in one batch is found by it. */
-  mark = 0;
-  paceLog: Float64Array | undefined = undefined;
-  paceNext = 0;
-  onResult!: (result: SendResult) => void;
-  onError!: (error: unknown) => void;
 }
 
 /** The part `item.next` went out: move on to the next, with a clean slate of failures. */

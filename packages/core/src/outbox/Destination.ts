@@ -1,6 +1,6 @@
 import { addressKey, assertAddress, type Address, type AddressKind } from '../domain/address.js';
 import type { Lanes } from '../util/Lanes.js';
-import type { SendingLane } from './Delivery.js';
+import type { SendingLane } from './SendingLane.js';
 import type { Pending } from './Pending.js';
 
 /**

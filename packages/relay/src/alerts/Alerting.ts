@@ -1,4 +1,5 @@
 import { detach, errorInfo, formatDuration, silentLogger, type Logger, type User, type UserDirectory } from '@switchboard/core';
+import type { Notify, NotifyOptions } from '../delivery/RelayNotifier.js';
 import type { Route } from '../routing/Route.js';
 import type { Router } from '../routing/Router.js';
 import { atLeast, SeverityIcons, severityRank, type Severity, type Update } from '../Update.js';
@@ -7,14 +8,6 @@ import type { AlertBook } from './AlertBook.js';
 import { fieldOf, matchesAll, type Matcher } from './matchers.js';
 import { names, pageText, PerPerson, resolvedText } from './messages.js';
 import type { SilenceBook } from './SilenceBook.js';
-
-/** How a text is sent: a reminder is dropped, not held, for someone in quiet hours. */
-export interface NotifyOptions {
-  readonly reminder?: boolean;
-}
-
-/** Sends one text to users, through the outbox (the relay supplies it). */
-export type Notify = (users: readonly User[], text: string, severity: Severity, options?: NotifyOptions) => Promise<string[]>;
 
 /** Options of {@link Alerting}. */
 export interface AlertingOptions {

@@ -1,7 +1,7 @@
 import type { User } from '@switchboard/core';
 import { SeverityIcons, severityRank, type Severity } from '../Update.js';
 import type { Alert } from './Alert.js';
-import type { Notify } from './Alerting.js';
+import type { Notify } from '../delivery/RelayNotifier.js';
 
 /** The worst severity among alerts. */
 export function worstOf(alerts: readonly Alert[]): Severity {

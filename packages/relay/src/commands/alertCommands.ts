@@ -1,7 +1,7 @@
-import { clip, CommandError, formatDuration, type CommandContext, type CommandSpec, type User } from '@switchboard/core';
+import { clip, CommandError, formatDuration, type CommandContext, type CommandSpec, type Plugin, type User } from '@switchboard/core';
 import { formatMatchers, isMatcherText, matchesAll, parseMatchers } from '../alerts/matchers.js';
 import type { AlertActionResult } from '../alerts/Alerting.js';
-import type { Relay } from '../Relay.js';
+import type { RelayContext } from '../RelayContext.js';
 import { durationArg } from './args.js';
 import { FeedDownRuleName } from '../routing/Route.js';
 
@@ -20,7 +20,7 @@ async function reply(ctx: CommandContext, result: AlertActionResult, done: strin
 }
 
 /** The alert commands: alerts, ack, unack, resolve. */
-export function alertCommands(relay: Relay): CommandSpec[] {
+export function alertCommands(relay: RelayContext): CommandSpec[] {
   const user = (ctx: CommandContext): User => ctx.caller.user!;
   return [
     {
@@ -98,18 +98,18 @@ export function alertCommands(relay: Relay): CommandSpec[] {
             .join(', ');
         };
         const lines: string[] = [];
-        relay.routes.list().forEach((route, i) => {
+        relay.router.list().forEach((route, i) => {
           if (route.name === FeedDownRuleName) return;
           const label = route.name ?? `rule ${i}`;
           const match = Object.entries(route.match).map(([k, v]) => `${k}=${String(v)}`).join(' ') || 'everything';
           const critical = route.alert?.severity === 'critical' || route.match.severity === 'critical';
-          const first = relay.routes.usersFor(route.notify);
+          const first = relay.router.usersFor(route.notify);
           let line = `${label} (${match}): ${describe(first, critical)}${route.subscribers ? `, and followers (${route.subscribers}+)` : ''}`;
           let after = 0;
           for (const step of route.alert?.escalate ?? []) {
             after += step.after;
             const who = step.notify.tier ? `${step.notify.tier}s` : 'named';
-            line += `; after ${formatDuration(after)}, ${who}: ${describe(relay.routes.usersFor(step.notify), critical)}`;
+            line += `; after ${formatDuration(after)}, ${who}: ${describe(relay.router.usersFor(step.notify), critical)}`;
           }
           lines.push(line);
         });
@@ -207,7 +207,7 @@ export function alertCommands(relay: Relay): CommandSpec[] {
       run: async (ctx) => {
         const now = Date.now();
         const me = user(ctx);
-        const devices = relay.deviceStates.list().filter((d) => relay.routes.canSee(me, { ...d, event: false }));
+        const devices = relay.states.list().filter((d) => relay.router.canSee(me, { ...d, event: false }));
         const visible = relay.silences
           .active(now)
           .filter((s) => s.createdBy === me.name || devices.some((d) => matchesAll(s.matchers, { ...d, event: false })));
@@ -239,3 +239,11 @@ export function alertCommands(relay: Relay): CommandSpec[] {
     },
   ];
 }
+
+/** The commands above (alerts, alert, oncall, snooze, ack, unack, resolve, silence, silences, unsilence) as a plugin, applied by the relay with its context. */
+export const alertCommandsPlugin: Plugin<RelayContext> = {
+  name: 'alert-commands',
+  apply(ctx, relay) {
+    for (const spec of alertCommands(relay)) ctx.command(spec);
+  },
+};

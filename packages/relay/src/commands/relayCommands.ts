@@ -1,15 +1,15 @@
-import { clip, CommandError, formatDuration, type CommandSpec } from '@switchboard/core';
+import { clip, CommandError, formatDuration, type CommandSpec, type Plugin } from '@switchboard/core';
 import { assertTimeZone, parseClock } from '../alerts/QuietHours.js';
-import type { Relay } from '../Relay.js';
+import type { RelayContext } from '../RelayContext.js';
 import { durationArg } from './args.js';
 import type { DeviceState } from '../state/DeviceStates.js';
 
 const icons: Record<string, string> = { info: '·', warning: '!', error: '!!', critical: '!!!' };
 
 /** The relay's chat commands: status, sources, subscribe, unsubscribe, mute. */
-export function relayCommands(relay: Relay): CommandSpec[] {
+export function relayCommands(relay: RelayContext): CommandSpec[] {
   const visible = (state: DeviceState, ctx: Parameters<CommandSpec['run']>[0]): boolean =>
-    ctx.caller.user !== undefined && relay.routes.canSee(ctx.caller.user, { ...state, event: false });
+    ctx.caller.user !== undefined && relay.router.canSee(ctx.caller.user, { ...state, event: false });
   return [
     {
       name: 'status',
@@ -19,7 +19,7 @@ export function relayCommands(relay: Relay): CommandSpec[] {
       usage: '[device]',
       run: async (ctx) => {
         const filter = ctx.args[0]?.toLowerCase();
-        const states = relay.deviceStates
+        const states = relay.states
           .list()
           .filter((s) => visible(s, ctx))
           .filter((s) => !filter || s.key.toLowerCase() === filter || `${s.source}/${s.key}`.toLowerCase() === filter);
@@ -60,10 +60,10 @@ export function relayCommands(relay: Relay): CommandSpec[] {
       run: async (ctx) => {
         const user = ctx.caller.user!;
         const target = ctx.args[0]!;
-        if (!relay.routes.maySubscribe(user, target)) {
+        if (!relay.router.maySubscribe(user, target)) {
           throw new CommandError(`No rule lets you follow "${clip(target)}"; ask an admin.`);
         }
-        const why = relay.routes.whyNothingArrives(user, target, relay.deviceStates.list());
+        const why = relay.router.whyNothingArrives(user, target, relay.states.list());
         if (why) throw new CommandError(`Not following ${clip(target)}: ${why}. Ask an admin to change the rules.`);
         if (user.subscriptions.some((s) => s.toLowerCase() === target.toLowerCase())) {
           await ctx.reply(`You already follow ${target}.`);
@@ -131,7 +131,7 @@ export function relayCommands(relay: Relay): CommandSpec[] {
         if (first.toLowerCase() === 'off') {
           await relay.quiet.setWindow(user.name, undefined);
           await ctx.reply('Quiet hours are off; anything held arrives as a digest now.');
-          relay.scheduleDigests();
+          relay.delivery.scheduleDigests();
           return;
         }
         if (first.toLowerCase() === 'critical') {
@@ -158,3 +158,11 @@ export function relayCommands(relay: Relay): CommandSpec[] {
     },
   ];
 }
+
+/** The commands above (status, sources, subscribe, unsubscribe, mute, quiet) as a plugin, applied by the relay with its context. */
+export const relayCommandsPlugin: Plugin<RelayContext> = {
+  name: 'commands',
+  apply(ctx, relay) {
+    for (const spec of relayCommands(relay)) ctx.command(spec);
+  },
+};

@@ -32,7 +32,7 @@ describe('alert lifecycle', () => {
     await feed({ text: 'Oven at 71 °C' });
     await feed({ text: 'Oven at 72 °C' });
     expect(inbox('uma')).toHaveLength(1);
-    expect(relay.alerts.get(1)).toMatchObject({ count: 3, status: 'firing' });
+    expect(relay.context!.alerts.get(1)).toMatchObject({ count: 3, status: 'firing' });
     await feed({ state: 'overheat', severity: 'critical', text: 'Oven at 95 °C' });
     expect(inbox('uma').at(-1)).toBe('🔥 #1 is now critical: oven: Oven at 95 °C');
     expect(inbox('ada')).toEqual([]);
@@ -96,7 +96,7 @@ describe('alert lifecycle', () => {
     expect(second.inbox('ada')).toEqual([]);
     await settle(60_000);
     expect(second.inbox('ada')).toEqual(['⏫ #1 unacknowledged for 10m: oven: Oven at 70 °C. Send "ack 1" to take it.']);
-    expect(second.relay.alerts.get(1)).toMatchObject({ count: 2, step: 1 });
+    expect(second.relay.context!.alerts.get(1)).toMatchObject({ count: 2, step: 1 });
   });
 
   it('lists open alerts and hides alerts about devices the caller may not see', async () => {

@@ -64,7 +64,7 @@ describe('flap damping on a rule with an alert policy', () => {
     const after = bridge.inbox('uma').slice(before);
     expect(after[0]).toBe('〰️ door changed 51 times in 1m, now open');
     expect(after.slice(1)).toEqual([expect.stringMatching(/^⚠️ #\d+ door: Open$/)]);
-    expect(bridge.relay.alerts.open()).toHaveLength(1);
+    expect(bridge.relay.context!.alerts.open()).toHaveLength(1);
   });
 
   it('leaves nothing open and pages nobody more when the device ends closed', async () => {
@@ -73,6 +73,6 @@ describe('flap damping on a rule with an alert policy', () => {
     const before = bridge.inbox('uma').length;
     await settle(60_000);
     expect(bridge.inbox('uma').slice(before)).toEqual(['〰️ door changed 50 times in 1m, now ok']);
-    expect(bridge.relay.alerts.open()).toEqual([]);
+    expect(bridge.relay.context!.alerts.open()).toEqual([]);
   });
 });

@@ -61,7 +61,7 @@ describe('inhibition while a feed is down', () => {
     source.go('reconnecting', 'closed 1006');
     await settle(60_000);
     expect(inbox('ada')).toEqual(["❗ #1 lab: feed lab is down (closed 1006); its devices' alerts are held"]);
-    expect(relay.isDown('lab')).toBe(true);
+    expect(relay.context!.health.isDown('lab')).toBe(true);
     source.go('connected');
     source.go('reconnecting', 'closed 1006');
     await settle(60_000);

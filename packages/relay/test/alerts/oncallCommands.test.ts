@@ -101,6 +101,6 @@ describe('ack by reply, as an attacker', () => {
     adapter.inject({ from: 'uma', text: 'ack', quoted: { text: '⚠️ #1 door: Vault open' } });
     await settle();
     expect(inbox('uma').at(-1)).toBe('There is no alert #1 that you may see.');
-    expect(relay.alerts.get(1)).toMatchObject({ status: 'firing' });
+    expect(relay.context!.alerts.get(1)).toMatchObject({ status: 'firing' });
   });
 });

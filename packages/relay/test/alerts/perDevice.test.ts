@@ -22,7 +22,7 @@ describe('one device at a time', () => {
     await settle(5_000);
     expect(inbox('ada')).toEqual([]);
     expect(inbox('root1')).toEqual([]);
-    expect(relay.alerts.open()).toEqual([]);
+    expect(relay.context!.alerts.open()).toEqual([]);
   });
 
   it('a device flapping 50 times at once ends in its last state, with at most one open alert', async () => {
@@ -35,7 +35,7 @@ describe('one device at a time', () => {
       await Promise.all(flaps);
       await settle(5_000);
       // The last update closed the door: nothing is open, and nobody heard of an alert that was never paged.
-      expect(relay.alerts.open()).toEqual([]);
+      expect(relay.context!.alerts.open()).toEqual([]);
       expect(inbox('ada').filter((t) => t.startsWith('⚠️'))).toEqual([]);
       await bridge.stop();
       running.length = 0;
@@ -48,6 +48,6 @@ describe('one device at a time', () => {
     const b = relay.handle(update({ key: 'door-b', topic: 'door', state: 'open' }));
     await settle();
     await Promise.all([a, b]);
-    expect(relay.alerts.open().map((x) => x.device).sort()).toEqual(['door-a', 'door-b']);
+    expect(relay.context!.alerts.open().map((x) => x.device).sort()).toEqual(['door-a', 'door-b']);
   });
 });

@@ -98,7 +98,7 @@ describe('alert schedule', () => {
     // Back: what fell due goes out at once, once: the escalation, and one reminder (not one per missed interval).
     expect(escalations(inbox('ada'))).toHaveLength(1);
     expect(reminders(inbox('uma'))).toHaveLength(1);
-    await Promise.all([relay.alerting.sweep(), relay.alerting.sweep(), relay.alerting.sweep()]);
+    await Promise.all([relay.context!.alerting.sweep(), relay.context!.alerting.sweep(), relay.context!.alerting.sweep()]);
     await settle();
     expect(escalations(inbox('ada'))).toHaveLength(1);
     expect(reminders(inbox('uma'))).toHaveLength(1);
@@ -113,7 +113,7 @@ describe('alert schedule', () => {
     await feed({});
     await settle(minutes(5));
     expect(await say('root1', 'unsilence 1')).toMatch(/./);
-    await Promise.all([relay.alerting.sweep(), relay.alerting.sweep(), relay.alerting.sweep()]);
+    await Promise.all([relay.context!.alerting.sweep(), relay.context!.alerting.sweep(), relay.context!.alerting.sweep()]);
     await settle();
     expect(inbox('uma')).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
   });
@@ -170,9 +170,9 @@ describe('grouped resolves', () => {
     await feed({ source: 'dc', key: 'rack-1', topic: 'power', state: 'ok', severity: 'info', resolved: true });
     await feed({ source: 'dc', key: 'rack-1', topic: 'power', state: 'hot' });
     await settle(30_000);
-    expect(relay.alerts.open().map((a) => a.id)).toEqual([2]);
+    expect(relay.context!.alerts.open().map((a) => a.id)).toEqual([2]);
     await feed({ source: 'dc', key: 'rack-1', topic: 'power', state: 'hot', text: 'again' });
-    expect(relay.alerts.get(2)).toMatchObject({ count: 2, status: 'firing' });
+    expect(relay.context!.alerts.get(2)).toMatchObject({ count: 2, status: 'firing' });
   });
 });
 
