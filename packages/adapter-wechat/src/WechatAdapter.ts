@@ -1,15 +1,15 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { Subject, type Observable } from 'rxjs';
 import { WechatyBuilder, ScanStatus, types, type Contact, type Message, type Room, type Wechaty as WechatyInterface } from 'wechaty';
 import type { WechatyOptions } from 'wechaty';
 import {
-  backoffDelay,
-  detach,
   errorInfo,
+  Reconnector,
   RecentIds,
   silentLogger,
   sleep,
+  StatusCell,
   type Adapter,
   type AdapterLimits,
   type AdapterStatus,
@@ -58,25 +58,30 @@ export class WechatAdapter implements Adapter {
   private readonly config: WechatConfig;
   private readonly logger: Logger;
   private readonly inboundSubject = new Subject<InboundMessage>();
-  private readonly statusSubject = new BehaviorSubject<AdapterStatus>({ adapter: WechatPlatform, state: 'stopped', at: Date.now() });
+  private readonly status = new StatusCell<AdapterStatus>({ adapter: WechatPlatform }, 'stopped');
   private readonly windowsSubject = new Subject<Address>();
   private bot: WechatyInterface | undefined;
   private loginAt = 0;
   private selfName = '';
   private readonly seen = new RecentIds(DedupeWindow);
   private readonly lastSend = new Map<string, number>();
-  private restarts = 0;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private stopping = false;
+  private readonly restarts: Reconnector;
   private errorsLogged = 0;
 
   readonly inbound$: Observable<InboundMessage> = this.inboundSubject.asObservable();
-  readonly status$: Observable<AdapterStatus> = this.statusSubject.asObservable();
+  readonly status$: Observable<AdapterStatus> = this.status.changes$;
 
   constructor(private readonly options: WechatAdapterOptions) {
     this.config = options.config;
     this.logger = (options.logger ?? silentLogger).child({ adapter: WechatPlatform });
     this.limits = { maxTextLength: this.config.maxTextLength, sendRatePerSecond: this.config.sendRate, sendBurst: 1 };
+    this.restarts = new Reconnector({
+      connect: () => this.restart(),
+      backoff: { baseMs: this.config.restartBackoff.base, maxMs: this.config.restartBackoff.max },
+      ...(options.random ? { random: options.random } : {}),
+      unref: true,
+      logger: this.logger,
+    });
   }
 
   /** True once a WeChat account is logged in. */
@@ -90,21 +95,20 @@ export class WechatAdapter implements Adapter {
   }
 
   async start(): Promise<void> {
-    this.stopping = false;
+    this.restarts.resume();
     await mkdir(this.options.sessionDir, { recursive: true });
     await this.boot();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.restartTimer);
+    this.restarts.stop();
     const bot = this.bot;
     this.bot = undefined;
     // Wechaty keeps a long keep-alive timer: without stop() the process never exits.
     await bot?.stop().catch((error: unknown) => this.logger.warn(errorInfo(error), 'wechaty did not stop cleanly'));
     this.setStatus('stopped');
     this.inboundSubject.complete();
-    this.statusSubject.complete();
+    this.status.close();
     this.windowsSubject.complete();
   }
 
@@ -188,38 +192,31 @@ export class WechatAdapter implements Adapter {
 
   private onLogin(user: Contact): void {
     this.loginAt = Date.now();
-    this.restarts = 0;
+    this.restarts.healthy();
     this.selfName = user.name();
     this.setStatus('ready', `logged in as ${this.selfName}`);
   }
 
   private onLogout(_user: Contact, reason?: string): void {
     // Our own stop logs the account out: that is no reconnect, and worth no warning.
-    if (this.stopping) return;
+    if (!this.restarts.active) return;
     this.setStatus('reconnecting', `logged out${reason ? `: ${reason}` : ''}`);
     this.scheduleRestart('logged out');
   }
 
   /** Restart the puppet with backoff unless a login happens first (some puppets re-login themselves). */
   private scheduleRestart(reason: string): void {
-    if (this.stopping) return;
-    clearTimeout(this.restartTimer);
-    const delay = backoffDelay(++this.restarts, {
-      baseMs: this.config.restartBackoff.base,
-      maxMs: this.config.restartBackoff.max,
-      ...(this.options.random ? { random: this.options.random } : {}),
-    });
-    this.logger.warn({ reason, delay }, 'restarting the WeChat puppet');
-    this.restartTimer = setTimeout(() => {
-      if (this.stopping || this.bot?.isLoggedIn) return;
-      const old = this.bot;
-      this.bot = undefined;
-      detach(
-        (old?.stop() ?? Promise.resolve()).catch(() => undefined).then(() => (this.stopping ? undefined : this.boot())),
-        (error) => this.logger.error(errorInfo(error), 'WeChat restart failed'),
-      );
-    }, delay);
-    this.restartTimer.unref?.();
+    const delay = this.restarts.retry();
+    if (delay !== undefined) this.logger.warn({ reason, delay }, 'restarting the WeChat puppet');
+  }
+
+  /** One restart: stop the old puppet and boot a new one; a failure is retried after backoff. */
+  private async restart(): Promise<void> {
+    if (this.bot?.isLoggedIn) return;
+    const old = this.bot;
+    this.bot = undefined;
+    await old?.stop().catch(() => undefined);
+    if (this.restarts.active) await this.boot();
   }
 
   private async onMessage(message: Message): Promise<void> {
@@ -288,8 +285,7 @@ export class WechatAdapter implements Adapter {
   }
 
   private setStatus(state: AdapterStatus['state'], detail?: string): void {
-    if (this.statusSubject.closed) return;
-    this.statusSubject.next({ adapter: WechatPlatform, state, at: Date.now(), ...(detail !== undefined ? { detail } : {}) });
+    this.status.set(state, detail);
   }
 }
 

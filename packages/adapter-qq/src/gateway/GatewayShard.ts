@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
-import { BehaviorSubject, type Observable } from 'rxjs';
-import { backoffDelay, silentLogger, type Logger } from '@switchboard/core';
+import type { Observable } from 'rxjs';
+import { DefaultBackoff, Reconnector, silentLogger, StatusCell, type Logger } from '@switchboard/core';
 import type { GatewayPayload } from '../types.js';
 import { classifyClose } from './closeCodes.js';
 
@@ -34,27 +34,31 @@ export interface GatewayShardOptions {
  * heartbeat on the server's interval carrying the last seq; a heartbeat not acknowledged before
  * the next one is due marks the socket dead (half-open) and it is terminated. op 7 → reconnect and
  * resume; op 9 → forget the session and identify. Close codes go through {@link classifyClose}.
- * Reconnects use exponential backoff with full jitter; the attempt counter resets only after READY
- * or RESUMED, so a gateway that accepts and drops at once does not cause a tight loop.
+ * Reconnects follow the core's {@link Reconnector}: backoff starts afresh only after READY or
+ * RESUMED, so a gateway that accepts and drops at once does not cause a tight loop.
  */
 export class GatewayShard {
   private socket: WebSocket | undefined;
   private sessionId: string | undefined;
   private seq: number | undefined;
-  private attempts = 0;
   private heartbeat: NodeJS.Timeout | undefined;
-  private retry: NodeJS.Timeout | undefined;
   private acked = true;
-  private stopped = true;
   private readonly logger: Logger;
-  private readonly statusSubject: BehaviorSubject<ShardStatus>;
+  private readonly reconnector: Reconnector;
+  private readonly status: StatusCell<ShardStatus>;
 
   readonly status$: Observable<ShardStatus>;
 
   constructor(private readonly options: GatewayShardOptions) {
     this.logger = (options.logger ?? silentLogger).child({ shard: options.shard[0] });
-    this.statusSubject = new BehaviorSubject<ShardStatus>({ shard: options.shard[0], state: 'stopped', at: Date.now() });
-    this.status$ = this.statusSubject.asObservable();
+    this.status = new StatusCell<ShardStatus>({ shard: options.shard[0] }, 'stopped');
+    this.status$ = this.status.changes$;
+    this.reconnector = new Reconnector({
+      connect: () => this.connect(),
+      backoff: options.backoff ?? DefaultBackoff,
+      ...(options.random ? { random: options.random } : {}),
+      logger: this.logger,
+    });
   }
 
   /** The session this shard would resume, if any. */
@@ -63,13 +67,11 @@ export class GatewayShard {
   }
 
   start(): void {
-    this.stopped = false;
-    this.connect();
+    this.reconnector.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.retry);
+    this.reconnector.stop();
     clearInterval(this.heartbeat);
     const socket = this.socket;
     this.socket = undefined;
@@ -77,13 +79,12 @@ export class GatewayShard {
     socket?.on('error', () => undefined);
     if (socket?.readyState === WebSocket.OPEN) socket.close(1000, 'stopping');
     else socket?.terminate();
-    this.setStatus('stopped');
-    this.statusSubject.complete();
+    this.status.set('stopped');
+    this.status.close();
   }
 
   private connect(): void {
-    if (this.stopped) return;
-    this.setStatus(this.attempts === 0 ? 'connecting' : 'reconnecting');
+    this.status.set(this.reconnector.attempt === 0 ? 'connecting' : 'reconnecting');
     const Impl = this.options.WebSocketImpl ?? WebSocket;
     const socket = new Impl(this.options.url, { handshakeTimeout: 30_000 });
     this.socket = socket;
@@ -146,13 +147,13 @@ export class GatewayShard {
       case 0: {
         if (payload.t === 'READY') {
           this.sessionId = (payload.d as { session_id?: string } | undefined)?.session_id;
-          this.attempts = 0;
-          this.setStatus('ready', `session ${this.sessionId ?? '?'}`);
+          this.reconnector.healthy();
+          this.status.set('ready', `session ${this.sessionId ?? '?'}`);
           return;
         }
         if (payload.t === 'RESUMED') {
-          this.attempts = 0;
-          this.setStatus('ready', 'resumed');
+          this.reconnector.healthy();
+          this.status.set('ready', 'resumed');
           return;
         }
         this.options.onDispatch(payload);
@@ -180,10 +181,11 @@ export class GatewayShard {
   }
 
   private onClose(code: number, reason: string): void {
-    if (this.stopped) return;
+    if (!this.reconnector.active) return;
     const { action, reason: meaning } = classifyClose(code);
     if (action === 'fatal') {
-      this.setStatus('failed', `gateway closed ${code}: ${meaning}${reason ? ` (${reason})` : ''}`);
+      this.reconnector.stop();
+      this.status.set('failed', `gateway closed ${code}: ${meaning}${reason ? ` (${reason})` : ''}`);
       return;
     }
     if (action === 'identify') {
@@ -191,16 +193,8 @@ export class GatewayShard {
       this.seq = undefined;
     }
     if (code === 4004) this.options.invalidateToken?.();
-    this.attempts++;
-    const backoff = this.options.backoff ?? { baseMs: 1000, maxMs: 60_000 };
-    const delay = backoffDelay(this.attempts, { ...backoff, ...(this.options.random ? { random: this.options.random } : {}) });
-    this.setStatus('reconnecting', `closed ${code}: ${meaning}; ${action} in ${delay}ms`);
-    this.retry = setTimeout(() => this.connect(), delay);
-  }
-
-  private setStatus(state: ShardStatus['state'], detail?: string): void {
-    if (this.statusSubject.closed) return;
-    this.statusSubject.next({ shard: this.options.shard[0], state, at: Date.now(), ...(detail !== undefined ? { detail } : {}) });
+    const delay = this.reconnector.retry();
+    this.status.set('reconnecting', `closed ${code}: ${meaning}; ${action} in ${delay}ms`);
   }
 }
 

@@ -1,5 +1,5 @@
-import { BehaviorSubject, Subject, type Observable } from 'rxjs';
-import { silentLogger, type Logger } from '@switchboard/core';
+import { Subject, type Observable } from 'rxjs';
+import { silentLogger, StatusCell, type Logger } from '@switchboard/core';
 import type { Update } from '../Update.js';
 
 /** Connection state of a source. */
@@ -42,7 +42,7 @@ export abstract class BaseSource implements FeedSource {
   abstract readonly kind: string;
   protected readonly logger: Logger;
   private readonly updatesSubject = new Subject<Update>();
-  private readonly statusSubject: BehaviorSubject<SourceStatus>;
+  private readonly status: StatusCell<SourceStatus>;
   private counters = { frames: 0, malformed: 0, reconnects: 0, lastFrameAt: undefined as number | undefined };
 
   readonly updates$: Observable<Update>;
@@ -53,9 +53,9 @@ export abstract class BaseSource implements FeedSource {
     logger: Logger = silentLogger,
   ) {
     this.logger = logger.child({ source: name });
-    this.statusSubject = new BehaviorSubject<SourceStatus>({ source: name, state: 'idle', at: Date.now() });
+    this.status = new StatusCell<SourceStatus>({ source: name }, 'idle');
     this.updates$ = this.updatesSubject.asObservable();
-    this.status$ = this.statusSubject.asObservable();
+    this.status$ = this.status.changes$;
   }
 
   abstract start(): Promise<void>;
@@ -63,11 +63,11 @@ export abstract class BaseSource implements FeedSource {
   async stop(): Promise<void> {
     this.setStatus('stopped');
     this.updatesSubject.complete();
-    this.statusSubject.complete();
+    this.status.close();
   }
 
   stats(): SourceStats {
-    const status = this.statusSubject.getValue();
+    const status = this.status.value;
     return {
       state: status.state,
       ...(status.detail !== undefined ? { detail: status.detail } : {}),
@@ -79,14 +79,11 @@ export abstract class BaseSource implements FeedSource {
   }
 
   protected get state(): SourceState {
-    return this.statusSubject.getValue().state;
+    return this.status.state;
   }
 
   protected setStatus(state: SourceState, detail?: string): void {
-    if (this.statusSubject.closed) return;
-    const previous = this.statusSubject.getValue();
-    if (previous.state === state && previous.detail === detail) return;
-    this.statusSubject.next({ source: this.name, state, at: Date.now(), ...(detail !== undefined ? { detail } : {}) });
+    this.status.set(state, detail);
   }
 
   protected frameReceived(): void {

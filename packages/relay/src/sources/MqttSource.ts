@@ -1,5 +1,5 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { backoffDelay, type Logger } from '@switchboard/core';
+import { DefaultBackoff, Reconnector, type Logger } from '@switchboard/core';
 import { BaseSource } from './FeedSource.js';
 import { mapFrame, type FrameMapping } from './FrameMapping.js';
 
@@ -35,25 +35,36 @@ export interface MqttSourceOptions {
 /**
  * MQTT (over WebSocket or TCP) with mqtt.js. Retained messages arrive on every (re)subscribe and
  * are the snapshot; the state store keeps unchanged ones from being news. mqtt.js reconnects on a
- * fixed period by default; here its timer is off and reconnects follow our backoff with full jitter.
+ * fixed period by default; here its timer is off and reconnects follow the core's {@link Reconnector}.
  * Keepalive PINGREQs detect a dead broker.
  */
 export class MqttSource extends BaseSource {
   readonly kind = 'mqtt';
   private client: MqttClient | undefined;
-  private attempt = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private stopping = false;
+  private readonly reconnector: Reconnector;
   private connects = 0;
 
   constructor(private readonly options: MqttSourceOptions) {
     super(options.name, options.logger);
     if (options.subscriptions.length === 0) throw new TypeError(`mqtt feed ${options.name}: at least one subscription is required`);
     if (options.persistentSession && !options.clientId) throw new TypeError(`mqtt feed ${options.name}: a persistent session needs a clientId`);
+    // The first attempt makes the client; later ones ask it to reconnect.
+    this.reconnector = new Reconnector({
+      connect: () => {
+        if (this.client) this.client.reconnect();
+        else this.open();
+      },
+      backoff: options.backoff ?? DefaultBackoff,
+      logger: this.logger,
+    });
   }
 
   async start(): Promise<void> {
     this.setStatus('connecting');
+    this.reconnector.start();
+  }
+
+  private open(): void {
     const o = this.options;
     const clientOptions: IClientOptions = {
       reconnectPeriod: 0,
@@ -69,7 +80,7 @@ export class MqttSource extends BaseSource {
     this.client = client;
     client.on('connect', (ack) => {
       if (this.connects++ > 0) this.reconnected();
-      this.attempt = 0;
+      this.reconnector.healthy();
       this.setStatus('connected', ack.sessionPresent ? 'session resumed' : undefined);
       const qos = o.persistentSession ? 1 : 0;
       client.subscribe(
@@ -86,33 +97,23 @@ export class MqttSource extends BaseSource {
       const code = (error as { code?: number }).code;
       if (code === 4 || code === 5 || code === 134 || code === 135) {
         this.setStatus('failed', `broker refused the connection: ${error.message}`);
-        this.stopping = true;
+        this.reconnector.stop();
         client.end(true);
         return;
       }
       this.logger.debug({ err: { message: error.message } }, 'mqtt error');
     });
     client.on('close', () => {
-      if (this.stopping) return;
+      if (!this.reconnector.active) return;
       this.setStatus('reconnecting', 'connection closed');
-      this.scheduleReconnect();
+      this.reconnector.retry();
     });
   }
 
   override async stop(): Promise<void> {
-    this.stopping = true;
-    clearTimeout(this.timer);
+    this.reconnector.stop();
     await new Promise<void>((resolve) => (this.client ? this.client.end(true, {}, () => resolve()) : resolve()));
     await super.stop();
-  }
-
-  private scheduleReconnect(): void {
-    clearTimeout(this.timer);
-    this.attempt++;
-    const delay = backoffDelay(this.attempt, this.options.backoff ?? { baseMs: 1000, maxMs: 60_000 });
-    this.timer = setTimeout(() => {
-      if (!this.stopping) this.client?.reconnect();
-    }, delay);
   }
 
   private onMessage(topic: string, payload: Buffer): void {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { backoffDelay, definedOnly, silentLogger, type Logger } from '@switchboard/core';
+import { DefaultBackoff, definedOnly, Reconnector, silentLogger, type Logger } from '@switchboard/core';
 
 /** Options of {@link ReconnectingSocket}. */
 export interface ReconnectingSocketOptions {
@@ -30,7 +30,7 @@ export interface SocketHandlers {
 
 /** Defaults of {@link ReconnectingSocketOptions}. */
 export const DefaultSocketOptions = {
-  backoff: { baseMs: 1000, maxMs: 60_000 },
+  backoff: DefaultBackoff,
   pingIntervalMs: 25_000,
   handshakeTimeoutMs: 10_000,
 } as const satisfies Partial<ReconnectingSocketOptions>;
@@ -38,22 +38,19 @@ export const DefaultSocketOptions = {
 type ResolvedSocketOptions = ReconnectingSocketOptions & Required<Pick<ReconnectingSocketOptions, 'backoff' | 'pingIntervalMs' | 'handshakeTimeoutMs'>>;
 
 /**
- * A WebSocket client that stays connected: exponential backoff with full jitter between attempts,
- * a WebSocket ping every interval, and `terminate()` when nothing (frame or pong) has arrived for two
- * intervals — a half-open connection otherwise looks alive forever. The attempt counter resets only
- * when the owner calls {@link markHealthy} (after auth, or the first frame), so a server that accepts
- * and immediately drops does not cause a tight loop.
+ * A WebSocket client that stays connected: the core's {@link Reconnector} between attempts, a
+ * WebSocket ping every interval, and `terminate()` when nothing (frame or pong) has arrived for two
+ * intervals — a half-open connection otherwise looks alive forever. Backoff starts afresh only when
+ * the owner calls {@link markHealthy} (after auth, or the first frame).
  */
 export class ReconnectingSocket {
   private readonly options: ResolvedSocketOptions;
   private readonly logger: Logger;
+  private readonly reconnector: Reconnector;
   private socket: WebSocket | undefined;
-  private attempt = 0;
   private opened = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
   private tickTimer: NodeJS.Timeout | undefined;
   private lastActivity = 0;
-  private stopped = true;
 
   constructor(
     options: ReconnectingSocketOptions,
@@ -62,6 +59,12 @@ export class ReconnectingSocket {
     if (!/^wss?:\/\//.test(options.url)) throw new TypeError(`"${options.url}" is not a ws:// or wss:// URL`);
     this.options = { ...DefaultSocketOptions, ...definedOnly(options) } as ResolvedSocketOptions;
     this.logger = options.logger ?? silentLogger;
+    this.reconnector = new Reconnector({
+      connect: () => this.connect(),
+      backoff: this.options.backoff,
+      ...(options.random ? { random: options.random } : {}),
+      logger: this.logger,
+    });
   }
 
   /** Connections opened so far. */
@@ -75,20 +78,18 @@ export class ReconnectingSocket {
   }
 
   start(): void {
-    this.stopped = false;
-    this.connect();
+    this.reconnector.start();
   }
 
   /** Close for good. */
   stop(): void {
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
+    this.reconnector.stop();
     this.teardown(1000, 'stopping');
   }
 
   /** The connection works (authenticated, or data is flowing): the next drop starts backoff afresh. */
   markHealthy(): void {
-    this.attempt = 0;
+    this.reconnector.healthy();
   }
 
   /** Send a JSON frame; false when not connected. */
@@ -105,7 +106,6 @@ export class ReconnectingSocket {
   }
 
   private connect(): void {
-    if (this.stopped) return;
     const Impl = this.options.WebSocketImpl ?? WebSocket;
     const socket = new Impl(this.options.url, {
       handshakeTimeout: this.options.handshakeTimeoutMs,
@@ -157,11 +157,8 @@ export class ReconnectingSocket {
   }
 
   private scheduleReconnect(): void {
-    if (this.stopped) return;
-    this.attempt++;
-    const delay = backoffDelay(this.attempt, { ...this.options.backoff, ...(this.options.random ? { random: this.options.random } : {}) });
-    this.logger.debug({ attempt: this.attempt, delay }, 'reconnect scheduled');
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    const delay = this.reconnector.retry();
+    if (delay !== undefined) this.logger.debug({ attempt: this.reconnector.attempt, delay }, 'reconnect scheduled');
   }
 
   private teardown(code: number, reason: string): void {
