@@ -18,16 +18,9 @@ import type { Caller, Command, CommandServices, ReplyOptions } from './Command.j
 import { Deadlines } from './Deadlines.js';
 import { RunningCommand, TimedOut } from './RunningCommand.js';
 import type { CommandRegistry } from './CommandRegistry.js';
+import { Callers, type GuestPolicy } from './Callers.js';
 import { runMiddleware, type Middleware, type MiddlewareMessage } from './middleware.js';
 import { parseCommand, type ParsedCommand } from './parse.js';
-
-/** How unknown senders are treated. */
-export interface GuestPolicy {
-  /** When false, unknown senders get no answer at all. @defaultValue false */
-  readonly enabled: boolean;
-  /** Commands a guest may run (only those whose minimum tier is `user`). @defaultValue ['help', 'whoami'] */
-  readonly commands: readonly string[];
-}
 
 /** Options of {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -110,7 +103,7 @@ export class Dispatcher {
   /** Running handlers, aborted when the dispatcher stops. */
   private readonly running = new LiveList<RunningCommand>();
   private readonly deadlines = new Deadlines(this.running);
-  private readonly callers = new WeakMap<User, Caller>();
+  private readonly callers: Callers;
   private readonly sendReply = (message: InboundMessage, text: string, options?: ReplyOptions): Promise<Accepted> =>
     this.reply(message, text, options);
   private readonly onLateReply = (command: string): void =>
@@ -132,6 +125,7 @@ export class Dispatcher {
     if (!(this.options.concurrency >= 1)) throw new RangeError('dispatcher concurrency must be at least 1');
     if (!(this.options.timeoutMs > 0)) throw new RangeError('dispatcher timeout must be positive');
     this.slots = new Semaphore(this.options.concurrency);
+    this.callers = new Callers(options.directory, this.options.guest);
     this.logger = (options.logger ?? silentLogger).child({ component: 'dispatcher' });
     this.services = { directory: options.directory, registry: options.registry, ...options.services };
   }
@@ -187,7 +181,7 @@ export class Dispatcher {
     if (message.text.length > maxInput) return `Your message is too long (${message.text.length} characters; at most ${maxInput}); it was not run.`;
     if (lane.length >= maxQueued) return `${maxQueued} of your messages are still waiting; the ones after them were not run. Wait for the answers, then send again.`;
     if (!(userRate > 0)) return undefined;
-    const user = this.resolveSender(message);
+    const user = this.callers.sender(message);
     if (user && user.tier !== 'user') return undefined;
     const now = performance.now();
     lane.tokens = lane.seenAt === 0 ? userBurst : Math.min(userBurst, lane.tokens + ((now - lane.seenAt) * userRate) / 1000);
@@ -266,13 +260,13 @@ export class Dispatcher {
     };
     let user: User | undefined;
     try {
-      user = this.resolveSender(message);
+      user = this.callers.sender(message);
     } catch (error) {
       return Promise.resolve(this.failed(error, message, done));
     }
     const seen = user !== undefined && this.options.onSeen !== undefined && user.lastPlatform !== message.platform;
     // Middleware sees only senders the guest policy admits.
-    const chain = user !== undefined || this.options.guest.enabled ? this.middleware : [];
+    const chain = this.callers.admits(user) ? this.middleware : [];
     // The common case (no middleware, no platform switch) goes straight to the command path.
     if (!seen && chain.length === 0) return this.dispatch(message, user, done);
     return this.handleVia(message, user, seen, chain, done);
@@ -318,7 +312,7 @@ export class Dispatcher {
     return {
       text: message.text,
       message,
-      caller: user ? this.callerOf(user) : this.guestCaller(message),
+      caller: user ? this.callers.of(user) : this.callers.guest(message),
       reply: (text, options) => this.reply(message, text, options),
     };
   }
@@ -342,31 +336,10 @@ export class Dispatcher {
         await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
         return done('refused', command.name, user.name);
       }
-      return await this.run(command, parsed, this.callerOf(user), message, done);
+      return await this.run(command, parsed, this.callers.of(user), message, done);
     } catch (error) {
       return this.failed(error, message, done);
     }
-  }
-
-  /** The caller a user's commands see; kept per user object (the directory replaces, never mutates, users). */
-  private callerOf(user: User): Caller {
-    let caller = this.callers.get(user);
-    if (!caller) {
-      caller = { user, tier: user.tier, name: user.name, may: (c) => satisfiesTier(user.tier, c.minTier) };
-      this.callers.set(user, caller);
-    }
-    return caller;
-  }
-
-  private resolveSender(message: InboundMessage): User | undefined {
-    const { directory } = this.options;
-    const user = directory.byIdentity(message.from);
-    if (user || !message.alternates) return user;
-    for (const identity of message.alternates) {
-      const match = directory.byIdentity(identity);
-      if (match) return match;
-    }
-    return undefined;
   }
 
   private async handleGuest(
@@ -376,21 +349,14 @@ export class Dispatcher {
     addressed: boolean,
     done: Done,
   ): Promise<DispatchOutcome> {
-    const guest = this.options.guest;
-    // Unknown senders learn nothing, not even that a command exists, unless config lets guests in.
-    if (!guest.enabled) return done('ignored', parsed.name);
-    const caller = this.guestCaller(message);
-    if (!command || !caller.may(command)) {
+    const caller = this.callers.guest(message);
+    const verdict = this.callers.verdict(caller, command);
+    if (verdict === 'ignore') return done('ignored', parsed.name);
+    if (verdict === 'refuse' || !command) {
       if (addressed) await this.reply(message, 'You are not registered here. Ask an admin to add you.');
       return done('refused', parsed.name);
     }
     return this.run(command, parsed, caller, message, done);
-  }
-
-  /** A sender the directory does not know: may run the guest policy's commands of tier `user`. */
-  private guestCaller(message: InboundMessage): Caller {
-    const { commands } = this.options.guest;
-    return { name: message.from.name ?? message.from.id, may: (c) => c.minTier === 'user' && commands.some((name) => name.toLowerCase() === c.name) };
   }
 
   private run(
@@ -428,7 +394,7 @@ export class Dispatcher {
         await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${current.tier}.`);
         return done('refused', command.name, current.name);
       }
-      if (current !== caller.user) caller = this.callerOf(current);
+      if (current !== caller.user) caller = this.callers.of(current);
     }
     const timeoutMs = command.timeoutMs ?? this.options.timeoutMs;
     const ctx = new RunningCommand(command, parsed, caller, message, this.services, this.sendReply, this.onLateReply);

@@ -1,0 +1,68 @@
+import type { InboundMessage } from '../domain/messages.js';
+import { satisfiesTier } from '../domain/tiers.js';
+import type { User } from '../users/User.js';
+import type { UserDirectory } from '../users/UserDirectory.js';
+import type { Caller, Command } from './Command.js';
+
+/** How unknown senders are treated. */
+export interface GuestPolicy {
+  /** When false, unknown senders get no answer at all. @defaultValue false */
+  readonly enabled: boolean;
+  /** Commands a guest may run (only those whose minimum tier is `user`). @defaultValue ['help', 'whoami'] */
+  readonly commands: readonly string[];
+}
+
+/** What a guest's command comes to: run it, refuse it (with a reply when addressed), or ignore the sender. */
+export type GuestVerdict = 'run' | 'refuse' | 'ignore';
+
+/**
+ * Who sent a message, for the dispatcher: the user the directory knows by the sender's identity
+ * (or, weaker, one of its alternates), and the {@link Caller} that commands and middleware see,
+ * for users and for guests under the guest policy.
+ */
+export class Callers {
+  /** Kept per user object: the directory replaces users, never changes one in place. */
+  private readonly known = new WeakMap<User, Caller>();
+
+  constructor(
+    private readonly directory: UserDirectory,
+    private readonly guests: GuestPolicy,
+  ) {}
+
+  /** The user a message comes from, by its sender's identity, then by its alternates in order. */
+  sender(message: InboundMessage): User | undefined {
+    const user = this.directory.byIdentity(message.from);
+    if (user || !message.alternates) return user;
+    for (const identity of message.alternates) {
+      const match = this.directory.byIdentity(identity);
+      if (match) return match;
+    }
+    return undefined;
+  }
+
+  /** Whether middleware sees this sender: every known user; a guest only when guests are let in. */
+  admits(user: User | undefined): boolean {
+    return user !== undefined || this.guests.enabled;
+  }
+
+  of(user: User): Caller {
+    let caller = this.known.get(user);
+    if (!caller) {
+      caller = { user, tier: user.tier, name: user.name, may: (c) => satisfiesTier(user.tier, c.minTier) };
+      this.known.set(user, caller);
+    }
+    return caller;
+  }
+
+  /** A sender the directory does not know: may run the guest policy's commands of tier `user`. */
+  guest(message: InboundMessage): Caller {
+    const { commands } = this.guests;
+    return { name: message.from.name ?? message.from.id, may: (c) => c.minTier === 'user' && commands.some((name) => name.toLowerCase() === c.name) };
+  }
+
+  /** Whether a guest's command runs. Unknown senders learn nothing, not even that a command exists, unless guests are let in. */
+  verdict(caller: Caller, command: Command | undefined): GuestVerdict {
+    if (!this.guests.enabled) return 'ignore';
+    return command && caller.may(command) ? 'run' : 'refuse';
+  }
+}
