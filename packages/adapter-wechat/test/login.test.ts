@@ -49,6 +49,27 @@ describe('WeChat login', () => {
     ]);
   });
 
+  it('restarts the puppet after a logout, with backoff: a new Wechaty starts', async () => {
+    const mocker = new mock.Mocker();
+    const adapter = new WechatAdapter({
+      config: WechatConfigSchema.parse({ restartBackoff: { base: '20ms', max: '40ms' } }),
+      sessionDir: await mkdtemp(join(tmpdir(), 'sb-wechat-restart-')),
+      puppet: new PuppetMock({ mocker }),
+      qrOutput: new PassThrough(),
+    });
+    adapters.push(adapter);
+    const statuses: AdapterStatus[] = [];
+    adapter.status$.subscribe((s) => statuses.push(s));
+    await adapter.start();
+    const first = adapter.wechaty;
+    mocker.login(mocker.createContact({ name: 'Bot' }));
+    await until(() => adapter.loggedIn, 'the login');
+    await first!.logout();
+    await until(() => adapter.wechaty !== undefined && adapter.wechaty !== first, 'the restart');
+    const states = statuses.map((s) => `${s.state}${s.detail ? `: ${s.detail}` : ''}`);
+    expect(states.slice(2)).toEqual(['ready: logged in as Bot', expect.stringMatching(/^reconnecting: logged out/), 'starting: starting the puppet']);
+  });
+
   it('stops cleanly: no warning, no "reconnecting" status', async () => {
     const mocker = new mock.Mocker();
     const warnings: string[] = [];
