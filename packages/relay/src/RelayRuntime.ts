@@ -74,10 +74,8 @@ export class RelayRuntime {
     const health = new FeedHealth({
       downAfter: settings.sourceDownAfter,
       downAlertOpen: (source) => alerts.openFor(Alerting.keyOf({ source: RelaySource, key: source })) !== undefined,
-      report: (update, back) => {
-        if (!back) return late.pipeline!.handleDetached(update);
-        late.pipeline!.handleDetached(update, () => alerting.sweep());
-      },
+      // A feed back releases its devices' held alerts: sweep once its own alert is resolved.
+      report: (update, back) => late.pipeline!.handleDetached(update, back ? () => alerting.sweep() : undefined),
     });
     const alerting = new Alerting({
       book: alerts,

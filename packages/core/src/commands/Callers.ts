@@ -2,7 +2,7 @@ import type { InboundMessage } from '../domain/messages.js';
 import { satisfiesTier } from '../domain/tiers.js';
 import type { User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
-import type { Caller, Command } from './Command.js';
+import type { Caller } from './Command.js';
 
 /** How unknown senders are treated. */
 export interface GuestPolicy {
@@ -11,9 +11,6 @@ export interface GuestPolicy {
   /** Commands a guest may run (only those whose minimum tier is `user`). @defaultValue ['help', 'whoami'] */
   readonly commands: readonly string[];
 }
-
-/** What a guest's command comes to: run it, refuse it (with a reply when addressed), or ignore the sender. */
-export type GuestVerdict = 'run' | 'refuse' | 'ignore';
 
 /**
  * Who sent a message, for the dispatcher: the user the directory knows by the sender's identity
@@ -40,9 +37,14 @@ export class Callers {
     return undefined;
   }
 
+  /** Whether senders the directory does not know are answered at all (as guests). */
+  get guestsAdmitted(): boolean {
+    return this.guests.enabled;
+  }
+
   /** Whether middleware sees this sender: every known user; a guest only when guests are let in. */
   admits(user: User | undefined): boolean {
-    return user !== undefined || this.guests.enabled;
+    return user !== undefined || this.guestsAdmitted;
   }
 
   of(user: User): Caller {
@@ -58,11 +60,5 @@ export class Callers {
   guest(message: InboundMessage): Caller {
     const { commands } = this.guests;
     return { name: message.from.name ?? message.from.id, may: (c) => c.minTier === 'user' && commands.some((name) => name.toLowerCase() === c.name) };
-  }
-
-  /** Whether a guest's command runs. Unknown senders learn nothing, not even that a command exists, unless guests are let in. */
-  verdict(caller: Caller, command: Command | undefined): GuestVerdict {
-    if (!this.guests.enabled) return 'ignore';
-    return command && caller.may(command) ? 'run' : 'refuse';
   }
 }

@@ -349,10 +349,10 @@ export class Dispatcher {
     addressed: boolean,
     done: Done,
   ): Promise<DispatchOutcome> {
+    // Unknown senders learn nothing, not even that a command exists, unless config lets guests in.
+    if (!this.callers.guestsAdmitted) return done('ignored', parsed.name);
     const caller = this.callers.guest(message);
-    const verdict = this.callers.verdict(caller, command);
-    if (verdict === 'ignore') return done('ignored', parsed.name);
-    if (verdict === 'refuse' || !command) {
+    if (!command || !caller.may(command)) {
       if (addressed) await this.reply(message, 'You are not registered here. Ask an admin to add you.');
       return done('refused', parsed.name);
     }

@@ -1,4 +1,4 @@
-import type { Plugin } from '../plugins/Context.js';
+import { commandsPlugin, type Plugin } from '../plugins/Context.js';
 import { identityKey, parseIdentity, type Identity } from '../domain/address.js';
 import { isTier, tierRank, Tiers, type Tier } from '../domain/tiers.js';
 import { CommandError, DirectoryError } from '../errors.js';
@@ -91,12 +91,7 @@ export const builtinCommands: readonly CommandSpec[] = [
 
 /** Register the built-in commands. @returns one disposer for all of them. */
 /** The built-in commands as a plugin: the bridge applies it first. */
-export const builtinsPlugin: Plugin<unknown> = {
-  name: 'builtins',
-  apply(ctx) {
-    for (const spec of builtinCommands) ctx.command(spec);
-  },
-};
+export const builtinsPlugin: Plugin<unknown> = commandsPlugin('builtins', () => builtinCommands);
 
 export function registerBuiltins(registry: CommandRegistry): () => void {
   const disposers = builtinCommands.map((spec) => registry.register(spec));

@@ -48,6 +48,16 @@ export function definePlugin<Config = undefined>(plugin: Plugin<Config>): Plugin
   return plugin;
 }
 
+/** A plugin that only brings commands: those `specs(config)` makes are registered while it runs. */
+export function commandsPlugin<Config = undefined>(name: string, specs: (config: Config) => readonly CommandSpec[]): Plugin<Config> {
+  return {
+    name,
+    apply(ctx, config) {
+      for (const spec of specs(config)) ctx.command(spec);
+    },
+  };
+}
+
 /** Why a value is not a plugin, or undefined when it is one. */
 export function notAPlugin(value: unknown): string | undefined {
   if (!value || typeof value !== 'object') return `expected an object { name, apply }, got ${value === null ? 'null' : typeof value}`;

@@ -1,4 +1,4 @@
-import { clip, CommandError, formatDuration, type CommandContext, type CommandSpec, type Plugin, type User } from '@switchboard/core';
+import { clip, commandsPlugin, CommandError, formatDuration, type CommandContext, type CommandSpec, type Plugin, type User } from '@switchboard/core';
 import { formatMatchers, isMatcherText, matchesAll, parseMatchers } from '../alerts/matchers.js';
 import type { AlertActionResult } from '../alerts/Alerting.js';
 import type { RelayContext } from '../RelayContext.js';
@@ -241,9 +241,4 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
 }
 
 /** The commands above (alerts, alert, oncall, snooze, ack, unack, resolve, silence, silences, unsilence) as a plugin, applied by the relay with its context. */
-export const alertCommandsPlugin: Plugin<RelayContext> = {
-  name: 'alert-commands',
-  apply(ctx, relay) {
-    for (const spec of alertCommands(relay)) ctx.command(spec);
-  },
-};
+export const alertCommandsPlugin: Plugin<RelayContext> = commandsPlugin('alert-commands', alertCommands);

@@ -1,4 +1,4 @@
-import { clip, CommandError, formatDuration, type CommandSpec, type Plugin } from '@switchboard/core';
+import { clip, commandsPlugin, CommandError, formatDuration, type CommandSpec, type Plugin } from '@switchboard/core';
 import { assertTimeZone, parseClock } from '../alerts/QuietHours.js';
 import type { RelayContext } from '../RelayContext.js';
 import { durationArg } from './args.js';
@@ -160,9 +160,4 @@ export function relayCommands(relay: RelayContext): CommandSpec[] {
 }
 
 /** The commands above (status, sources, subscribe, unsubscribe, mute, quiet) as a plugin, applied by the relay with its context. */
-export const relayCommandsPlugin: Plugin<RelayContext> = {
-  name: 'commands',
-  apply(ctx, relay) {
-    for (const spec of relayCommands(relay)) ctx.command(spec);
-  },
-};
+export const relayCommandsPlugin: Plugin<RelayContext> = commandsPlugin('commands', relayCommands);
