@@ -16,6 +16,7 @@ import { detach } from '../util/detach.js';
 import { Context, type Plugin, type PluginUse } from '../plugins/Context.js';
 import type { BridgeEvents, PluginHost } from '../plugins/host.js';
 import { NamedRegistry } from '../plugins/NamedRegistry.js';
+import { MemoryAuditLog, type AuditLog } from '../audit/AuditLog.js';
 
 /** Options of {@link Bridge}. */
 export interface BridgeOptions {
@@ -33,7 +34,9 @@ export interface BridgeOptions {
   readonly concurrency?: number;
   readonly timeoutMs?: number;
   /** What one sender may send: longest message, messages waiting, commands a second (see {@link DispatcherOptions}). */
-  readonly limits?: Pick<DispatcherOptions, 'maxInput' | 'maxQueued' | 'userRate' | 'userBurst'>;
+  readonly limits?: Pick<DispatcherOptions, 'maxInput' | 'maxQueued' | 'userRate' | 'userBurst' | 'confirmMs'>;
+  /** Where privileged acts are recorded; closed with the bridge. @defaultValue a {@link MemoryAuditLog} */
+  readonly audit?: AuditLog;
   readonly outbox?: Omit<OutboxOptions, 'store' | 'logger'>;
   /** How long shutdown waits for pending messages to go out. @defaultValue 10000 */
   readonly drainTimeoutMs?: number;
@@ -57,6 +60,8 @@ export class Bridge implements PluginHost {
   readonly notifier: Notifier;
   readonly logger: Logger;
   readonly dataDir: string;
+  /** Where privileged acts are recorded (`audit`, `switchboard audit`). */
+  readonly audit: AuditLog;
   readonly feedTypes = new NamedRegistry<unknown>('feed type');
   /** The root plugin context: every plugin applied at start is its child. */
   readonly root: Context;
@@ -83,6 +88,7 @@ export class Bridge implements PluginHost {
     this.dataDir = options.dataDir ?? resolve('data');
     for (const adapter of options.adapters ?? []) this.addAdapter(adapter);
     this.directory = new UserDirectory(options.store);
+    this.audit = options.audit ?? new MemoryAuditLog();
     this.outbox = new Outbox({ ...options.outbox, store: options.store, logger: this.logger });
     this.notifier = new Notifier({
       directory: this.directory,
@@ -101,6 +107,7 @@ export class Bridge implements PluginHost {
         pendingOutbound: () => this.outbox.size,
         requestShutdown: (reason) => this.requestShutdown(reason),
         notifier: this.notifier,
+        audit: this.audit,
       },
       onSeen: (user, message) =>
         this.directory.noteSeen(user.name, message.platform).catch(
@@ -254,6 +261,7 @@ export class Bridge implements PluginHost {
     this.attached.clear();
     this.directory.close();
     this.registry.close();
+    await this.audit.close().catch((error: unknown) => this.logger.error(errorInfo(error), 'could not close the audit log'));
     await this.store.close();
     this.statusSubject.complete();
     this.readySubject.complete();

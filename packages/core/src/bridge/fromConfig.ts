@@ -2,6 +2,8 @@ import type { LoadedConfig } from '../config/loadConfig.js';
 import type { ConfiguredPlugin } from '../config/plugins.js';
 import { ConfigError } from '../errors.js';
 import { FileStore } from '../store/FileStore.js';
+import { FileAuditLog } from '../audit/FileAuditLog.js';
+import type { AuditLog } from '../audit/AuditLog.js';
 import type { Store } from '../store/Store.js';
 import { silentLogger, type Logger } from '../util/Logger.js';
 import type { Plugin, PluginUse } from '../plugins/Context.js';
@@ -13,6 +15,8 @@ export interface BridgeFromConfigOptions {
   readonly plugins?: readonly (Plugin<unknown> | PluginUse<unknown>)[];
   /** Store to use instead of the file store in the data directory. */
   readonly store?: Store;
+  /** Audit log to use instead of `audit.jsonl` in the data directory. */
+  readonly audit?: AuditLog;
 }
 
 /**
@@ -26,6 +30,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     store: options.store ?? new FileStore({ dir: core.dataDir, logger }),
     logger,
     dataDir: core.dataDir,
+    audit: options.audit ?? new FileAuditLog({ dir: core.dataDir, maxBytes: core.audit.maxBytes, keep: core.audit.keep, logger }),
     users: core.users,
     commandOverrides: core.commands,
     guest: core.guest,

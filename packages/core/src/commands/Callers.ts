@@ -59,6 +59,6 @@ export class Callers {
   /** A sender the directory does not know: may run the guest policy's commands of tier `user`. */
   guest(message: InboundMessage): Caller {
     const { commands } = this.guests;
-    return { name: message.from.name ?? message.from.id, may: (c) => c.minTier === 'user' && commands.some((name) => name.toLowerCase() === c.name) };
+    return { name: message.from.name ?? message.from.id, may: (c) => c.minTier === 'user' && c.guests !== false && commands.some((name) => name.toLowerCase() === c.name) };
   }
 }

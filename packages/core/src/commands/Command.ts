@@ -3,6 +3,8 @@ import type { Tier } from '../domain/tiers.js';
 import type { User } from '../users/User.js';
 import type { Notifier } from '../notify/Notifier.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
+import type { AuditLog } from '../audit/AuditLog.js';
+import type { ArgSpec, ArgValues } from './args.js';
 
 /**
  * What a command does, which decides how it is invoked:
@@ -30,6 +32,22 @@ export interface CommandSpec {
   readonly minArgs?: number;
   /** Per-command handler timeout. @defaultValue the dispatcher's timeout */
   readonly timeoutMs?: number;
+  /**
+   * Declared arguments, checked before the command runs (and before it asks for confirmation):
+   * a value that does not fit gets the caller the usage line and the reason. Their values are in
+   * `ctx.values`. Without it, the command parses `ctx.args` itself.
+   */
+  readonly args?: readonly ArgSpec[];
+  /** Ask the caller to confirm with a code (`yes 4821`) before it runs. @defaultValue false */
+  readonly confirm?: boolean;
+  /** After a run, the command does not run again for this long (for anyone). */
+  readonly cooldownMs?: number;
+  /** Runs one user may start within `perMs`. */
+  readonly rate?: { readonly limit: number; readonly perMs: number };
+  /** Whether runs are appended to the audit log. @defaultValue true for `set` and `control`, false for `get` */
+  readonly audit?: boolean;
+  /** False: guests never run it, whatever the guest policy lists. @defaultValue true */
+  readonly guests?: boolean;
   run(ctx: CommandContext): unknown;
 }
 
@@ -38,6 +56,10 @@ export interface Command extends CommandSpec {
   readonly aliases: readonly string[];
   readonly usage: string;
   readonly minArgs: number;
+  /** Whether runs are appended to the audit log (the spec's `audit`, or its kind). */
+  readonly audited: boolean;
+  /** Whether it goes through the safeguards (declared args, rate, confirmation, audit) before it runs. */
+  readonly guarded: boolean;
 }
 
 /** Who is running a command. */
@@ -77,6 +99,8 @@ export interface CommandContext {
   readonly args: readonly string[];
   /** Shorthand for `invocation.argText`. */
   readonly argText: string;
+  /** The declared arguments' values by name (see {@link CommandSpec.args}); empty without them. */
+  readonly values: ArgValues;
   readonly caller: Caller;
   readonly message: InboundMessage;
   /** Aborted when the handler times out or the bridge stops. */
@@ -108,4 +132,6 @@ export interface CommandServices {
   requestShutdown(reason: string): void;
   /** Where people's notifications go (`notify`, `whoami`); absent in a dispatcher without a bridge. */
   readonly notifier?: Notifier;
+  /** Where privileged acts are recorded (`audit`). */
+  readonly audit?: AuditLog;
 }

@@ -1,6 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { isTier, type Tier } from '../domain/tiers.js';
 import type { Command, CommandCatalog, CommandSpec } from './Command.js';
+import { argsArity, argsUsage, assertArgSpecs } from './args.js';
 
 /** Per-command overrides from config. */
 export interface CommandOverride {
@@ -119,9 +120,16 @@ export class CommandRegistry implements CommandCatalog {
     }
     if (!isTier(spec.minTier)) throw new TypeError(`command ${name}: minTier must be root, admin or user`);
     if (typeof spec.run !== 'function') throw new TypeError(`command ${name}: run must be a function`);
-    const minArgs = spec.minArgs ?? (spec.kind === 'set' ? 1 : 0);
-    const usage = spec.usage ?? previous?.usage ?? (spec.kind === 'set' ? '<value>' : '');
-    return { ...spec, name, aliases, usage, minArgs };
+    if (spec.args !== undefined) assertArgSpecs(name, spec.args);
+    if (spec.cooldownMs !== undefined && !(spec.cooldownMs >= 0)) throw new TypeError(`command ${name}: cooldownMs must be a duration`);
+    if (spec.rate !== undefined && !(spec.rate.limit >= 1 && spec.rate.perMs > 0)) throw new TypeError(`command ${name}: rate needs a limit of at least 1 per a positive time`);
+    const declared = spec.args ? argsArity(spec.args).min : undefined;
+    const minArgs = spec.minArgs ?? declared ?? (spec.kind === 'set' ? 1 : 0);
+    const fallback = spec.args ? argsUsage(spec.args) : spec.kind === 'set' ? '<value>' : '';
+    const usage = spec.usage ?? (spec.args ? undefined : previous?.usage) ?? fallback;
+    const audited = spec.audit ?? spec.kind !== 'get';
+    const guarded = audited || spec.args !== undefined || spec.confirm === true || spec.cooldownMs !== undefined || spec.rate !== undefined;
+    return { ...spec, name, aliases, usage, minArgs, audited, guarded };
   }
 
   private assertFree(command: Command, self: string | undefined): void {

@@ -21,6 +21,11 @@ import type { CommandRegistry } from './CommandRegistry.js';
 import { Callers, type GuestPolicy } from './Callers.js';
 import { runMiddleware, type Middleware, type MiddlewareMessage } from './middleware.js';
 import { parseCommand, type ParsedCommand } from './parse.js';
+import type { DispatchOutcome, Done } from './outcome.js';
+import { Safeguards } from './Safeguards.js';
+import type { ArgValues } from './args.js';
+
+export type { DispatchOutcome } from './outcome.js';
 
 /** Options of {@link Dispatcher}. */
 export interface DispatcherOptions {
@@ -53,6 +58,8 @@ export interface DispatcherOptions {
   readonly userBurst?: number;
   /** A known user wrote (a command or not): the bridge notes the platform for `notify last`. */
   readonly onSeen?: (user: User, message: InboundMessage) => Promise<void>;
+  /** How long a command with `confirm` waits for its caller's `yes <code>`. @defaultValue 60000 */
+  readonly confirmMs?: number;
 }
 
 /** Defaults of {@link DispatcherOptions}. */
@@ -64,18 +71,8 @@ export const DefaultDispatcherOptions = {
   userRate: 1,
   userBurst: 10,
   guest: { enabled: false, commands: ['help', 'whoami'] },
+  confirmMs: 60_000,
 } as const satisfies Partial<DispatcherOptions>;
-
-/** What became of one inbound message, on {@link Dispatcher.outcomes$}. */
-export interface DispatchOutcome {
-  readonly messageId: string;
-  readonly command?: string;
-  readonly user?: string;
-  /** `limited`: not taken (too long, too many queued, or over the sender's rate). */
-  /** `handled`: a middleware consumed it (did not call `next()`). */
-  readonly result: 'ok' | 'handled' | 'ignored' | 'unknown' | 'refused' | 'usage' | 'error' | 'timeout' | 'limited';
-  readonly ms: number;
-}
 
 /** A sender's notices that messages were not taken: at most one per this long. */
 const NoticeEveryMs = 60_000;
@@ -87,9 +84,6 @@ class SenderLane extends Lane<InboundMessage> {
   seenAt = 0;
   noticedAt = 0;
 }
-
-/** Ends one dispatch: its result, and the command and user it concerned when known. */
-type Done = (result: DispatchOutcome['result'], command?: string, user?: string) => DispatchOutcome;
 
 /**
  * Turns inbound messages into command runs: parse, resolve the sender, check the tier, run the
@@ -116,6 +110,7 @@ export class Dispatcher {
   /** Replaced, never changed in place: a chain already running keeps the list it started with. */
   private middleware: readonly Middleware[] = [];
   private backlog = 0;
+  private readonly safeguards: Safeguards;
 
   /** One outcome per inbound message: for metrics, tests and the benchmark. */
   readonly outcomes$: Observable<DispatchOutcome> = this.outcomesSubject.asObservable();
@@ -128,6 +123,19 @@ export class Dispatcher {
     this.callers = new Callers(options.directory, this.options.guest);
     this.logger = (options.logger ?? silentLogger).child({ component: 'dispatcher' });
     this.services = { directory: options.directory, registry: options.registry, ...options.services };
+    this.safeguards = new Safeguards({
+      reply: (message, text) => this.reply(message, text),
+      execute: (command, parsed, caller, message, done, values) => this.slots.use(() => this.execute(command, parsed, caller, message, done, values)),
+      resolve: (name) => this.options.registry.resolve(name),
+      refresh: (caller) => {
+        if (!caller.user) return caller;
+        const current = this.options.directory.get(caller.user.name);
+        return current && this.callers.of(current);
+      },
+      audit: this.services.audit,
+      logger: this.logger,
+      confirmMs: this.options.confirmMs,
+    });
   }
 
   /** Handlers currently running. */
@@ -240,20 +248,22 @@ export class Dispatcher {
     for (const ctx of [...this.running]) ctx.abort(new Error('the bridge is stopping'));
     // A handler that ignores the abort no longer holds the process open until its timeout.
     this.deadlines.stop();
+    this.safeguards.stop();
     this.outcomesSubject.complete();
   }
 
   /** Handle one message end to end. Never rejects. */
   handle(message: InboundMessage): Promise<DispatchOutcome> {
     const started = performance.now();
-    const done = (result: DispatchOutcome['result'], command?: string, user?: string): DispatchOutcome => {
-      if (!this.outcomesSubject.observed) return { messageId: message.id, result, ms: 0 };
+    const done: Done = (result, command, user, detail) => {
+      if (!this.outcomesSubject.observed) return detail === undefined ? { messageId: message.id, result, ms: 0 } : { messageId: message.id, result, ms: 0, detail };
       const outcome: DispatchOutcome = {
         messageId: message.id,
         result,
         ms: performance.now() - started,
         ...(command !== undefined ? { command } : {}),
         ...(user !== undefined ? { user } : {}),
+        ...(detail !== undefined ? { detail } : {}),
       };
       this.outcomesSubject.next(outcome);
       return outcome;
@@ -323,18 +333,26 @@ export class Dispatcher {
       const parsed = parseCommand(message.text, this.options.prefix ? { prefix: this.options.prefix } : {});
       if (!parsed) return done('ignored');
       const addressed = message.mentionsBot || parsed.prefixed || message.chat.kind === 'dm' || message.chat.kind === 'user';
+      if (this.safeguards.awaiting > 0 && this.safeguards.isAnswer(parsed.name) && this.callers.admits(user)) {
+        const answered = await this.safeguards.answer(parsed, user ? this.callers.of(user) : this.callers.guest(message), message, done);
+        if (answered) return answered;
+      }
       const command = this.options.registry.resolve(parsed.name);
 
       if (!user) return await this.handleGuest(message, parsed, command, addressed, done);
       if (!command) {
         // In a group, chatter that is not addressed to the bot is not a failed command.
         if (!addressed) return done('ignored', parsed.name, user.name);
+        if (this.safeguards.isAnswer(parsed.name)) {
+          await this.reply(message, `Nothing is waiting for your confirmation here (a request lasts ${formatDuration(this.options.confirmMs)}).`);
+          return done('unknown', parsed.name, user.name);
+        }
         await this.reply(message, `Unknown command "${clip(parsed.name)}". Send "help" to see what you can run.`);
         return done('unknown', parsed.name, user.name);
       }
       if (!satisfiesTier(user.tier, command.minTier)) {
         await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
-        return done('refused', command.name, user.name);
+        return await this.safeguards.refused(command, parsed, this.callers.of(user), message, done('refused', command.name, user.name, `needs ${command.minTier}`));
       }
       return await this.run(command, parsed, this.callers.of(user), message, done);
     } catch (error) {
@@ -366,6 +384,7 @@ export class Dispatcher {
     message: InboundMessage,
     done: Done,
   ): Promise<DispatchOutcome> {
+    if (command.guarded) return this.safeguards.run(command, parsed, caller, message, done);
     if (parsed.args.length < command.minArgs) return this.usage(command, caller, message, done);
     return this.slots.use(() => this.execute(command, parsed, caller, message, done));
   }
@@ -381,6 +400,7 @@ export class Dispatcher {
     caller: Caller,
     message: InboundMessage,
     done: Done,
+    values?: ArgValues,
   ): Promise<DispatchOutcome> {
     if (caller.user) {
       // The tier as stored now, not as it was when the message arrived: a demotion (or removal)
@@ -392,12 +412,13 @@ export class Dispatcher {
       }
       if (!satisfiesTier(current.tier, command.minTier)) {
         await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${current.tier}.`);
-        return done('refused', command.name, current.name);
+        return done('refused', command.name, current.name, `needs ${command.minTier}`);
       }
       if (current !== caller.user) caller = this.callers.of(current);
     }
     const timeoutMs = command.timeoutMs ?? this.options.timeoutMs;
     const ctx = new RunningCommand(command, parsed, caller, message, this.services, this.sendReply, this.onLateReply);
+    if (values) ctx.values = values;
     if (this.stopped) ctx.abort(new Error('the bridge is stopping'));
     ctx.deadline = Date.now() + timeoutMs;
     this.deadlines.add(ctx);
@@ -408,7 +429,7 @@ export class Dispatcher {
         ctx.abort(new Error('timed out'));
         this.logger.warn({ command: command.name, timeoutMs }, 'command timed out');
         await this.reply(message, `"${command.name}" did not finish within ${formatDuration(timeoutMs)} and was abandoned.`);
-        return done('timeout', command.name, caller.user?.name);
+        return done('timeout', command.name, caller.user?.name, `abandoned after ${formatDuration(timeoutMs)}`);
       }
       // Replies the handler did not await still count: the command is done once they are accepted.
       const { replies } = ctx;
@@ -418,12 +439,12 @@ export class Dispatcher {
     } catch (error) {
       if (error instanceof CommandError) {
         await this.reply(message, error.message);
-        return done('error', command.name, caller.user?.name);
+        return done('error', command.name, caller.user?.name, error.message);
       }
       const ref = message.id.slice(-8);
       this.logger.error({ ...errorInfo(error), command: command.name, messageId: message.id }, 'command failed');
       await this.reply(message, `"${command.name}" failed with an internal error (ref ${ref}); it has been logged.`);
-      return done('error', command.name, caller.user?.name);
+      return done('error', command.name, caller.user?.name, `internal error (ref ${ref})`);
     } finally {
       ctx.open = false;
       this.deadlines.delete(ctx);

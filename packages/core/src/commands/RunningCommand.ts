@@ -2,6 +2,7 @@ import type { InboundMessage } from '../domain/messages.js';
 import type { Accepted } from '../outbox/types.js';
 import type { Linked } from '../util/LiveList.js';
 import type { Expiring } from './Deadlines.js';
+import type { ArgValues } from './args.js';
 import type { Caller, Command, CommandContext, CommandServices, Invocation, ReplyOptions } from './Command.js';
 
 /** Sends a reply for one invocation; supplied by the dispatcher. */
@@ -16,6 +17,8 @@ export class RunningCommand implements CommandContext, Linked<RunningCommand>, E
   readonly replies: Promise<Accepted>[] = [];
   /** False once the handler finished or timed out; later replies are dropped. */
   open = true;
+  /** The declared arguments' values; set by the safeguards before the handler runs. */
+  values: ArgValues = NoValues;
   private controller: AbortController | undefined;
   private abortReason: Error | undefined;
   /** @internal When the handler is abandoned (ms since the epoch). */
@@ -77,6 +80,8 @@ export class RunningCommand implements CommandContext, Linked<RunningCommand>, E
 }
 
 function noop(): void {}
+
+const NoValues: ArgValues = Object.freeze({});
 
 /** What the dispatcher's wait for a handler settles with when the deadline passes first. */
 export const TimedOut: unique symbol = Symbol('timed out');

@@ -7,6 +7,7 @@ import { formatDuration } from '../util/duration.js';
 import { clip } from '../util/clip.js';
 import type { CommandContext, CommandSpec } from './Command.js';
 import type { CommandRegistry } from './CommandRegistry.js';
+import { formatAuditEntry } from '../audit/AuditLog.js';
 
 /** The commands every bridge has. */
 export const builtinCommands: readonly CommandSpec[] = [
@@ -78,6 +79,14 @@ export const builtinCommands: readonly CommandSpec[] = [
     usage: '<name> [tier]',
     minArgs: 1,
     run: (ctx) => changeTier(ctx, +1),
+  },
+  {
+    name: 'audit',
+    kind: 'get',
+    minTier: 'admin',
+    description: 'Show the latest privileged acts: tier and user changes, acks, silences, actions',
+    usage: '[n] [user]',
+    run: showAudit,
   },
   {
     name: 'quit',
@@ -249,4 +258,29 @@ async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
     if (error instanceof DirectoryError) throw new CommandError(`${error.message}.`, error.code);
     throw error;
   }
+}
+
+/** Most entries `audit` shows at once. */
+const AuditMost = 100;
+
+/** `audit [n] [user]`: the latest n entries (10 unless given), of one actor when named. */
+async function showAudit(ctx: CommandContext): Promise<void> {
+  const { audit } = ctx.services;
+  if (!audit) throw new CommandError('This bridge keeps no audit log.');
+  let limit = 10;
+  let actor: string | undefined;
+  for (const arg of ctx.args) {
+    if (/^\d+$/.test(arg)) {
+      limit = Number(arg);
+      if (limit < 1 || limit > AuditMost) throw new CommandError(`audit shows from 1 to ${AuditMost} entries (got ${arg}).\nUsage: audit [n] [user]`);
+    } else if (actor === undefined) actor = arg;
+    else throw new CommandError(`audit takes one user (got "${clip(actor)}" and "${clip(arg)}").\nUsage: audit [n] [user]`);
+  }
+  const entries = await audit.latest({ limit, ...(actor !== undefined ? { actor } : {}) });
+  if (entries.length === 0) {
+    await ctx.reply(actor !== undefined ? `The audit log has nothing by ${clip(actor)}.` : 'The audit log is empty.');
+    return;
+  }
+  const head = `Latest ${entries.length} audit ${entries.length === 1 ? 'entry' : 'entries'}${actor !== undefined ? ` by ${clip(actor)}` : ''}:`;
+  await ctx.reply([head, ...entries.map((entry) => formatAuditEntry(entry))].join('\n'));
 }

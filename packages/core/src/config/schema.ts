@@ -52,6 +52,14 @@ export const CoreConfigSchema = z
     /** Where the directory and the outbox journal live; relative to the config file. */
     dataDir: z.string().min(1).default('./data'),
     logLevel: LogLevelSchema.default('info'),
+    /** The audit log (`audit.jsonl` in the data directory): rotated past maxBytes, keeping `keep` older files. */
+    audit: z
+      .object({
+        maxBytes: z.number().int().min(1024).default(10 * 1024 * 1024),
+        keep: z.number().int().min(0).max(1000).default(5),
+      })
+      .strict()
+      .default({}),
     /** Log file; logs go to stderr when absent. Relative to the config file. */
     logFile: z.string().min(1).optional(),
     /** Extra command prefix, e.g. `!`; `/` always works. */

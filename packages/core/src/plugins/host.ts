@@ -9,6 +9,7 @@ import type { DirectoryChange } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import type { Logger } from '../util/Logger.js';
 import type { NamedRegistry } from './NamedRegistry.js';
+import type { AuditLog } from '../audit/AuditLog.js';
 
 /**
  * What a plugin context is built on: the running bridge's parts. The bridge implements it; built-in
@@ -21,6 +22,8 @@ export interface PluginHost {
   readonly dispatcher: Dispatcher;
   readonly outbox: Outbox;
   readonly notifier: Notifier;
+  /** Where privileged acts are recorded. */
+  readonly audit: AuditLog;
   readonly logger: Logger;
   /** Feed types by name (`webhook`, `homeassistant`, … and those plugins add). */
   readonly feedTypes: NamedRegistry<unknown>;

@@ -1,0 +1,231 @@
+import { randomInt } from 'node:crypto';
+import { addressKey, identityKey } from '../domain/address.js';
+import type { InboundMessage } from '../domain/messages.js';
+import { auditArgs, type AuditEntry, type AuditLog } from '../audit/AuditLog.js';
+import { formatDuration } from '../util/duration.js';
+import { errorInfo, type Logger } from '../util/Logger.js';
+import { detach } from '../util/detach.js';
+import { checkArgs, type ArgValues } from './args.js';
+import type { Caller, Command } from './Command.js';
+import type { DispatchOutcome, Done } from './outcome.js';
+import type { ParsedCommand } from './parse.js';
+import { Throttle } from './Throttle.js';
+
+/** What {@link Safeguards} needs from the dispatcher. */
+export interface SafeguardHost {
+  reply(message: InboundMessage, text: string): Promise<unknown>;
+  /** Run the command now (tier re-checked, through the handler pool). */
+  execute(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done, values: ArgValues): Promise<DispatchOutcome>;
+  /** The command registered under this name now, if any. */
+  resolve(name: string): Command | undefined;
+  /** The caller as the directory has them now (a confirmation may come after a change). */
+  refresh(caller: Caller): Caller | undefined;
+  readonly audit: AuditLog | undefined;
+  readonly logger: Logger;
+  /** How long a confirmation request waits for its answer. */
+  readonly confirmMs: number;
+}
+
+/** A command waiting for its caller's `yes <code>`. */
+interface Pending {
+  readonly code: string;
+  readonly command: string;
+  readonly parsed: ParsedCommand;
+  readonly caller: Caller;
+  readonly message: InboundMessage;
+  readonly expiresAt: number;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Words that answer a confirmation. */
+const Answers = new Set(['yes', 'no']);
+
+/**
+ * What stands between a guarded command and its handler: its declared arguments are checked, its
+ * cooldown and the caller's rate applied, a confirmation asked for when it wants one, and every
+ * run of an audited command (and every refusal) appended to the audit log.
+ */
+export class Safeguards {
+  private readonly pending = new Map<string, Pending>();
+  private readonly throttle = new Throttle();
+
+  constructor(private readonly host: SafeguardHost) {}
+
+  /** Confirmations waiting for an answer. */
+  get awaiting(): number {
+    return this.pending.size;
+  }
+
+  /** Whether a message named `name` may answer a confirmation (`yes <code>` or `no`). */
+  isAnswer(name: string): boolean {
+    return Answers.has(name);
+  }
+
+  /** A guarded command as typed: check, throttle, confirm or run, and record it. */
+  async run(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
+    let values: ArgValues = {};
+    if (command.args) {
+      const checked = checkArgs(command.args, parsed.args);
+      if ('reason' in checked) {
+        await this.host.reply(message, `${upperFirst(checked.reason)}.\n${usageLine(command)}`);
+        return this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, checked.reason));
+      }
+      values = checked.values;
+    } else if (parsed.args.length < command.minArgs) {
+      await this.host.reply(message, usageLine(command));
+      return this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, 'missing arguments'));
+    }
+    const limited = await this.limited(command, parsed, caller, message, done);
+    if (limited) return limited;
+    if (command.confirm) return this.ask(command, parsed, caller, message, done);
+    return this.start(command, parsed, caller, message, done, values);
+  }
+
+  /**
+   * `yes <code>` or `no` from someone: answers their confirmation in this chat, if one waits.
+   * @returns undefined when nothing waits for them here (the message is then an ordinary command).
+   */
+  async answer(parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome | undefined> {
+    const key = pendingKey(message);
+    const pending = this.pending.get(key);
+    if (!pending) return undefined;
+    this.pending.delete(key);
+    clearTimeout(pending.timer);
+    const command = this.host.resolve(pending.command);
+    const name = command?.name ?? pending.command;
+    const who = caller.user?.name;
+    if (Date.now() > pending.expiresAt) return this.cancel(pending, message, done, `${name} was not confirmed within ${formatDuration(this.host.confirmMs)}; nothing was run.`, 'expired');
+    if (parsed.name === 'no') return this.cancel(pending, message, done, `Cancelled: ${name} was not run.`, 'declined');
+    if (parsed.args[0] !== pending.code || parsed.args.length !== 1) {
+      return this.cancel(pending, message, done, `That is not the code; ${name} was cancelled and nothing was run. Send the command again to get a new code.`, 'wrong code');
+    }
+    if (!command) {
+      await this.host.reply(message, `${name} is no longer a command here; nothing was run.`);
+      return done('cancelled', name, who, 'command removed');
+    }
+    const current = this.host.refresh(caller);
+    if (!current) {
+      await this.host.reply(message, 'You are no longer in the user directory.');
+      return this.record(command, pending.parsed, caller, message, done('refused', name, who, 'no longer a user'));
+    }
+    // The command may have changed while it waited: its arguments are checked again as it is now.
+    let values: ArgValues = {};
+    if (command.args) {
+      const checked = checkArgs(command.args, pending.parsed.args);
+      if ('reason' in checked) {
+        await this.host.reply(message, `${upperFirst(checked.reason)}; nothing was run.\n${usageLine(command)}`);
+        return this.record(command, pending.parsed, current, message, done('usage', name, who, checked.reason));
+      }
+      values = checked.values;
+    }
+    const limited = await this.limited(command, pending.parsed, current, message, done);
+    if (limited) return limited;
+    return this.start(command, pending.parsed, current, message, done, values);
+  }
+
+  /** A refusal of an audited command before it reached the safeguards (its tier). */
+  refused(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, outcome: DispatchOutcome): Promise<DispatchOutcome> {
+    return command.audited ? this.record(command, parsed, caller, message, outcome) : Promise.resolve(outcome);
+  }
+
+  /** Drop every waiting confirmation (the bridge stops). */
+  stop(): void {
+    for (const pending of this.pending.values()) clearTimeout(pending.timer);
+    this.pending.clear();
+  }
+
+  private async limited(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome | undefined> {
+    const wait = this.throttle.wait(command, caller.name);
+    if (wait <= 0) return undefined;
+    const why = command.cooldownMs && !command.rate ? 'is cooling down' : 'has run as often as it may for now';
+    await this.host.reply(message, `${command.name} ${why}; it can run again in ${formatDuration(Math.max(1000, wait))}.`);
+    return this.record(command, parsed, caller, message, done('limited', command.name, caller.user?.name, `wait ${formatDuration(wait)}`));
+  }
+
+  private async ask(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
+    const key = pendingKey(message);
+    const older = this.pending.get(key);
+    if (older) {
+      // One request per person and chat: the newer one replaces it.
+      this.pending.delete(key);
+      clearTimeout(older.timer);
+      this.recordLater(older, 'cancelled', 'replaced by a newer request');
+    }
+    const code = String(randomInt(1000, 10_000));
+    const { confirmMs } = this.host;
+    const timer = setTimeout(() => this.expire(key, code), confirmMs);
+    timer.unref();
+    this.pending.set(key, { code, command: command.name, parsed, caller, message, expiresAt: Date.now() + confirmMs, timer });
+    const args = parsed.args.length > 0 ? ` ${parsed.args.join(' ')}` : '';
+    await this.host.reply(message, `Reply \`yes ${code}\` within ${formatDuration(confirmMs)} to run ${command.name}${args}. Reply \`no\` to cancel.`);
+    return this.record(command, parsed, caller, message, done('confirm', command.name, caller.user?.name));
+  }
+
+  private expire(key: string, code: string): void {
+    const pending = this.pending.get(key);
+    if (!pending || pending.code !== code) return;
+    this.pending.delete(key);
+    const text = `${pending.command} was not confirmed within ${formatDuration(this.host.confirmMs)}; nothing was run.`;
+    detach(this.host.reply(pending.message, text), (error) => this.host.logger.warn(errorInfo(error), 'could not send the expiry notice'));
+    this.recordLater(pending, 'cancelled', 'not confirmed in time');
+  }
+
+  private async cancel(pending: Pending, message: InboundMessage, done: Done, text: string, why: string): Promise<DispatchOutcome> {
+    await this.host.reply(message, text);
+    const command = this.host.resolve(pending.command);
+    const outcome = done('cancelled', pending.command, pending.caller.user?.name, why);
+    return command ? this.record(command, pending.parsed, pending.caller, message, outcome) : outcome;
+  }
+
+  private async start(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done, values: ArgValues): Promise<DispatchOutcome> {
+    this.throttle.started(command, caller.name);
+    const outcome = await this.host.execute(command, parsed, caller, message, done, values);
+    return this.record(command, parsed, caller, message, outcome);
+  }
+
+  private recordLater(pending: Pending, outcome: string, detail: string): void {
+    const command = this.host.resolve(pending.command);
+    if (!command?.audited || !this.host.audit) return;
+    const entry = auditEntry(command, pending.parsed, pending.caller, pending.message, outcome, detail);
+    detach(this.host.audit.append(entry), (error) => this.host.logger.error(errorInfo(error), 'could not append to the audit log'));
+  }
+
+  /** Append the outcome to the audit log (awaited: an act is recorded before its dispatch ends). */
+  private async record(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, outcome: DispatchOutcome): Promise<DispatchOutcome> {
+    if (!command.audited || !this.host.audit) return outcome;
+    try {
+      await this.host.audit.append(auditEntry(command, parsed, caller, message, outcome.result, outcome.detail));
+    } catch (error) {
+      this.host.logger.error({ ...errorInfo(error), command: command.name }, 'could not append to the audit log');
+    }
+    return outcome;
+  }
+}
+
+function auditEntry(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, outcome: string, detail: string | undefined): AuditEntry {
+  return {
+    at: new Date().toISOString(),
+    actor: caller.name,
+    ...(caller.tier !== undefined ? { tier: caller.tier } : {}),
+    identity: identityKey(message.from),
+    chat: addressKey(message.chat),
+    command: command.name,
+    args: auditArgs(parsed.args, command.args),
+    outcome,
+    ...(detail !== undefined ? { detail } : {}),
+    via: 'chat',
+  };
+}
+
+/** One confirmation per person and chat: the same person elsewhere, or another person here, cannot answer it. */
+function pendingKey(message: InboundMessage): string {
+  return `${identityKey(message.from)}\n${addressKey(message.chat)}`;
+}
+
+function usageLine(command: Command): string {
+  return `Usage: ${command.name}${command.usage ? ' ' + command.usage : ''}`;
+}
+
+function upperFirst(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
