@@ -1,6 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import { silentLogger, type Context, type Logger, type Plugin } from '@switchboard/core';
 import { alertCommandsPlugin } from './commands/alertCommands.js';
+import { actionsPlugin } from './actions/actionsPlugin.js';
 import { relayCommandsPlugin } from './commands/relayCommands.js';
 import type { AnyFeedConfig, RelayConfig } from './config.js';
 import type { RoutedUpdate } from './Pipeline.js';
@@ -65,6 +66,9 @@ export class Relay implements Plugin<void> {
     });
     await ctx.plugin(relayCommandsPlugin, runtime.context);
     await ctx.plugin(alertCommandsPlugin, runtime.context);
+    if (this.options.actions && this.options.actions.length > 0) {
+      await ctx.plugin(actionsPlugin, { relay: runtime.context, actions: this.options.actions, feeds: this.options.feeds });
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import { RouteSchema } from './routing/Route.js';
 import { Severities } from './Update.js';
 import { FrameMappingSchema } from './sources/FrameMapping.js';
 import { parseMatchers } from './alerts/matchers.js';
+import type { ActionConfig } from './actions/schema.js';
 
 const SocketSchema = {
   /** WebSocket ping interval; a connection silent for twice this long is dropped and reopened. */
@@ -205,6 +206,8 @@ export const RelaySections = {
 /** The relay's part of a loaded config. */
 export interface RelayConfig {
   readonly feeds: readonly AnyFeedConfig[];
+  /** `actions:` entries; none when absent. */
+  readonly actions?: readonly ActionConfig[];
   readonly routes: readonly z.output<typeof RouteSchema>[];
   readonly relay: z.output<(typeof RelaySections)['relay']>;
 }

@@ -30,3 +30,8 @@ export * from './alerts/QuietHours.js';
 export * from './routing/routeWarnings.js';
 export { relayPlugin as default } from './plugin.js';
 export * from './sources/feedTypes.js';
+export * from './actions/ActionKind.js';
+export * from './actions/template.js';
+export * from './actions/schema.js';
+export * from './actions/actionsPlugin.js';
+export * from './actions/kinds/index.js';

@@ -26,6 +26,8 @@ export interface BridgeOptions {
   readonly logger?: Logger;
   /** Absolute data directory, for plugins that keep files. @defaultValue ./data */
   readonly dataDir?: string;
+  /** Absolute directory of the config file, for plugins' relative paths. @defaultValue the working directory */
+  readonly configDir?: string;
   /** Users from config, added when the directory has never seen them. */
   readonly users?: readonly NewUser[];
   readonly commandOverrides?: Readonly<Record<string, CommandOverride>>;
@@ -63,6 +65,8 @@ export class Bridge implements PluginHost {
   /** Where privileged acts are recorded (`audit`, `switchboard audit`). */
   readonly audit: AuditLog;
   readonly feedTypes = new NamedRegistry<unknown>('feed type');
+  readonly actionKinds = new NamedRegistry<unknown>('action kind');
+  readonly configDir: string;
   /** The root plugin context: every plugin applied at start is its child. */
   readonly root: Context;
   readonly events: PluginHost['events'];
@@ -86,6 +90,7 @@ export class Bridge implements PluginHost {
     this.store = options.store;
     this.logger = options.logger ?? silentLogger;
     this.dataDir = options.dataDir ?? resolve('data');
+    this.configDir = options.configDir ?? process.cwd();
     for (const adapter of options.adapters ?? []) this.addAdapter(adapter);
     this.directory = new UserDirectory(options.store);
     this.audit = options.audit ?? new MemoryAuditLog();

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { LoadedConfig } from '../config/loadConfig.js';
 import type { ConfiguredPlugin } from '../config/plugins.js';
 import { ConfigError } from '../errors.js';
@@ -30,6 +31,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     store: options.store ?? new FileStore({ dir: core.dataDir, logger }),
     logger,
     dataDir: core.dataDir,
+    configDir: config.file.startsWith('<') ? process.cwd() : dirname(config.file),
     audit: options.audit ?? new FileAuditLog({ dir: core.dataDir, maxBytes: core.audit.maxBytes, keep: core.audit.keep, logger }),
     users: core.users,
     commandOverrides: core.commands,

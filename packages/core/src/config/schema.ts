@@ -14,7 +14,7 @@ export const DurationSchema = z.union([z.string(), z.number()]).transform((value
   }
 });
 
-const TierSchema = z.enum(Tiers);
+export const TierSchema = z.enum(Tiers);
 
 /** `platform:id`, or `{ platform, id }`. */
 export const IdentitySchema = z.union([

@@ -117,6 +117,11 @@ export class Context {
     return this.track(() => this.host.feedTypes.register(type, factory));
   }
 
+  /** Add a `do:` kind for the relay's `actions:` entries (`do: { NAME: … }`). */
+  action(kind: string, definition: unknown): () => void {
+    return this.track(() => this.host.actionKinds.register(kind, definition));
+  }
+
   /**
    * Send a notification to users by name and/or by tier, each where they choose to be reached.
    * @returns the users it was accepted for.

@@ -27,6 +27,10 @@ export interface PluginHost {
   readonly logger: Logger;
   /** Feed types by name (`webhook`, `homeassistant`, … and those plugins add). */
   readonly feedTypes: NamedRegistry<unknown>;
+  /** Action kinds by name (`http`, `exec`, … and those plugins add). */
+  readonly actionKinds: NamedRegistry<unknown>;
+  /** Absolute directory of the config file: relative paths in plugin config start there. */
+  readonly configDir: string;
   /** Absolute data directory. */
   readonly dataDir: string;
   /** The adapters the bridge runs (those plugins added included). */

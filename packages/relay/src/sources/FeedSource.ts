@@ -26,6 +26,21 @@ export interface SourceStats {
   readonly reconnects: number;
 }
 
+/** A feed was asked to carry a request (an action) while it is not connected: nothing was sent. */
+export class FeedDownError extends Error {
+  constructor(
+    readonly feed: string,
+    readonly state: SourceState,
+    detail?: string,
+  ) {
+    super(`feed ${feed} is ${state === 'idle' ? 'not started' : state}${detail ? ` (${detail})` : ''}; nothing was sent`);
+    this.name = 'FeedDownError';
+  }
+}
+
+/** What an action waits for at most when it does not say. */
+export const DefaultRequestTimeoutMs = 10_000;
+
 /** A device feed: something that produces {@link Update}s and keeps itself connected. */
 export interface FeedSource {
   readonly name: string;
@@ -80,6 +95,12 @@ export abstract class BaseSource implements FeedSource {
 
   protected get state(): SourceState {
     return this.status.state;
+  }
+
+  /** @throws FeedDownError unless the feed is connected now: a request is never queued for later. */
+  protected assertConnected(): void {
+    const { state, detail } = this.status.value;
+    if (state !== 'connected') throw new FeedDownError(this.name, state, detail);
   }
 
   protected setStatus(state: SourceState, detail?: string): void {

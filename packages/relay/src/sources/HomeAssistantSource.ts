@@ -1,7 +1,8 @@
 import type { Logger } from '@switchboard/core';
 import { globMatch, toEpochMs } from '../mapping.js';
 import type { Severity, Update } from '../Update.js';
-import { BaseSource } from './FeedSource.js';
+import { BaseSource, DefaultRequestTimeoutMs } from './FeedSource.js';
+import { Waiters } from './Waiters.js';
 import { ReconnectingSocket, type ReconnectingSocketOptions } from './ReconnectingSocket.js';
 
 /** Options of {@link HomeAssistantSource}. */
@@ -40,6 +41,8 @@ export class HomeAssistantSource extends BaseSource {
   private nextId = 1;
   private snapshotId = -1;
   private subscriptionId = -1;
+  /** Answers of service calls on the current connection. */
+  private readonly results = new Waiters();
 
   constructor(private readonly options: HomeAssistantSourceOptions) {
     super(options.name, options.logger);
@@ -50,10 +53,12 @@ export class HomeAssistantSource extends BaseSource {
         onOpen: () => {
           if (this.socket.connections > 1) this.reconnected();
           this.nextId = 1;
+          this.results.failAll('the connection to Home Assistant was replaced before it answered');
           this.setStatus('connecting', 'authenticating');
         },
         onMessage: (data) => this.onMessage(data),
         onClose: (code) => {
+          this.results.failAll(`the connection to Home Assistant closed (${code}) before it answered; the call may or may not have run`);
           if (this.state !== 'failed') this.setStatus('reconnecting', `closed ${code}`);
         },
         onTick: () => this.command({ type: 'ping' }),
@@ -67,8 +72,34 @@ export class HomeAssistantSource extends BaseSource {
   }
 
   override async stop(): Promise<void> {
+    this.results.failAll('the feed stopped before Home Assistant answered');
     this.socket.stop();
     await super.stop();
+  }
+
+  /**
+   * Call a service over this feed's connection (`call_service`) and wait for its result.
+   * @returns the result's `response` (services that return one), or undefined.
+   * @throws FeedDownError when the feed is not connected; Error with Home Assistant's message when it refuses.
+   */
+  async callService(domain: string, service: string, data: Readonly<Record<string, unknown>>, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<unknown> {
+    this.assertConnected();
+    const id = this.command({ type: 'call_service', domain, service, service_data: data });
+    const timeoutMs = options.timeoutMs ?? DefaultRequestTimeoutMs;
+    const answer = await this.results.wait(
+      (m) => {
+        const frame = m as { id?: unknown; type?: unknown } | null;
+        return frame?.type === 'result' && frame.id === id ? (m as { success?: boolean; result?: { response?: unknown }; error?: { code?: string; message?: string } }) : undefined;
+      },
+      timeoutMs,
+      `Home Assistant did not answer within ${Math.round(timeoutMs / 1000)} s`,
+      options.signal,
+    );
+    if (answer.success !== true) {
+      const error = answer.error ?? {};
+      throw new Error(`Home Assistant refused ${domain}.${service}: ${error.message ?? error.code ?? 'no reason given'}`);
+    }
+    return answer.result?.response ?? undefined;
   }
 
   private command(frame: Record<string, unknown>): number {
@@ -93,6 +124,7 @@ export class HomeAssistantSource extends BaseSource {
   private onProtocolMessage(message: unknown): void {
     if (!message || typeof message !== 'object') return this.malformed('message is not an object', message);
     const m = message as Record<string, unknown>;
+    if (m.type === 'result' && this.results.size > 0 && this.results.offer(m)) return;
     switch (m.type) {
       case 'auth_required':
         this.socket.send({ type: 'auth', access_token: this.options.token });

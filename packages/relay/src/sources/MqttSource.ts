@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { DefaultBackoff, Reconnector, type Logger } from '@switchboard/core';
-import { BaseSource } from './FeedSource.js';
+import { BaseSource, DefaultRequestTimeoutMs } from './FeedSource.js';
 import { mapFrame, type FrameMapping } from './FrameMapping.js';
 
 /** One subscription of an MQTT feed and how its messages become updates. */
@@ -107,6 +107,30 @@ export class MqttSource extends BaseSource {
       if (!this.reconnector.active) return;
       this.setStatus('reconnecting', 'connection closed');
       this.reconnector.retry();
+    });
+  }
+
+  /**
+   * Publish over this feed's client. Resolves once the broker has it: at once for QoS 0, on PUBACK
+   * for QoS 1, on PUBCOMP for QoS 2.
+   * @throws FeedDownError when the feed is not connected; Error when the broker does not acknowledge in time.
+   */
+  async publish(topic: string, payload: string, options: { qos?: 0 | 1 | 2; retain?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    this.assertConnected();
+    const client = this.client!;
+    const qos = options.qos ?? 1;
+    const timeoutMs = options.timeoutMs ?? DefaultRequestTimeoutMs;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the broker did not acknowledge within ${Math.round(timeoutMs / 1000)} s; mqtt.js may still deliver it when the feed reconnects`)),
+        timeoutMs,
+      );
+      timer.unref();
+      client.publish(topic, payload, { qos, retain: options.retain ?? false }, (error) => {
+        clearTimeout(timer);
+        if (error) reject(new Error(`the broker refused the message: ${error.message}`));
+        else resolve();
+      });
     });
   }
 

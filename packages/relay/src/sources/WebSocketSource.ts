@@ -1,5 +1,6 @@
 import type { Logger } from '@switchboard/core';
-import { BaseSource } from './FeedSource.js';
+import { BaseSource, DefaultRequestTimeoutMs } from './FeedSource.js';
+import { Waiters } from './Waiters.js';
 import { frameMatches, mapFrame, type FrameMapping } from './FrameMapping.js';
 
 /** Paths and the values they must hold. */
@@ -37,6 +38,8 @@ export class WebSocketSource extends BaseSource {
   /** Waiting for the ready frame on the current connection. */
   private waiting = false;
   private readyTimer: NodeJS.Timeout | undefined;
+  /** Acknowledgements actions wait for. */
+  private readonly acks = new Waiters();
 
   constructor(private readonly options: WebSocketSourceOptions) {
     super(options.name, options.logger);
@@ -60,6 +63,7 @@ export class WebSocketSource extends BaseSource {
         },
         onMessage: (data) => this.onMessage(data),
         onClose: (code, reason) => {
+          this.acks.failAll(`the connection to ${options.name} closed (${code}) before it acknowledged; the frame may or may not have arrived`);
           this.waiting = false;
           clearTimeout(this.readyTimer);
           this.setStatus('reconnecting', this.refusal ?? `closed ${code}${reason ? ` ${reason}` : ''}`);
@@ -84,7 +88,24 @@ export class WebSocketSource extends BaseSource {
     this.socket.reconnect(reason);
   }
 
+  /**
+   * Send a frame on this feed's socket. With `expect`, wait for the first frame that matches it (an
+   * acknowledgement), which is then not read as an update.
+   * @returns the acknowledgement frame, or undefined without `expect`.
+   * @throws FeedDownError when the feed is not connected; Error when no acknowledgement comes in time.
+   */
+  async sendFrame(frame: unknown, options: { expect?: FrameMatcher; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<unknown> {
+    this.assertConnected();
+    const { expect } = options;
+    const timeoutMs = options.timeoutMs ?? DefaultRequestTimeoutMs;
+    // Sent first, then waited for: an answer can only arrive on a later turn of the event loop.
+    if (!this.socket.send(frame)) throw new Error(`the connection to ${this.name} closed before the frame was sent`);
+    if (!expect) return undefined;
+    return this.acks.wait((f) => (frameMatches(f, expect) ? f : undefined), timeoutMs, `no acknowledgement from ${this.name} within ${Math.round(timeoutMs / 1000)} s`, options.signal);
+  }
+
   override async stop(): Promise<void> {
+    this.acks.failAll('the feed stopped before it acknowledged');
     clearTimeout(this.readyTimer);
     this.socket.stop();
     await super.stop();
@@ -110,6 +131,7 @@ export class WebSocketSource extends BaseSource {
       }
       if (refused && frameMatches(frame, refused)) return this.refuse(`refused: ${JSON.stringify(frame).slice(0, 120)}`);
     }
+    if (this.acks.size > 0 && this.acks.offer(frame)) return;
     if (ignore?.some((matcher) => frameMatches(frame, matcher))) return;
     if (ready && frameMatches(frame, ready)) return;
     const { updates, rejected } = mapFrame(frame, this.options.mapping, this.name);

@@ -1,0 +1,64 @@
+import type { Logger } from '@switchboard/core';
+import type { z } from 'zod';
+import type { FeedSource } from '../sources/FeedSource.js';
+import type { TemplateVars } from './template.js';
+
+/** What a kind's `prepare` gets besides its config. */
+export interface ActionEnvironment {
+  /** The action's command name. */
+  readonly action: string;
+  /** The running feed of that name, if there is one. */
+  feed(name: string): FeedSource | undefined;
+  /** The config file's directory: relative paths (`exec.cwd`) start there. */
+  readonly configDir: string;
+  readonly logger: Logger;
+}
+
+/** One run of an action. */
+export interface ActionRun {
+  /** The declared arguments' values and `caller`, `chat`, `now`. */
+  readonly vars: TemplateVars;
+  /** Aborted when the command times out or the bridge stops. */
+  readonly signal: AbortSignal;
+}
+
+/** A prepared action: what it does on each run. */
+export interface ActionPerformer {
+  /**
+   * Do it. @returns what happened, for the caller (one line, or a few).
+   * @throws Error (its message is told to the caller) when it failed or was refused.
+   */
+  perform(run: ActionRun): Promise<string>;
+  /** Longest a run may take; the command's timeout is set a little past it. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A `do:` kind (`homeassistant`, `mqtt`, `http`, `exec`, `websocket`, or one a plugin adds with
+ * `ctx.action(name, kind)`): its config is the value under `do.<name>`, checked by `schema` when
+ * the relay starts, and prepared once into a performer.
+ */
+export interface ActionKind<Config = Record<string, unknown>> {
+  readonly schema?: z.ZodType<Config, z.ZodTypeDef, unknown>;
+  /** The feed kind `config.feed` must name, when the action goes over a feed. */
+  readonly feedKind?: string;
+  prepare(config: Config, env: ActionEnvironment): ActionPerformer;
+}
+
+/** Identity helper that keeps a kind's config type. */
+export function defineActionKind<Config>(kind: ActionKind<Config>): ActionKind<Config> {
+  return kind;
+}
+
+/** The feed an action names, of the kind it needs. @throws Error when it is not running (a config check missed it). */
+export function feedOf<T extends FeedSource>(env: ActionEnvironment, name: string, kind: string): T {
+  const feed = env.feed(name);
+  if (!feed) throw new Error(`action ${env.action}: no feed named "${name}"`);
+  if (feed.kind !== kind) throw new Error(`action ${env.action}: feed "${name}" is a ${feed.kind} feed, not ${kind}`);
+  return feed as T;
+}
+
+/** Cut text for a chat reply: at most `max` characters, marked when cut. */
+export function capText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
