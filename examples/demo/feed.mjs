@@ -39,6 +39,20 @@ const set = (device, patch) => {
 server.on('connection', (socket) => {
   socket.send(JSON.stringify({ type: 'hello', devices: Object.keys(devices) }));
   socket.send(JSON.stringify(Object.keys(devices).map((d) => JSON.parse(frame(d)))));
+  // Commands from the bridge's actions: `hatch` starts a run on the Switch, and is acknowledged.
+  socket.on('message', (data) => {
+    let command;
+    try {
+      command = JSON.parse(data.toString());
+    } catch {
+      return;
+    }
+    if (command?.op !== 'hatch') return;
+    const ack = (ok, message) => socket.send(JSON.stringify({ type: 'ack', op: 'hatch', ok, message }));
+    if (devices['switch-1'].state === 'running') return ack(false, 'a run is already under way; nothing started');
+    set('switch-1', { state: 'running', severity: 'info', message: `Automation run started by ${command.by ?? 'someone'} (egg hatching)` });
+    ack(true, 'the Switch started an egg-hatching run');
+  });
 });
 
 // Thermometer: a reading every 2 s; now and then it climbs into "hot" and "overheat", then cools down.

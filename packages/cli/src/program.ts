@@ -4,6 +4,7 @@ import { redact } from '@switchboard/core';
 import { CliExit, ExitCode } from './commands/common.js';
 import { startCommand } from './commands/start.js';
 import { usersCommand } from './commands/users.js';
+import { auditCommand } from './commands/audit.js';
 
 const configOption = ['-c, --config <file>', 'the YAML config file', 'switchboard.yaml'] as const;
 
@@ -29,6 +30,21 @@ export function buildProgram(result: { code: number }): Command {
     .option(...configOption)
     .action(async (opts: { config: string }) => {
       result.code = await checkCommand(opts.config);
+    });
+
+  program
+    .command('audit')
+    .description('print the latest entries of the audit log: tier and user changes, acks, silences, actions')
+    .option(...configOption)
+    .option('-n, --limit <n>', 'how many entries', '20')
+    .option('-u, --user <name>', 'only the entries of this actor')
+    .option('--json', 'one JSON object per line, as stored')
+    .action(async (opts: { config: string; limit: string; user?: string; json?: boolean }) => {
+      result.code = await auditCommand(opts.config, {
+        limit: /^\d+$/.test(opts.limit) ? Number(opts.limit) : NaN,
+        ...(opts.user !== undefined ? { user: opts.user } : {}),
+        ...(opts.json ? { json: true } : {}),
+      });
     });
 
   const users = program.command('users').description('manage users in the data directory while the bridge is stopped');

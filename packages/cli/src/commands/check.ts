@@ -1,5 +1,5 @@
-import { Bridge, CommandRegistry, ConfigError, located, MemoryStore, redact, registerBuiltins, type LoadedConfig } from '@switchboard/core';
-import { relayConfigOf, routeWarnings, unknownFeedTypes } from '@switchboard/relay';
+import { Bridge, CommandRegistry, ConfigError, formatDuration, located, MemoryStore, redact, registerBuiltins, type LoadedConfig } from '@switchboard/core';
+import { actionIssues, actionKindOf, builtinActionKinds, relayConfigOf, routeWarnings, unknownFeedTypes, type ActionKind } from '@switchboard/relay';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 /** `switchboard check -c FILE`: validate and print what would start, connecting nowhere. */
@@ -38,6 +38,22 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
       lines.push(`  ${i + 1}. ${r.name ? `${r.name}: ` : ''}${m} → ${who || 'nobody'}${r.continue ? ' (continue)' : ''}`);
     });
     for (const warning of routeWarnings(relay.routes, core.users)) lines.push(`warning: ${warning}`);
+    const actions = relay.actions ?? [];
+    // Every kind is known now (the plugins' too): each action is checked against its kind's schema and the feeds.
+    const issues = actionIssues(actions, relay.feeds, { ...builtinActionKinds, ...plugins.actionKinds }, true);
+    if (issues.length > 0) throw new CliExit(new ConfigError(issues.map((i) => ({ path: i.path.join('.'), message: i.message })), config.file).message, ExitCode.config);
+    if (actions.length > 0) lines.push(`actions (${actions.length}):`);
+    for (const action of actions) {
+      const [kind, raw] = actionKindOf(action);
+      const feed = raw && typeof raw === 'object' && typeof (raw as { feed?: unknown }).feed === 'string' ? ` on ${(raw as { feed: string }).feed}` : '';
+      const extras = [
+        action.args.length > 0 ? `args ${action.args.map((a) => a.name).join(' ')}` : '',
+        action.confirm ? 'confirm' : '',
+        action.cooldown !== undefined ? `cooldown ${formatDuration(action.cooldown)}` : '',
+        action.rate ? `rate ${action.rate.limit}/${formatDuration(action.rate.per)}` : '',
+      ].filter(Boolean);
+      lines.push(`  ${action.command}(${action.minTier}) → ${kind}${feed}${extras.length > 0 ? `; ${extras.join(', ')}` : ''}`);
+    }
   }
   lines.push(...plugins.lines);
   // Overrides for commands a plugin registers later cannot be checked here; the bridge checks them at start.
@@ -51,9 +67,9 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
  * Each plugin from `plugins:` and the commands it adds: applied in order to a bridge that is never
  * started (an in-memory store, no adapter running), then stopped again.
  */
-async function pluginLines(config: LoadedConfig): Promise<{ lines: string[]; feedTypes: string[] }> {
+async function pluginLines(config: LoadedConfig): Promise<{ lines: string[]; feedTypes: string[]; actionKinds: Record<string, ActionKind<unknown>> }> {
   const listed = config.plugins.filter((p) => p.path.startsWith('plugins.'));
-  if (listed.length === 0) return { lines: [], feedTypes: [] };
+  if (listed.length === 0) return { lines: [], feedTypes: [], actionKinds: {} };
   const lines = [`plugins (${listed.length}):`];
   const bridge = new Bridge({ store: new MemoryStore(), dataDir: config.core.dataDir });
   try {
@@ -64,7 +80,8 @@ async function pluginLines(config: LoadedConfig): Promise<{ lines: string[]; fee
       const commands = added.map((c) => `${c.name}(${c.minTier})`).join(' ') || 'no commands';
       lines.push(`  ${configured.plugin.name} (${configured.use}): ${commands}`);
     }
-    return { lines, feedTypes: bridge.feedTypes.names() };
+    const actionKinds = Object.fromEntries(bridge.actionKinds.names().map((name) => [name, bridge.actionKinds.get(name) as ActionKind<unknown>]));
+    return { lines, feedTypes: bridge.feedTypes.names(), actionKinds };
   } catch (error) {
     if (error instanceof ConfigError) throw new CliExit(error.message, ExitCode.config);
     throw error;

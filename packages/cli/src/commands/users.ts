@@ -1,4 +1,4 @@
-import { DirectoryError, FileStore, identityKey, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
+import { DirectoryError, FileAuditLog, FileStore, identityKey, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 type UsersAction =
@@ -22,6 +22,20 @@ export async function usersCommand(file: string, action: UsersAction, out: NodeJ
     }
     throw error;
   }
+  const audit = new FileAuditLog({ dir: config.core.dataDir, maxBytes: config.core.audit.maxBytes, keep: config.core.audit.keep });
+  // Changes made at the shell land in the same audit trail as those made in chat.
+  const record = (outcome: string, detail?: string): Promise<void> =>
+    action.type === 'list'
+      ? Promise.resolve()
+      : audit.append({
+          at: new Date().toISOString(),
+          actor: 'shell',
+          command: `users ${action.type}`,
+          args: [action.name, ...(action.type === 'add' ? [action.tier, ...action.identities] : action.type === 'set-tier' ? [action.tier] : [])],
+          outcome,
+          ...(detail !== undefined ? { detail } : {}),
+          via: 'shell',
+        });
   try {
     const directory = new UserDirectory(store);
     await directory.load();
@@ -57,11 +71,16 @@ export async function usersCommand(file: string, action: UsersAction, out: NodeJ
         break;
       }
     }
+    await record('ok');
     return ExitCode.ok;
   } catch (error) {
-    if (error instanceof DirectoryError) throw new CliExit(error.message, ExitCode.failure);
+    if (error instanceof DirectoryError) {
+      await record('refused', error.message);
+      throw new CliExit(error.message, ExitCode.failure);
+    }
     throw error;
   } finally {
+    await audit.close();
     await store.close();
   }
 }

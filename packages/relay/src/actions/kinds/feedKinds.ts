@@ -85,7 +85,10 @@ export const webSocketAction = defineActionKind({
         const expect = config.expect ? (renderJson(config.expect, vars) as Record<string, string | number | boolean>) : undefined;
         const ack = await source.sendFrame(frame, { ...(expect ? { expect } : {}), timeoutMs: config.timeout, signal });
         if (!expect) return `sent to ${config.feed}.`;
-        return `${config.feed} acknowledged: ${capText(JSON.stringify(ack), 300)}`;
+        // An acknowledgement that says something in words (`message`) is told in them.
+        const said = ack && typeof ack === 'object' ? (ack as { message?: unknown }).message : undefined;
+        if ((ack as { ok?: unknown } | null)?.ok === false) throw new Error(`${config.feed} refused: ${typeof said === 'string' ? capText(said, 300) : capText(JSON.stringify(ack), 300)}`);
+        return `${config.feed} acknowledged: ${typeof said === 'string' ? capText(said, 300) : capText(JSON.stringify(ack), 300)}`;
       },
     };
   },
