@@ -44,15 +44,16 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
-/** Keeps the latest entries in memory: for tests and bridges without a data directory. */
+/** Keeps the latest entries in memory (at least `keep`, at most twice that): for tests and bridges without a data directory. */
 export class MemoryAuditLog implements AuditLog {
   private readonly entries: AuditEntry[] = [];
 
-  constructor(private readonly keep = 10_000) {}
+  constructor(private readonly keep = 1000) {}
 
   append(entry: AuditEntry): Promise<void> {
     this.entries.push(entry);
-    if (this.entries.length > this.keep) this.entries.splice(0, this.entries.length - this.keep);
+    // Trimmed in batches: dropping one from the front of a full array on every append would move them all.
+    if (this.entries.length >= this.keep * 2) this.entries.splice(0, this.entries.length - this.keep);
     return Promise.resolve();
   }
 

@@ -37,6 +37,8 @@ interface Pending {
   readonly timer: NodeJS.Timeout;
 }
 
+const NoValues: ArgValues = Object.freeze({});
+
 /** Words that answer a confirmation. */
 const Answers = new Set(['yes', 'no']);
 
@@ -62,7 +64,15 @@ export class Safeguards {
   }
 
   /** A guarded command as typed: check, throttle, confirm or run, and record it. */
-  async run(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
+  run(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
+    // Most guarded commands are only audited (a plugin's `set`, `promote`): straight to the run.
+    if (!command.args && !command.confirm && command.cooldownMs === undefined && command.rate === undefined && parsed.args.length >= command.minArgs) {
+      return this.start(command, parsed, caller, message, done, NoValues);
+    }
+    return this.check(command, parsed, caller, message, done);
+  }
+
+  private async check(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
     let values: ArgValues = {};
     if (command.args) {
       const checked = checkArgs(command.args, parsed.args);
@@ -177,10 +187,9 @@ export class Safeguards {
     return command ? this.record(command, pending.parsed, pending.caller, message, outcome) : outcome;
   }
 
-  private async start(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done, values: ArgValues): Promise<DispatchOutcome> {
+  private start(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done, values: ArgValues): Promise<DispatchOutcome> {
     this.throttle.started(command, caller.name);
-    const outcome = await this.host.execute(command, parsed, caller, message, done, values);
-    return this.record(command, parsed, caller, message, outcome);
+    return this.host.execute(command, parsed, caller, message, done, values).then((outcome) => this.record(command, parsed, caller, message, outcome));
   }
 
   private recordLater(pending: Pending, outcome: string, detail: string): void {
@@ -191,14 +200,18 @@ export class Safeguards {
   }
 
   /** Append the outcome to the audit log (awaited: an act is recorded before its dispatch ends). */
-  private async record(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, outcome: DispatchOutcome): Promise<DispatchOutcome> {
-    if (!command.audited || !this.host.audit) return outcome;
+  private record(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, outcome: DispatchOutcome): Promise<DispatchOutcome> {
+    const { audit, logger } = this.host;
+    if (!command.audited || !audit) return Promise.resolve(outcome);
+    const failed = (error: unknown): DispatchOutcome => {
+      logger.error({ ...errorInfo(error), command: command.name }, 'could not append to the audit log');
+      return outcome;
+    };
     try {
-      await this.host.audit.append(auditEntry(command, parsed, caller, message, outcome.result, outcome.detail));
+      return audit.append(auditEntry(command, parsed, caller, message, outcome.result, outcome.detail)).then(() => outcome, failed);
     } catch (error) {
-      this.host.logger.error({ ...errorInfo(error), command: command.name }, 'could not append to the audit log');
+      return Promise.resolve(failed(error));
     }
-    return outcome;
   }
 }
 

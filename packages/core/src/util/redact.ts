@@ -10,6 +10,7 @@
 export class SecretRegistry {
   private readonly values = new Set<string>();
   private sorted: string[] | undefined;
+  private forms: (readonly string[])[] | undefined;
 
   /** Remember a value that must never be shown (shorter than 4 characters: too common to mask). */
   add(value: string | undefined): void {
@@ -18,6 +19,7 @@ export class SecretRegistry {
     // Access tokens are added as they are issued (QQ: every two hours): the oldest go first.
     if (this.values.size > MaxSecrets) this.values.delete(this.values.values().next().value!);
     this.sorted = undefined;
+    this.forms = undefined;
   }
 
   get size(): number {
@@ -28,6 +30,12 @@ export class SecretRegistry {
   list(): readonly string[] {
     this.sorted ??= [...this.values].sort((a, b) => b.length - a.length);
     return this.sorted;
+  }
+
+  /** Each value as it may appear: itself, JSON-escaped and URL-encoded (distinct forms only), longest value first. */
+  variants(): readonly (readonly string[])[] {
+    this.forms ??= this.list().map((secret) => [...new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)])]);
+    return this.forms;
   }
 }
 
@@ -47,16 +55,14 @@ const botToken = /\b(Bot)(\s+)\d+\.[A-Za-z0-9._~+/=-]+/g;
 const header = /(authorization["']?\s*[:=]\s*["']?)(?!(?:Bearer|QQBot|Basic|Bot)\s)[^\s"',}]+/gi;
 const jsonField = /("(?:access_token|accessToken|token|secret|clientSecret|client_secret|appSecret|password|authorization)"\s*:\s*")(?:[^"\\]|\\.)*"/gi;
 
+const ShapeChars = /[:=@"\s]/;
+
 /** `text` with every registered secret and every secret-bearing shape masked. */
 export function redact(text: string, registry: SecretRegistry = secrets): string {
   let out = text;
-  for (const secret of registry.list()) {
-    if (out.includes(secret)) out = out.split(secret).join(Masked);
-    const escaped = JSON.stringify(secret).slice(1, -1);
-    if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join(Masked);
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret && out.includes(encoded)) out = out.split(encoded).join(Masked);
-  }
+  for (const forms of registry.variants()) for (const form of forms) if (out.includes(form)) out = out.split(form).join(Masked);
+  // Every shape below needs one of these characters: text without them (a plain word) has none.
+  if (!ShapeChars.test(out)) return out;
   return out
     .replace(userinfo, `$1${Masked}@`)
     .replace(query, `$1${Masked}`)
