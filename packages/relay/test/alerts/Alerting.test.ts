@@ -68,6 +68,26 @@ describe('alert lifecycle', () => {
     expect(inbox('root1').filter((t) => t.startsWith('⏫'))).toHaveLength(2);
   });
 
+  it('acks, snoozes and silences land in the audit trail, with who did them and how it went', async () => {
+    const { feed, say, bridge } = await setup();
+    await feed({});
+    await say('ada', 'ack #1');
+    await say('uma', 'ack #1');
+    await say('ada', 'snooze #1 30m');
+    await say('ada', 'silence device=oven 1h oven maintenance');
+    await say('uma', 'resolve #1');
+    const entries = await bridge.audit.latest();
+    expect(entries.map((e) => `${e.actor}(${e.tier}) ${e.command} ${e.args.join(' ')} → ${e.outcome}`)).toEqual([
+      'ada(admin) ack #1 → ok',
+      'uma(user) ack #1 → error',
+      'ada(admin) snooze #1 30m → ok',
+      'ada(admin) silence device=oven 1h oven maintenance → ok',
+      'uma(user) resolve #1 → refused',
+    ]);
+    expect(entries[0]).toMatchObject({ identity: 'memory:ada', chat: 'memory:dm:ada', via: 'chat' });
+    expect(entries[1]!.detail).toBe('#1 was already acknowledged by ada.');
+  });
+
   it('a resolve closes it and tells everyone who was told', async () => {
     const { feed, inbox, say } = await setup();
     await feed({});
