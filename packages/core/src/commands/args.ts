@@ -93,7 +93,7 @@ export function checkArgs(specs: readonly ArgSpec[], words: readonly string[]): 
     const missing = specs.slice(words.length).filter((s) => !s.optional).map((s) => s.name);
     return { reason: `missing ${missing.join(', ')}` };
   }
-  if (words.length > max) return { reason: `too many arguments: takes at most ${max}, got ${words.length}` };
+  if (words.length > max) return { reason: max === 0 ? `it takes no arguments (got ${words.length})` : `too many arguments: takes at most ${max}, got ${words.length}` };
   const values: Record<string, string | number> = {};
   for (let i = 0; i < specs.length && i < words.length; i++) {
     const spec = specs[i]!;

@@ -68,6 +68,7 @@ describe('mqtt actions', () => {
         ],
       });
       expect(await say('carol', 'hatch')).toBe('"hatch" needs admin or above; you are user.');
+      expect(await say('bob', 'hatch now')).toBe('It takes no arguments (got 1).\nUsage: hatch');
       expect(await confirm('bob', 'hatch')).toBe('hatch: published to cmd/hatcher; the broker acknowledged it (PUBACK).');
       expect(broker.published).toEqual([{ topic: 'cmd/hatcher', payload: '{"start":true}', qos: 1, retain: false }]);
       expect(await say('carol', 'beacon lab-2')).toBe('beacon: published to cmd/lab-2/beacon (retained); QoS 0: the broker does not acknowledge.');
