@@ -52,7 +52,7 @@ describe('the demo drives a device', () => {
     say('sources');
     await waitFor(/demo \(websocket\): connected/, 'the feed connected');
     say('hatch');
-    const [, code] = await waitFor(/Reply `yes (\d{4})` within 1m to run hatch/, 'the confirmation request');
+    const [, code] = await waitFor(/Reply `yes (\d{4})` within 60 s to run hatch/, 'the confirmation request');
     // carol (a user) may not run it, and alice's code is hers alone.
     say(':as carol');
     say(`yes ${code}`);

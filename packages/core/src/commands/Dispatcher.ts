@@ -22,7 +22,7 @@ import { Callers, type GuestPolicy } from './Callers.js';
 import { runMiddleware, type Middleware, type MiddlewareMessage } from './middleware.js';
 import { parseCommand, type ParsedCommand } from './parse.js';
 import type { DispatchOutcome, Done } from './outcome.js';
-import { Safeguards } from './Safeguards.js';
+import { Safeguards, seconds } from './Safeguards.js';
 import type { ArgValues } from './args.js';
 
 export type { DispatchOutcome } from './outcome.js';
@@ -344,7 +344,7 @@ export class Dispatcher {
         // In a group, chatter that is not addressed to the bot is not a failed command.
         if (!addressed) return done('ignored', parsed.name, user.name);
         if (this.safeguards.isAnswer(parsed.name)) {
-          await this.reply(message, `Nothing is waiting for your confirmation here (a request lasts ${formatDuration(this.options.confirmMs)}).`);
+          await this.reply(message, `Nothing is waiting for your confirmation here (a request lasts ${seconds(this.options.confirmMs)}).`);
           return done('unknown', parsed.name, user.name);
         }
         await this.reply(message, `Unknown command "${clip(parsed.name)}". Send "help" to see what you can run.`);

@@ -104,7 +104,7 @@ export class Safeguards {
     const command = this.host.resolve(pending.command);
     const name = command?.name ?? pending.command;
     const who = caller.user?.name;
-    if (Date.now() > pending.expiresAt) return this.cancel(pending, message, done, `${name} was not confirmed within ${formatDuration(this.host.confirmMs)}; nothing was run.`, 'expired');
+    if (Date.now() > pending.expiresAt) return this.cancel(pending, message, done, `${name} was not confirmed within ${seconds(this.host.confirmMs)}; nothing was run.`, 'expired');
     if (parsed.name === 'no') return this.cancel(pending, message, done, `Cancelled: ${name} was not run.`, 'declined');
     if (parsed.args[0] !== pending.code || parsed.args.length !== 1) {
       return this.cancel(pending, message, done, `That is not the code; ${name} was cancelled and nothing was run. Send the command again to get a new code.`, 'wrong code');
@@ -167,7 +167,7 @@ export class Safeguards {
     timer.unref();
     this.pending.set(key, { code, command: command.name, parsed, caller, message, expiresAt: Date.now() + confirmMs, timer });
     const args = parsed.args.length > 0 ? ` ${parsed.args.join(' ')}` : '';
-    await this.host.reply(message, `Reply \`yes ${code}\` within ${formatDuration(confirmMs)} to run ${command.name}${args}. Reply \`no\` to cancel.`);
+    await this.host.reply(message, `Reply \`yes ${code}\` within ${seconds(confirmMs)} to run ${command.name}${args}. Reply \`no\` to cancel.`);
     return this.record(command, parsed, caller, message, done('confirm', command.name, caller.user?.name));
   }
 
@@ -175,7 +175,7 @@ export class Safeguards {
     const pending = this.pending.get(key);
     if (!pending || pending.code !== code) return;
     this.pending.delete(key);
-    const text = `${pending.command} was not confirmed within ${formatDuration(this.host.confirmMs)}; nothing was run.`;
+    const text = `${pending.command} was not confirmed within ${seconds(this.host.confirmMs)}; nothing was run.`;
     detach(this.host.reply(pending.message, text), (error) => this.host.logger.warn(errorInfo(error), 'could not send the expiry notice'));
     this.recordLater(pending, 'cancelled', 'not confirmed in time');
   }
@@ -233,6 +233,11 @@ function auditEntry(command: Command, parsed: ParsedCommand, caller: Caller, mes
 /** One confirmation per person and chat: the same person elsewhere, or another person here, cannot answer it. */
 function pendingKey(message: InboundMessage): string {
   return `${identityKey(message.from)}\n${addressKey(message.chat)}`;
+}
+
+/** The confirmation window as people are told it: `60 s` (or `300 ms` below a second). */
+export function seconds(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms)} ms`;
 }
 
 function usageLine(command: Command): string {

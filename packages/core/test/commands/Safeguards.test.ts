@@ -78,7 +78,7 @@ describe('confirmation', () => {
     const runs: Run[] = [];
     const { say, adapter } = await chat([action(runs, { confirm: true })]);
     const ask = await say('carol', 'hatch', 'group');
-    expect(ask).toMatch(/^Reply `yes \d{4}` within 1m to run hatch\. Reply `no` to cancel\.$/);
+    expect(ask).toMatch(/^Reply `yes \d{4}` within 60 s to run hatch\. Reply `no` to cancel\.$/);
     const c = code(ask);
     // Another person in the same group, with the right code: nothing waits for them.
     expect(await say('bob', `yes ${c}`, 'group')).toMatch(/^Nothing is waiting for your confirmation here/);
@@ -104,8 +104,8 @@ describe('confirmation', () => {
     // The right code after a wrong one does nothing: the request is gone.
     expect(await say('carol', `yes ${code(ask)}`)).toMatch(/^Nothing is waiting/);
     ask = await say('carol', 'hatch');
-    expect(ask).toContain('within 300ms');
-    await until(() => adapter.textsTo('carol').at(-1) === 'hatch was not confirmed within 300ms; nothing was run.', 'the expiry notice');
+    expect(ask).toContain('within 300 ms');
+    await until(() => adapter.textsTo('carol').at(-1) === 'hatch was not confirmed within 300 ms; nothing was run.', 'the expiry notice');
     expect(await say('carol', `yes ${code(ask)}`)).toMatch(/^Nothing is waiting/);
     expect(runs).toEqual([]);
     const outcomes = (await audit.latest()).map((e) => `${e.outcome}${e.detail ? ':' + e.detail : ''}`);

@@ -148,7 +148,7 @@ describe('websocket actions', () => {
   it('send a frame on the feed socket, typed values and all, and wait for the acknowledgement when asked to', async () => {
     const lab = await labFeed();
     try {
-      const { say } = await actionBridge({
+      const { say, relay } = await actionBridge({
         feeds: [{ type: 'websocket', name: 'lab', url: lab.url }],
         actions: [
           {
@@ -170,8 +170,13 @@ describe('websocket actions', () => {
       expect(Date.parse(String(lab.frames[1]!.at))).toBeGreaterThan(Date.now() - 60_000);
       lab.state.silent = true;
       expect(await say('carol', 'setpoint:22')).toBe('setpoint failed: no acknowledgement from lab within 1 s');
-    } finally {
       await lab.close();
+      await waitUntil(() => relay.context!.sources[0]!.stats().state !== 'connected', 'the feed down');
+      const before = lab.frames.length;
+      expect(await say('carol', 'blink')).toMatch(/^blink failed: feed lab is reconnecting \(.*\); nothing was sent$/);
+      expect(lab.frames).toHaveLength(before);
+    } finally {
+      await lab.close().catch(() => undefined);
     }
   });
 });
