@@ -48,7 +48,7 @@ export interface AuditLog {
 export class MemoryAuditLog implements AuditLog {
   private readonly entries: AuditEntry[] = [];
 
-  constructor(private readonly keep = 1000) {}
+  constructor(private readonly keep = 200) {}
 
   append(entry: AuditEntry): Promise<void> {
     this.entries.push(entry);

@@ -216,18 +216,13 @@ export class Safeguards {
 }
 
 function auditEntry(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, outcome: string, detail: string | undefined): AuditEntry {
-  return {
-    at: new Date().toISOString(),
-    actor: caller.name,
-    ...(caller.tier !== undefined ? { tier: caller.tier } : {}),
-    identity: identityKey(message.from),
-    chat: addressKey(message.chat),
-    command: command.name,
-    args: auditArgs(parsed.args, command.args),
-    outcome,
-    ...(detail !== undefined ? { detail } : {}),
-    via: 'chat',
-  };
+  // Built field by field (no spread temporaries): one of these is made for every audited command.
+  const entry: { -readonly [K in keyof AuditEntry]: AuditEntry[K] } = { at: new Date().toISOString(), actor: caller.name, command: command.name, args: auditArgs(parsed.args, command.args), outcome, via: 'chat' };
+  if (caller.tier !== undefined) entry.tier = caller.tier;
+  entry.identity = identityKey(message.from);
+  entry.chat = addressKey(message.chat);
+  if (detail !== undefined) entry.detail = detail;
+  return entry;
 }
 
 /** One confirmation per person and chat: the same person elsewhere, or another person here, cannot answer it. */
