@@ -57,7 +57,7 @@ describe('the autoreply example plugin', () => {
     expect(await second.say('carol', 'autoreply')).toBe('天气 → 今天晴，最高 25°C。\nwifi → Wi-Fi: lab-5G, the password is on the fridge.\n开会 → 周三下午三点 天气好就去');
     expect(await second.say('alice', 'autoreply remove 天气')).toBe('"天气" comes from the config file; remove it there.');
     expect(await second.say('alice', 'autoreply remove 开会')).toBe('Removed: 开会');
-    expect(await second.say('carol', 'hello there')).toBe('Unknown command "hello". Send "help" to see what you can run.');
+    expect(await second.say('carol', 'hello there')).toBe('Unknown command "hello". Did you mean `help`? Send "help" to see what you can run.');
   });
 
   it('names the YAML path and line of a bad config', async () => {

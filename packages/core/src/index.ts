@@ -33,6 +33,8 @@ export * from './commands/Dispatcher.js';
 export * from './commands/args.js';
 export * from './audit/AuditLog.js';
 export * from './audit/FileAuditLog.js';
+export * from './i18n/index.js';
+export * from './commands/suggest.js';
 export type { GuestPolicy } from './commands/Callers.js';
 export * from './commands/builtins.js';
 export type * from './commands/middleware.js';

@@ -17,6 +17,7 @@ import { Context, type Plugin, type PluginUse } from '../plugins/Context.js';
 import type { BridgeEvents, PluginHost } from '../plugins/host.js';
 import { NamedRegistry } from '../plugins/NamedRegistry.js';
 import { MemoryAuditLog, type AuditLog } from '../audit/AuditLog.js';
+import { coreCatalog, DefaultLocale, type Catalog, type Locale } from '../i18n/index.js';
 
 /** Options of {@link Bridge}. */
 export interface BridgeOptions {
@@ -39,6 +40,8 @@ export interface BridgeOptions {
   readonly limits?: Pick<DispatcherOptions, 'maxInput' | 'maxQueued' | 'userRate' | 'userBurst' | 'confirmMs'>;
   /** Where privileged acts are recorded; closed with the bridge. @defaultValue a {@link MemoryAuditLog} */
   readonly audit?: AuditLog;
+  /** The language of people who chose none (`lang`). @defaultValue 'en' */
+  readonly locale?: Locale;
   readonly outbox?: Omit<OutboxOptions, 'store' | 'logger'>;
   /** How long shutdown waits for pending messages to go out. @defaultValue 10000 */
   readonly drainTimeoutMs?: number;
@@ -64,6 +67,10 @@ export class Bridge implements PluginHost {
   readonly dataDir: string;
   /** Where privileged acts are recorded (`audit`, `switchboard audit`). */
   readonly audit: AuditLog;
+  /** Every text the bridge sends, by key and language; plugins add theirs with `ctx.messages`. */
+  readonly messages: Catalog = coreCatalog();
+  /** The bridge's language, for people who chose none. */
+  readonly locale: Locale;
   readonly feedTypes = new NamedRegistry<unknown>('feed type');
   readonly actionKinds = new NamedRegistry<unknown>('action kind');
   readonly configDir: string;
@@ -94,6 +101,7 @@ export class Bridge implements PluginHost {
     for (const adapter of options.adapters ?? []) this.addAdapter(adapter);
     this.directory = new UserDirectory(options.store);
     this.audit = options.audit ?? new MemoryAuditLog();
+    this.locale = options.locale ?? DefaultLocale;
     this.outbox = new Outbox({ ...options.outbox, store: options.store, logger: this.logger });
     this.notifier = new Notifier({
       directory: this.directory,
@@ -108,6 +116,8 @@ export class Bridge implements PluginHost {
       directory: this.directory,
       registry: this.registry,
       send: (message) => this.outbox.enqueue(message),
+      messages: this.messages,
+      locale: this.locale,
       services: {
         pendingOutbound: () => this.outbox.size,
         requestShutdown: (reason) => this.requestShutdown(reason),

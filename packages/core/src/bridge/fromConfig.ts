@@ -31,6 +31,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     store: options.store ?? new FileStore({ dir: core.dataDir, logger }),
     logger,
     dataDir: core.dataDir,
+    locale: core.locale,
     configDir: config.file.startsWith('<') ? process.cwd() : dirname(config.file),
     audit: options.audit ?? new FileAuditLog({ dir: core.dataDir, maxBytes: core.audit.maxBytes, keep: core.audit.keep, logger }),
     users: core.users,

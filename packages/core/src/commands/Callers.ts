@@ -3,6 +3,7 @@ import { satisfiesTier } from '../domain/tiers.js';
 import type { User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import type { Caller } from './Command.js';
+import type { Locale } from '../i18n/Locale.js';
 
 /** How unknown senders are treated. */
 export interface GuestPolicy {
@@ -24,7 +25,13 @@ export class Callers {
   constructor(
     private readonly directory: UserDirectory,
     private readonly guests: GuestPolicy,
+    private readonly defaultLocale: Locale,
   ) {}
+
+  /** The language a user reads: their own choice, else the bridge's. */
+  localeOf(user: User | undefined): Locale {
+    return user?.locale ?? this.defaultLocale;
+  }
 
   /** The user a message comes from, by its sender's identity, then by its alternates in order. */
   sender(message: InboundMessage): User | undefined {
@@ -50,7 +57,7 @@ export class Callers {
   of(user: User): Caller {
     let caller = this.known.get(user);
     if (!caller) {
-      caller = { user, tier: user.tier, name: user.name, may: (c) => satisfiesTier(user.tier, c.minTier) };
+      caller = { user, tier: user.tier, name: user.name, locale: this.localeOf(user), may: (c) => satisfiesTier(user.tier, c.minTier) };
       this.known.set(user, caller);
     }
     return caller;
@@ -59,6 +66,6 @@ export class Callers {
   /** A sender the directory does not know: may run the guest policy's commands of tier `user`. */
   guest(message: InboundMessage): Caller {
     const { commands } = this.guests;
-    return { name: message.from.name ?? message.from.id, may: (c) => c.minTier === 'user' && c.guests !== false && commands.some((name) => name.toLowerCase() === c.name) };
+    return { name: message.from.name ?? message.from.id, locale: this.defaultLocale, may: (c) => c.minTier === 'user' && c.guests !== false && commands.some((name) => name.toLowerCase() === c.name) };
   }
 }

@@ -5,6 +5,8 @@ import type { Notifier } from '../notify/Notifier.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import type { ArgSpec, ArgValues } from './args.js';
+import type { Catalog, MessageParams } from '../i18n/Catalog.js';
+import type { Locale } from '../i18n/Locale.js';
 
 /**
  * What a command does, which decides how it is invoked:
@@ -48,7 +50,19 @@ export interface CommandSpec {
   readonly audit?: boolean;
   /** False: guests never run it, whatever the guest policy lists. @defaultValue true */
   readonly guests?: boolean;
+  /**
+   * The command in other languages: a description, aliases (resolved whatever the caller's
+   * language) and a usage line; `help` shows the first alias of the caller's language as the name.
+   */
+  readonly locales?: { readonly [L in Locale]?: CommandLocale };
   run(ctx: CommandContext): unknown;
+}
+
+/** A command's texts in one language. */
+export interface CommandLocale {
+  readonly description?: string;
+  readonly aliases?: readonly string[];
+  readonly usage?: string;
 }
 
 /** A registered command, with config overrides applied. */
@@ -70,6 +84,8 @@ export interface Caller {
   readonly tier?: Tier;
   /** Display name: the user's name, or what the platform calls the guest. */
   readonly name: string;
+  /** The language they read: their own choice (`lang`), else the bridge's. */
+  readonly locale: Locale;
   /** Whether this caller may run a command (tier check for users, the guest list for guests). */
   may(command: Command): boolean;
 }
@@ -110,6 +126,10 @@ export interface CommandContext {
    * number of times (progress, then result). Resolves once the outbox has accepted (persisted) it.
    */
   reply(text: string, options?: ReplyOptions): Promise<void>;
+  /** The caller's language (shorthand for `caller.locale`). */
+  readonly locale: Locale;
+  /** A message of the catalog (the core's, the relay's, those plugins add) in the caller's language. */
+  t(key: string, params?: MessageParams): string;
   /** Services the core offers handlers. */
   readonly services: CommandServices;
 }
@@ -134,4 +154,8 @@ export interface CommandServices {
   readonly notifier?: Notifier;
   /** Where privileged acts are recorded (`audit`). */
   readonly audit?: AuditLog;
+  /** Every text the bridge sends, by key and language. */
+  readonly messages: Catalog;
+  /** The bridge's language, for callers who chose none. */
+  readonly locale: Locale;
 }

@@ -16,6 +16,8 @@ export type RegistryChange =
   | { readonly type: 'unregistered'; readonly command: Command };
 
 const namePattern = /^[a-z][a-z0-9_-]{0,31}$/;
+/** Aliases may also be Chinese (`帮助`, `状态`). */
+const aliasPattern = /^[a-z\p{Script=Han}][a-z0-9_\-\p{Script=Han}]{0,31}$/u;
 
 /**
  * Commands known to the bridge. Commands come and go at runtime (a feed's commands appear
@@ -111,9 +113,11 @@ export class CommandRegistry implements CommandCatalog {
     if (!namePattern.test(name)) {
       throw new TypeError(`"${spec.name}" is not a valid command name (a letter, then letters, digits, "_" or "-")`);
     }
-    const aliases = [...new Set((spec.aliases ?? []).map((a) => a.toLowerCase()))];
+    // The aliases of every language resolve, whatever the caller's language.
+    const localAliases = Object.values(spec.locales ?? {}).flatMap((l) => l?.aliases ?? []);
+    const aliases = [...new Set([...(spec.aliases ?? []), ...localAliases].map((a) => a.toLowerCase()))].filter((a) => a !== name);
     for (const alias of aliases) {
-      if (!namePattern.test(alias)) throw new TypeError(`"${alias}" is not a valid alias for ${name}`);
+      if (!aliasPattern.test(alias)) throw new TypeError(`"${alias}" is not a valid alias for ${name}`);
     }
     if (!['get', 'set', 'control'].includes(spec.kind)) {
       throw new TypeError(`command ${name}: kind must be get, set or control (got "${String(spec.kind)}")`);

@@ -6,7 +6,7 @@ import { CommandError } from '../errors.js';
 import type { Accepted } from '../outbox/types.js';
 import type { User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
-import { formatDuration } from '../util/duration.js';
+import { formatDurationIn } from '../i18n/duration.js';
 import { clip } from '../util/clip.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { detach } from '../util/detach.js';
@@ -16,7 +16,7 @@ import { Semaphore } from '../util/Semaphore.js';
 import { definedOnly } from '../util/definedOnly.js';
 import type { Caller, Command, CommandServices, ReplyOptions } from './Command.js';
 import { Deadlines } from './Deadlines.js';
-import { RunningCommand, TimedOut } from './RunningCommand.js';
+import { RunningCommand, runWithin, TimedOut } from './RunningCommand.js';
 import type { CommandRegistry } from './CommandRegistry.js';
 import { Callers, type GuestPolicy } from './Callers.js';
 import { runMiddleware, type Middleware, type MiddlewareMessage } from './middleware.js';
@@ -24,6 +24,8 @@ import { parseCommand, type ParsedCommand } from './parse.js';
 import type { DispatchOutcome, Done } from './outcome.js';
 import { Safeguards, seconds } from './Safeguards.js';
 import type { ArgValues } from './args.js';
+import { coreCatalog, DefaultLocale, type Catalog, type Locale, type MessageParams } from '../i18n/index.js';
+import { suggestCommand } from './suggest.js';
 
 export type { DispatchOutcome } from './outcome.js';
 
@@ -33,7 +35,11 @@ export interface DispatcherOptions {
   readonly registry: CommandRegistry;
   /** Where replies go: the outbox's `enqueue`. */
   readonly send: (message: OutboundMessage) => Promise<Accepted>;
-  readonly services: Omit<CommandServices, 'directory' | 'registry'>;
+  readonly services: Omit<CommandServices, 'directory' | 'registry' | 'messages' | 'locale'>;
+  /** Every text the bridge sends. @defaultValue the core's messages */
+  readonly messages?: Catalog;
+  /** The language of callers who chose none. @defaultValue 'en' */
+  readonly locale?: Locale;
   readonly logger?: Logger;
   /** Extra command prefix, e.g. `!`. `/` always works. In groups, an unprefixed message runs only known commands. */
   readonly prefix?: string;
@@ -120,11 +126,18 @@ export class Dispatcher {
     if (!(this.options.concurrency >= 1)) throw new RangeError('dispatcher concurrency must be at least 1');
     if (!(this.options.timeoutMs > 0)) throw new RangeError('dispatcher timeout must be positive');
     this.slots = new Semaphore(this.options.concurrency);
-    this.callers = new Callers(options.directory, this.options.guest);
+    this.callers = new Callers(options.directory, this.options.guest, options.locale ?? DefaultLocale);
     this.logger = (options.logger ?? silentLogger).child({ component: 'dispatcher' });
-    this.services = { directory: options.directory, registry: options.registry, ...options.services };
+    this.services = {
+      directory: options.directory,
+      registry: options.registry,
+      messages: options.messages ?? coreCatalog(),
+      locale: options.locale ?? DefaultLocale,
+      ...options.services,
+    };
     this.safeguards = new Safeguards({
       reply: (message, text) => this.reply(message, text),
+      messages: this.services.messages,
       execute: (command, parsed, caller, message, done, values) => this.slots.use(() => this.execute(command, parsed, caller, message, done, values)),
       resolve: (name) => this.options.registry.resolve(name),
       refresh: (caller) => {
@@ -186,8 +199,8 @@ export class Dispatcher {
    */
   private refusal(lane: SenderLane, message: InboundMessage): string | undefined {
     const { maxInput, maxQueued, userRate, userBurst } = this.options;
-    if (message.text.length > maxInput) return `Your message is too long (${message.text.length} characters; at most ${maxInput}); it was not run.`;
-    if (lane.length >= maxQueued) return `${maxQueued} of your messages are still waiting; the ones after them were not run. Wait for the answers, then send again.`;
+    if (message.text.length > maxInput) return this.text(message, 'dispatch.tooLong', { length: message.text.length, max: maxInput });
+    if (lane.length >= maxQueued) return this.text(message, 'dispatch.tooMany', { max: maxQueued });
     if (!(userRate > 0)) return undefined;
     const user = this.callers.sender(message);
     if (user && user.tier !== 'user') return undefined;
@@ -196,7 +209,7 @@ export class Dispatcher {
     lane.seenAt = now;
     // Kept through idle sweeps until the bucket would be full again, so pausing does not refill it.
     lane.holdUntil = now + (userBurst / userRate) * 1000;
-    if (lane.tokens < 1) return `You are sending commands faster than ${userRate} a second; some were not run. Wait a moment, then send again.`;
+    if (lane.tokens < 1) return this.text(message, 'dispatch.tooFast', { rate: userRate }, user);
     lane.tokens -= 1;
     return undefined;
   }
@@ -343,15 +356,18 @@ export class Dispatcher {
       if (!command) {
         // In a group, chatter that is not addressed to the bot is not a failed command.
         if (!addressed) return done('ignored', parsed.name, user.name);
+        const locale = this.callers.localeOf(user);
         if (this.safeguards.isAnswer(parsed.name)) {
-          await this.reply(message, `Nothing is waiting for your confirmation here (a request lasts ${seconds(this.options.confirmMs)}).`);
+          await this.say(message, locale, 'dispatch.nothingWaiting', { window: seconds(this.services.messages, locale, this.options.confirmMs) });
           return done('unknown', parsed.name, user.name);
         }
-        await this.reply(message, `Unknown command "${clip(parsed.name)}". Send "help" to see what you can run.`);
+        const suggestion = suggestCommand(parsed.name, this.options.registry.list(), this.callers.of(user));
+        if (suggestion) await this.say(message, locale, 'dispatch.suggest', { name: clip(parsed.name), suggestion });
+        else await this.say(message, locale, 'dispatch.unknown', { name: clip(parsed.name) });
         return done('unknown', parsed.name, user.name);
       }
       if (!satisfiesTier(user.tier, command.minTier)) {
-        await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${user.tier}.`);
+        await this.say(message, this.callers.localeOf(user), 'dispatch.needsTier', { command: command.name, tier: command.minTier, current: user.tier });
         return await this.safeguards.refused(command, parsed, this.callers.of(user), message, done('refused', command.name, user.name, `needs ${command.minTier}`));
       }
       return await this.run(command, parsed, this.callers.of(user), message, done);
@@ -371,7 +387,7 @@ export class Dispatcher {
     if (!this.callers.guestsAdmitted) return done('ignored', parsed.name);
     const caller = this.callers.guest(message);
     if (!command || !caller.may(command)) {
-      if (addressed) await this.reply(message, 'You are not registered here. Ask an admin to add you.');
+      if (addressed) await this.say(message, caller.locale, 'dispatch.notRegistered');
       return done('refused', parsed.name);
     }
     return this.run(command, parsed, caller, message, done);
@@ -390,7 +406,7 @@ export class Dispatcher {
   }
 
   private async usage(command: Command, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
-    await this.reply(message, `Usage: ${command.name}${command.usage ? ' ' + command.usage : ''}`);
+    await this.say(message, caller.locale, 'usage', { synopsis: `${command.name}${command.usage ? ' ' + command.usage : ''}` });
     return done('usage', command.name, caller.user?.name);
   }
 
@@ -407,11 +423,11 @@ export class Dispatcher {
       // made while this command waited for its turn or a slot holds.
       const current = this.options.directory.get(caller.user.name);
       if (!current) {
-        await this.reply(message, 'You are no longer in the user directory.');
+        await this.say(message, caller.locale, 'dispatch.noLongerUser');
         return done('refused', command.name, caller.user.name);
       }
       if (!satisfiesTier(current.tier, command.minTier)) {
-        await this.reply(message, `"${command.name}" needs ${command.minTier} or above; you are ${current.tier}.`);
+        await this.say(message, this.callers.localeOf(current), 'dispatch.needsTier', { command: command.name, tier: command.minTier, current: current.tier });
         return done('refused', command.name, current.name, `needs ${command.minTier}`);
       }
       if (current !== caller.user) caller = this.callers.of(current);
@@ -428,8 +444,8 @@ export class Dispatcher {
         ctx.open = false;
         ctx.abort(new Error('timed out'));
         this.logger.warn({ command: command.name, timeoutMs }, 'command timed out');
-        await this.reply(message, `"${command.name}" did not finish within ${formatDuration(timeoutMs)} and was abandoned.`);
-        return done('timeout', command.name, caller.user?.name, `abandoned after ${formatDuration(timeoutMs)}`);
+        await this.say(message, caller.locale, 'dispatch.timeout', { command: command.name, duration: formatDurationIn(caller.locale, timeoutMs) });
+        return done('timeout', command.name, caller.user?.name, `abandoned after ${formatDurationIn('en', timeoutMs)}`);
       }
       // Replies the handler did not await still count: the command is done once they are accepted.
       const { replies } = ctx;
@@ -443,12 +459,21 @@ export class Dispatcher {
       }
       const ref = message.id.slice(-8);
       this.logger.error({ ...errorInfo(error), command: command.name, messageId: message.id }, 'command failed');
-      await this.reply(message, `"${command.name}" failed with an internal error (ref ${ref}); it has been logged.`);
+      await this.say(message, caller.locale, 'dispatch.internal', { command: command.name, ref });
       return done('error', command.name, caller.user?.name, `internal error (ref ${ref})`);
     } finally {
       ctx.open = false;
       this.deadlines.delete(ctx);
     }
+  }
+
+  /** A catalog text in the language of the message's sender. */
+  private text(message: InboundMessage, key: string, params?: MessageParams, sender: User | undefined = this.callers.sender(message)): string {
+    return this.services.messages.t(this.callers.localeOf(sender), key, params);
+  }
+
+  private say(message: InboundMessage, locale: Locale, key: string, params?: MessageParams): Promise<Accepted> {
+    return this.reply(message, this.services.messages.t(locale, key, params));
   }
 
   private reply(message: InboundMessage, text: string, options?: ReplyOptions): Promise<Accepted> {
@@ -459,22 +484,4 @@ export class Dispatcher {
       ...(message.replyContext !== undefined ? { replyContext: message.replyContext } : {}),
     });
   }
-}
-
-/**
- * Run a handler: settles with what it returned, its error, or {@link TimedOut} when its deadline
- * (watched by {@link Deadlines}) passes first. No timer and no closures of its own: this runs for
- * every command.
- */
-function runWithin(command: Command, ctx: RunningCommand): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    ctx.settle = resolve;
-    let ran: Promise<unknown>;
-    try {
-      ran = Promise.resolve(command.run(ctx));
-    } catch (error) {
-      ran = Promise.reject(error);
-    }
-    ran.then(resolve, reject);
-  });
 }

@@ -3,6 +3,8 @@ import type { Accepted } from '../outbox/types.js';
 import type { Linked } from '../util/LiveList.js';
 import type { Expiring } from './Deadlines.js';
 import type { ArgValues } from './args.js';
+import type { MessageParams } from '../i18n/Catalog.js';
+import type { Locale } from '../i18n/Locale.js';
 import type { Caller, Command, CommandContext, CommandServices, Invocation, ReplyOptions } from './Command.js';
 
 /** Sends a reply for one invocation; supplied by the dispatcher. */
@@ -48,6 +50,14 @@ export class RunningCommand implements CommandContext, Linked<RunningCommand>, E
     return this.invocation.argText;
   }
 
+  get locale(): Locale {
+    return this.caller.locale;
+  }
+
+  t(key: string, params?: MessageParams): string {
+    return this.services.messages.t(this.caller.locale, key, params);
+  }
+
   /** Made on first use: most handlers never look at it. */
   get signal(): AbortSignal {
     if (!this.controller) {
@@ -85,3 +95,21 @@ const NoValues: ArgValues = Object.freeze({});
 
 /** What the dispatcher's wait for a handler settles with when the deadline passes first. */
 export const TimedOut: unique symbol = Symbol('timed out');
+
+/**
+ * Run a handler: settles with what it returned, its error, or {@link TimedOut} when its deadline
+ * (watched by {@link Deadlines}) passes first. No timer and no closures of its own: this runs for
+ * every command.
+ */
+export function runWithin(command: Command, ctx: RunningCommand): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    ctx.settle = resolve;
+    let ran: Promise<unknown>;
+    try {
+      ran = Promise.resolve(command.run(ctx));
+    } catch (error) {
+      ran = Promise.reject(error);
+    }
+    ran.then(resolve, reject);
+  });
+}

@@ -2,7 +2,6 @@ import { randomInt } from 'node:crypto';
 import { addressKey, identityKey } from '../domain/address.js';
 import type { InboundMessage } from '../domain/messages.js';
 import { auditArgs, type AuditEntry, type AuditLog } from '../audit/AuditLog.js';
-import { formatDuration } from '../util/duration.js';
 import { errorInfo, type Logger } from '../util/Logger.js';
 import { detach } from '../util/detach.js';
 import { checkArgs, type ArgValues } from './args.js';
@@ -10,10 +9,15 @@ import type { Caller, Command } from './Command.js';
 import type { DispatchOutcome, Done } from './outcome.js';
 import type { ParsedCommand } from './parse.js';
 import { Throttle } from './Throttle.js';
+import type { Catalog, Message, MessageParams } from '../i18n/Catalog.js';
+import type { Locale } from '../i18n/Locale.js';
+import { formatDurationIn } from '../i18n/duration.js';
 
 /** What {@link Safeguards} needs from the dispatcher. */
 export interface SafeguardHost {
   reply(message: InboundMessage, text: string): Promise<unknown>;
+  /** The texts, rendered in each caller's language. */
+  readonly messages: Catalog;
   /** Run the command now (tier re-checked, through the handler pool). */
   execute(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done, values: ArgValues): Promise<DispatchOutcome>;
   /** The command registered under this name now, if any. */
@@ -77,12 +81,12 @@ export class Safeguards {
     if (command.args) {
       const checked = checkArgs(command.args, parsed.args);
       if ('reason' in checked) {
-        await this.host.reply(message, `${upperFirst(checked.reason)}.\n${usageLine(command)}`);
-        return this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, checked.reason));
+        await this.say(message, caller.locale, 'args.refused', { reason: this.reason(caller.locale, checked.reason), usage: this.usageLine(caller.locale, command) });
+        return this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, this.host.messages.render('en', checked.reason)));
       }
       values = checked.values;
     } else if (parsed.args.length < command.minArgs) {
-      await this.host.reply(message, usageLine(command));
+      await this.host.reply(message, this.usageLine(caller.locale, command));
       return this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, 'missing arguments'));
     }
     const limited = await this.limited(command, parsed, caller, message, done);
@@ -104,18 +108,19 @@ export class Safeguards {
     const command = this.host.resolve(pending.command);
     const name = command?.name ?? pending.command;
     const who = caller.user?.name;
-    if (Date.now() > pending.expiresAt) return this.cancel(pending, message, done, `${name} was not confirmed within ${seconds(this.host.confirmMs)}; nothing was run.`, 'expired');
-    if (parsed.name === 'no') return this.cancel(pending, message, done, `Cancelled: ${name} was not run.`, 'declined');
+    const locale = caller.locale;
+    if (Date.now() > pending.expiresAt) return this.cancel(pending, message, done, this.text(locale, 'confirm.expired', { command: name, window: this.window(locale) }), 'expired');
+    if (parsed.name === 'no') return this.cancel(pending, message, done, this.text(locale, 'confirm.declined', { command: name }), 'declined');
     if (parsed.args[0] !== pending.code || parsed.args.length !== 1) {
-      return this.cancel(pending, message, done, `That is not the code; ${name} was cancelled and nothing was run. Send the command again to get a new code.`, 'wrong code');
+      return this.cancel(pending, message, done, this.text(locale, 'confirm.wrongCode', { command: name }), 'wrong code');
     }
     if (!command) {
-      await this.host.reply(message, `${name} is no longer a command here; nothing was run.`);
+      await this.say(message, locale, 'confirm.removed', { command: name });
       return done('cancelled', name, who, 'command removed');
     }
     const current = this.host.refresh(caller);
     if (!current) {
-      await this.host.reply(message, 'You are no longer in the user directory.');
+      await this.say(message, locale, 'dispatch.noLongerUser');
       return this.record(command, pending.parsed, caller, message, done('refused', name, who, 'no longer a user'));
     }
     // The command may have changed while it waited: its arguments are checked again as it is now.
@@ -123,8 +128,8 @@ export class Safeguards {
     if (command.args) {
       const checked = checkArgs(command.args, pending.parsed.args);
       if ('reason' in checked) {
-        await this.host.reply(message, `${upperFirst(checked.reason)}; nothing was run.\n${usageLine(command)}`);
-        return this.record(command, pending.parsed, current, message, done('usage', name, who, checked.reason));
+        await this.say(message, locale, 'args.refusedAfterConfirm', { reason: this.reason(locale, checked.reason), usage: this.usageLine(locale, command) });
+        return this.record(command, pending.parsed, current, message, done('usage', name, who, this.host.messages.render('en', checked.reason)));
       }
       values = checked.values;
     }
@@ -147,9 +152,9 @@ export class Safeguards {
   private async limited(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome | undefined> {
     const wait = this.throttle.wait(command, caller.name);
     if (wait <= 0) return undefined;
-    const why = command.cooldownMs && !command.rate ? 'is cooling down' : 'has run as often as it may for now';
-    await this.host.reply(message, `${command.name} ${why}; it can run again in ${formatDuration(Math.max(1000, wait))}.`);
-    return this.record(command, parsed, caller, message, done('limited', command.name, caller.user?.name, `wait ${formatDuration(wait)}`));
+    const key = command.cooldownMs && !command.rate ? 'limit.cooldown' : 'limit.rate';
+    await this.say(message, caller.locale, key, { command: command.name, wait: formatDurationIn(caller.locale, Math.max(1000, wait)) });
+    return this.record(command, parsed, caller, message, done('limited', command.name, caller.user?.name, `wait ${formatDurationIn('en', wait)}`));
   }
 
   private async ask(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
@@ -167,7 +172,7 @@ export class Safeguards {
     timer.unref();
     this.pending.set(key, { code, command: command.name, parsed, caller, message, expiresAt: Date.now() + confirmMs, timer });
     const args = parsed.args.length > 0 ? ` ${parsed.args.join(' ')}` : '';
-    await this.host.reply(message, `Reply \`yes ${code}\` within ${seconds(confirmMs)} to run ${command.name}${args}. Reply \`no\` to cancel.`);
+    await this.say(message, caller.locale, 'confirm.ask', { code, window: this.window(caller.locale), command: command.name, args });
     return this.record(command, parsed, caller, message, done('confirm', command.name, caller.user?.name));
   }
 
@@ -175,9 +180,31 @@ export class Safeguards {
     const pending = this.pending.get(key);
     if (!pending || pending.code !== code) return;
     this.pending.delete(key);
-    const text = `${pending.command} was not confirmed within ${seconds(this.host.confirmMs)}; nothing was run.`;
+    const text = this.text(pending.caller.locale, 'confirm.expired', { command: pending.command, window: this.window(pending.caller.locale) });
     detach(this.host.reply(pending.message, text), (error) => this.host.logger.warn(errorInfo(error), 'could not send the expiry notice'));
     this.recordLater(pending, 'cancelled', 'not confirmed in time');
+  }
+
+  private text(locale: Locale, key: string, params?: MessageParams): string {
+    return this.host.messages.t(locale, key, params);
+  }
+
+  private say(message: InboundMessage, locale: Locale, key: string, params?: MessageParams): Promise<unknown> {
+    return this.host.reply(message, this.text(locale, key, params));
+  }
+
+  private window(locale: Locale): string {
+    return seconds(this.host.messages, locale, this.host.confirmMs);
+  }
+
+  /** A refusal's reason as a sentence start in `locale` (English capitalises it). */
+  private reason(locale: Locale, reason: Message): string {
+    const text = this.host.messages.render(locale, reason);
+    return locale === 'en' ? upperFirst(text) : text;
+  }
+
+  private usageLine(locale: Locale, command: Command): string {
+    return this.text(locale, 'usage', { synopsis: `${command.name}${command.usage ? ' ' + command.usage : ''}` });
   }
 
   private async cancel(pending: Pending, message: InboundMessage, done: Done, text: string, why: string): Promise<DispatchOutcome> {
@@ -230,13 +257,9 @@ function pendingKey(message: InboundMessage): string {
   return `${identityKey(message.from)}\n${addressKey(message.chat)}`;
 }
 
-/** The confirmation window as people are told it: `60 s` (or `300 ms` below a second). */
-export function seconds(ms: number): string {
-  return ms >= 1000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms)} ms`;
-}
-
-function usageLine(command: Command): string {
-  return `Usage: ${command.name}${command.usage ? ' ' + command.usage : ''}`;
+/** The confirmation window as people are told it: `60 s` / `60秒` (milliseconds below a second). */
+export function seconds(messages: Catalog, locale: Locale, ms: number): string {
+  return ms >= 1000 ? messages.t(locale, 'seconds', { n: Math.round(ms / 1000) }) : messages.t(locale, 'milliseconds', { n: Math.round(ms) });
 }
 
 function upperFirst(text: string): string {

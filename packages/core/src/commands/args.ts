@@ -25,6 +25,8 @@ export interface ArgSpec {
   readonly maxLength?: number;
 }
 
+import type { Message } from '../i18n/Catalog.js';
+
 /** Validated argument values by name. */
 export type ArgValues = Readonly<Record<string, string | number>>;
 
@@ -87,13 +89,13 @@ export function argsArity(specs: readonly ArgSpec[]): { min: number; max: number
  * Check what was typed against the declared arguments.
  * @returns the values by name, or the reason they are refused (naming the argument and the rule).
  */
-export function checkArgs(specs: readonly ArgSpec[], words: readonly string[]): { values: ArgValues } | { reason: string } {
+export function checkArgs(specs: readonly ArgSpec[], words: readonly string[]): { values: ArgValues } | { reason: Message } {
   const { min, max } = argsArity(specs);
   if (words.length < min) {
     const missing = specs.slice(words.length).filter((s) => !s.optional).map((s) => s.name);
-    return { reason: `missing ${missing.join(', ')}` };
+    return refused('args.missing', { names: missing.join(', ') });
   }
-  if (words.length > max) return { reason: max === 0 ? `it takes no arguments (got ${words.length})` : `too many arguments: takes at most ${max}, got ${words.length}` };
+  if (words.length > max) return max === 0 ? refused('args.none', { got: words.length }) : refused('args.tooMany', { max, got: words.length });
   const values: Record<string, string | number> = {};
   for (let i = 0; i < specs.length && i < words.length; i++) {
     const spec = specs[i]!;
@@ -105,30 +107,34 @@ export function checkArgs(specs: readonly ArgSpec[], words: readonly string[]): 
   return { values };
 }
 
-function checkValue(spec: ArgSpec, text: string): string | number | { reason: string } {
-  const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+function checkValue(spec: ArgSpec, text: string): string | number | { reason: Message } {
+  const value = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  const { name } = spec;
   const maxLength = spec.maxLength ?? 200;
-  if (text.length > maxLength) return { reason: `${spec.name} is too long (${text.length} characters; at most ${maxLength})` };
+  if (text.length > maxLength) return refused('args.tooLong', { name, length: text.length, max: maxLength });
   // Words never hold whitespace; control and format characters are refused outright.
-  if (/[\p{Cc}\p{Cf}]/u.test(text)) return { reason: `${spec.name} holds a control character` };
+  if (/[\p{Cc}\p{Cf}]/u.test(text)) return refused('args.control', { name });
   if (spec.enum) {
     const match = spec.enum.find((v) => v.toLowerCase() === text.toLowerCase());
-    if (match === undefined) return { reason: `${spec.name} must be one of ${spec.enum.join(', ')} (got ${shown})` };
+    if (match === undefined) return refused('args.enum', { name, choices: spec.enum.join(', '), value });
     return match;
   }
   if (spec.type === 'number' || spec.type === 'integer') {
     const integer = spec.type === 'integer';
-    if (!(integer ? Whole : Decimal).test(text)) return { reason: `${spec.name} must be ${integer ? 'a whole number' : 'a number'} (got ${shown})` };
-    const value = Number(text);
-    if (!Number.isFinite(value) || (integer && !Number.isSafeInteger(value))) return { reason: `${spec.name} is out of range (got ${shown})` };
-    if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
-      const range = spec.min !== undefined && spec.max !== undefined ? `from ${spec.min} to ${spec.max}` : spec.min !== undefined ? `at least ${spec.min}` : `at most ${spec.max}`;
-      return { reason: `${spec.name} must be ${range} (got ${shown})` };
+    if (!(integer ? Whole : Decimal).test(text)) return refused(integer ? 'args.integer' : 'args.number', { name, value });
+    const number = Number(text);
+    if (!Number.isFinite(number) || (integer && !Number.isSafeInteger(number))) return refused('args.outOfRange', { name, value });
+    const { min, max } = spec;
+    if ((min !== undefined && number < min) || (max !== undefined && number > max)) {
+      if (min !== undefined && max !== undefined) return refused('args.between', { name, min, max, value });
+      return min !== undefined ? refused('args.atLeast', { name, min, value }) : refused('args.atMost', { name, max: max!, value });
     }
-    return value;
+    return number;
   }
-  if (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`, 'u').test(text)) {
-    return { reason: `${spec.name} must match ${spec.pattern} (got ${shown})` };
-  }
+  if (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`, 'u').test(text)) return refused('args.pattern', { name, pattern: spec.pattern, value });
   return text;
+}
+
+function refused(key: string, params: NonNullable<Message['params']>): { reason: Message } {
+  return { reason: { key, params } };
 }

@@ -3,13 +3,15 @@ import { identityKey, parseIdentity, type Identity } from '../domain/address.js'
 import { isTier, tierRank, Tiers, type Tier } from '../domain/tiers.js';
 import { CommandError, DirectoryError } from '../errors.js';
 import type { User } from '../users/User.js';
-import { formatDuration } from '../util/duration.js';
+import { formatDurationIn } from '../i18n/duration.js';
+import { parseLocale } from '../i18n/Locale.js';
+import { localized } from './localized.js';
 import { clip } from '../util/clip.js';
 import type { CommandContext, CommandSpec } from './Command.js';
 import type { CommandRegistry } from './CommandRegistry.js';
 import { formatAuditEntry } from '../audit/AuditLog.js';
 
-/** The commands every bridge has. */
+/** The commands every bridge has, with their Chinese names (the first alias of `zh-CN`, shown by `help`). */
 export const builtinCommands: readonly CommandSpec[] = [
   {
     name: 'help',
@@ -18,6 +20,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     minTier: 'user',
     description: 'List the commands you may run, or explain one',
     usage: '[command]',
+    locales: { 'zh-CN': { aliases: ['帮助', '命令'], description: '列出你可以使用的命令，或说明其中一个', usage: '[命令]' } },
     run: help,
   },
   {
@@ -25,7 +28,20 @@ export const builtinCommands: readonly CommandSpec[] = [
     kind: 'get',
     minTier: 'user',
     description: 'Show who the bridge thinks you are',
+    locales: { 'zh-CN': { aliases: ['我是谁'], description: '显示桥接认为你是谁' } },
     run: whoami,
+  },
+  {
+    name: 'lang',
+    aliases: ['language'],
+    kind: 'set',
+    minTier: 'user',
+    description: 'Show or choose the language you read: zh-CN or en',
+    usage: '[zh-CN|en]',
+    minArgs: 0,
+    audit: false,
+    locales: { 'zh-CN': { aliases: ['语言'], description: '查看或选择你的语言：zh-CN 或 en', usage: '[zh-CN|en]' } },
+    run: lang,
   },
   {
     name: 'notify',
@@ -35,6 +51,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     usage: '[last|all|<platform>]',
     // Alone, it shows the choice; `notify:qq` and `set notify qq` also work.
     minArgs: 0,
+    locales: { 'zh-CN': { aliases: ['通知'], description: '选择通知发往哪里：某个平台、全部平台，或你最近使用的平台', usage: '[last|all|<平台>]' } },
     run: notify,
   },
   {
@@ -42,6 +59,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     kind: 'get',
     minTier: 'admin',
     description: 'List users, their tiers and identities',
+    locales: { 'zh-CN': { aliases: ['用户'], description: '列出用户、权限和身份' } },
     run: listUsers,
   },
   {
@@ -51,6 +69,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     description: 'Add a user (at most your own tier)',
     usage: '<name> <tier> [platform:id ...]',
     minArgs: 2,
+    locales: { 'zh-CN': { aliases: ['添加用户'], description: '添加用户（权限不高于你自己）', usage: '<名字> <权限> [平台:id ...]' } },
     run: addUser,
   },
   {
@@ -60,6 +79,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     description: 'Remove a user below your tier',
     usage: '<name>',
     minArgs: 1,
+    locales: { 'zh-CN': { aliases: ['删除用户'], description: '删除权限低于你的用户', usage: '<名字>' } },
     run: delUser,
   },
   {
@@ -69,6 +89,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     description: 'Raise a user one tier, or to the tier given',
     usage: '<name> [tier]',
     minArgs: 1,
+    locales: { 'zh-CN': { aliases: ['提权'], description: '把用户提升一级，或提升到指定权限', usage: '<名字> [权限]' } },
     run: (ctx) => changeTier(ctx, -1),
   },
   {
@@ -78,6 +99,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     description: 'Lower a user one tier, or to the tier given',
     usage: '<name> [tier]',
     minArgs: 1,
+    locales: { 'zh-CN': { aliases: ['降权'], description: '把用户降低一级，或降到指定权限', usage: '<名字> [权限]' } },
     run: (ctx) => changeTier(ctx, +1),
   },
   {
@@ -86,6 +108,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     minTier: 'admin',
     description: 'Show the latest privileged acts: tier and user changes, acks, silences, actions',
     usage: '[n] [user]',
+    locales: { 'zh-CN': { aliases: ['审计'], description: '显示最近的特权操作：权限和用户变更、确认、屏蔽、动作', usage: '[条数] [用户]' } },
     run: showAudit,
   },
   {
@@ -94,6 +117,7 @@ export const builtinCommands: readonly CommandSpec[] = [
     kind: 'control',
     minTier: 'root',
     description: 'Shut the bridge down after delivering what is pending',
+    locales: { 'zh-CN': { aliases: ['退出', '关闭'], description: '发送完待发消息后关闭桥接' } },
     run: quit,
   },
 ];
@@ -112,83 +136,103 @@ async function help(ctx: CommandContext): Promise<void> {
   const topic = ctx.args[0];
   if (topic) {
     const command = registry.resolve(topic);
-    if (!command || !ctx.caller.may(command)) throw new CommandError(`No command "${clip(topic)}" that you may run.`);
+    if (!command || !ctx.caller.may(command)) throw new CommandError(ctx.t('help.noCommand', { name: clip(topic) }));
+    const shown = localized(command, ctx.locale);
+    const others = command.aliases.filter((a) => a !== shown.name);
+    const names = shown.name === command.name ? command.name : `${shown.name} (${command.name})`;
     const lines = [
-      `${command.name}${command.usage ? ' ' + command.usage : ''}`,
-      command.description,
-      `kind: ${command.kind}; needs: ${command.minTier}${command.aliases.length ? `; aliases: ${command.aliases.join(', ')}` : ''}`,
+      `${names}${shown.usage ? ' ' + shown.usage : ''}`,
+      shown.description,
+      ctx.t('help.details', { kind: command.kind, tier: command.minTier, aliases: others.length ? ctx.t('help.aliases', { aliases: others.join(', ') }) : '' }),
     ];
-    if (command.kind === 'set') lines.push(`Set it with "${command.name}:value" or "set ${command.name} value".`);
+    if (command.kind === 'set') lines.push(ctx.t('help.set', { name: command.name }));
     await ctx.reply(lines.join('\n'));
     return;
   }
   const visible = registry.list().filter((c) => ctx.caller.may(c));
-  const width = Math.max(...visible.map((c) => (c.name + (c.usage ? ' ' + c.usage : '')).length));
-  const lines = visible.map((c) => `${(c.name + (c.usage ? ' ' + c.usage : '')).padEnd(width)}  ${c.description}`);
-  await ctx.reply(`Commands you may run:\n${lines.join('\n')}\nSend "help <command>" for details.`);
+  const rows = visible.map((c) => {
+    const shown = localized(c, ctx.locale);
+    const names = shown.name === c.name ? c.name : `${shown.name} (${c.name})`;
+    return { head: names + (shown.usage ? ' ' + shown.usage : ''), description: shown.description };
+  });
+  const width = Math.max(...rows.map((r) => r.head.length));
+  const lines = rows.map((r) => `${r.head.padEnd(width)}  ${r.description}`);
+  await ctx.reply(`${ctx.t('help.header')}\n${lines.join('\n')}\n${ctx.t('help.footer')}`);
 }
 
 async function whoami(ctx: CommandContext): Promise<void> {
   const { user } = ctx.caller;
   const from = identityKey(ctx.message.from);
   if (!user) {
-    await ctx.reply(`You are a guest (${from}), not in the user directory.`);
+    await ctx.reply(ctx.t('whoami.guest', { from }));
     return;
   }
   const shared = inSharedChat(ctx);
   const lines = [`${user.name} (${user.tier})`];
-  if (shared) lines.push('identities: not shown in a group; ask in a direct chat');
-  else lines.push(`identities: ${user.identities.map(identityKey).join(', ')}`, `writing as: ${from}`);
-  if (user.subscriptions.length > 0) lines.push(`subscribed to: ${user.subscriptions.join(', ')}`);
+  if (shared) lines.push(ctx.t('whoami.identitiesHidden'));
+  else lines.push(ctx.t('whoami.identities', { identities: user.identities.map(identityKey).join(', ') }), ctx.t('whoami.writingAs', { from }));
+  if (user.subscriptions.length > 0) lines.push(ctx.t('whoami.subscribed', { subscriptions: user.subscriptions.join(', ') }));
   if (user.mutedUntil !== undefined && user.mutedUntil > Date.now()) {
-    lines.push(`muted for another ${formatDuration(user.mutedUntil - Date.now())}`);
+    lines.push(ctx.t('whoami.muted', { duration: formatDurationIn(ctx.locale, user.mutedUntil - Date.now()) }));
   }
   const { notifier } = ctx.services;
-  if (notifier) lines.push(`notifications: ${notifier.describe(user)}`);
+  if (notifier) lines.push(ctx.t('whoami.notifications', { where: notifier.describe(user) }));
+  lines.push(ctx.t('whoami.language', { locale: ctx.locale }));
   await ctx.reply(lines.join('\n'));
+}
+
+/** `lang [zh-CN|en]`: show or choose the language the bridge writes to you in. */
+async function lang(ctx: CommandContext): Promise<void> {
+  const user = actor(ctx);
+  const wanted = ctx.args[0];
+  if (!wanted) {
+    await ctx.reply(ctx.t('lang.current', { locale: ctx.locale }));
+    return;
+  }
+  const locale = parseLocale(wanted);
+  if (!locale) throw new CommandError(ctx.t('lang.unknown', { value: clip(wanted) }));
+  await ctx.services.directory.setLocale(user, user.name, locale);
+  // Said in the language just chosen.
+  await ctx.reply(ctx.services.messages.t(locale, 'lang.set'));
 }
 
 async function notify(ctx: CommandContext): Promise<void> {
   const user = actor(ctx);
   const { notifier } = ctx.services;
-  if (!notifier) throw new CommandError('This bridge sends no notifications.');
+  if (!notifier) throw new CommandError(ctx.t('notify.none'));
   const reachable = notifier.reachable(user);
   const choices = ['last', 'all', ...reachable].join(', ');
   const wanted = ctx.args[0]?.toLowerCase();
   if (!wanted) {
-    await ctx.reply(`Your notifications go to: ${notifier.describe(user)}.\nChoose with "notify <choice>": ${choices}.`);
+    await ctx.reply(ctx.t('notify.current', { where: notifier.describe(user), choices }));
     return;
   }
   if (wanted !== 'last' && wanted !== 'all') {
-    if (!notifier.platforms.includes(wanted)) {
-      throw new CommandError(`"${clip(ctx.args[0] ?? '')}" is not a platform this bridge runs; choose one of: ${choices}.`);
-    }
-    if (!reachable.includes(wanted)) {
-      throw new CommandError(`You have no identity on ${wanted} that it can reach; choose one of: ${choices}.`);
-    }
+    if (!notifier.platforms.includes(wanted)) throw new CommandError(ctx.t('notify.notPlatform', { value: clip(ctx.args[0] ?? ''), choices }));
+    if (!reachable.includes(wanted)) throw new CommandError(ctx.t('notify.unreachable', { platform: wanted, choices }));
   }
   const updated = await ctx.services.directory.setNotify(user, user.name, wanted);
-  await ctx.reply(`Your notifications now go to: ${notifier.describe(updated)}.`);
+  await ctx.reply(ctx.t('notify.now', { where: notifier.describe(updated) }));
 }
 
 async function listUsers(ctx: CommandContext): Promise<void> {
   const users = ctx.services.directory.list();
   if (users.length === 0) {
-    await ctx.reply('No users.');
+    await ctx.reply(ctx.t('users.none'));
     return;
   }
   // Platform ids are what a forger needs: never posted to a whole group.
   const shared = inSharedChat(ctx);
   const lines = users.map((u) =>
-    shared ? `${u.name} (${u.tier})` : `${u.name} (${u.tier}) — ${u.identities.map(identityKey).join(', ') || 'no identities'}`,
+    shared ? `${u.name} (${u.tier})` : `${u.name} (${u.tier}) — ${u.identities.map(identityKey).join(', ') || ctx.t('users.noIdentities')}`,
   );
-  const note = shared ? '\n(Identities are not shown in a group; ask in a direct chat.)' : '';
-  await ctx.reply(`${users.length} user${users.length === 1 ? '' : 's'}:\n${lines.join('\n')}${note}`);
+  const note = shared ? `\n${ctx.t('users.hiddenNote')}` : '';
+  await ctx.reply(`${ctx.t('users.count', { count: users.length })}\n${lines.join('\n')}${note}`);
 }
 
 async function addUser(ctx: CommandContext): Promise<void> {
   const [name, tierText, ...identityTexts] = ctx.args as [string, string, ...string[]];
-  const tier = requireTier(tierText);
+  const tier = requireTier(ctx, tierText);
   let identities: Identity[];
   try {
     identities = identityTexts.map(parseIdentity);
@@ -196,41 +240,37 @@ async function addUser(ctx: CommandContext): Promise<void> {
     throw new CommandError((error as Error).message);
   }
   const user = await directoryCall(() => ctx.services.directory.add(actor(ctx), { name, tier, identities }));
-  await ctx.reply(`Added ${user.name} as ${user.tier}${identities.length ? ` (${identities.map(identityKey).join(', ')})` : ''}.`);
+  await ctx.reply(ctx.t('users.added', { name: user.name, tier: user.tier, identities: identities.length ? ` (${identities.map(identityKey).join(', ')})` : '' }));
 }
 
 async function delUser(ctx: CommandContext): Promise<void> {
   const user = await directoryCall(() => ctx.services.directory.remove(actor(ctx), ctx.args[0]!));
-  await ctx.reply(`Removed ${user.name} (${user.tier}).`);
+  await ctx.reply(ctx.t('users.removed', { name: user.name, tier: user.tier }));
 }
 
 async function changeTier(ctx: CommandContext, step: -1 | 1): Promise<void> {
   const [name, tierText] = ctx.args as [string, string | undefined];
   const target = ctx.services.directory.get(name);
-  if (!target) throw new CommandError(`There is no user named ${clip(name)}.`);
+  if (!target) throw new CommandError(ctx.t('users.noSuch', { name: clip(name) }));
   let tier: Tier;
   if (tierText !== undefined) {
-    tier = requireTier(tierText);
+    tier = requireTier(ctx, tierText);
     const direction = tierRank(tier) - tierRank(target.tier);
     if (direction !== 0 && Math.sign(direction) !== step) {
-      throw new CommandError(
-        `${ctx.command.name} ${target.name} ${tier} would ${step < 0 ? 'lower' : 'raise'} them; use "${step < 0 ? 'demote' : 'promote'}".`,
-      );
+      throw new CommandError(ctx.t(step < 0 ? 'tier.wouldLower' : 'tier.wouldRaise', { command: ctx.command.name, name: target.name, tier }));
     }
   } else {
     const next = Tiers[tierRank(target.tier) + step];
-    if (!next) throw new CommandError(`${target.name} is already ${target.tier}; there is no tier ${step < 0 ? 'above' : 'below'}.`);
+    if (!next) throw new CommandError(ctx.t(step < 0 ? 'tier.noneAbove' : 'tier.noneBelow', { name: target.name, tier: target.tier }));
     tier = next;
   }
   const user = await directoryCall(() => ctx.services.directory.setTier(actor(ctx), target.name, tier));
-  await ctx.reply(`${user.name} is now ${user.tier} (was ${target.tier}).`);
+  await ctx.reply(ctx.t('tier.changed', { name: user.name, tier: user.tier, was: target.tier }));
 }
 
 async function quit(ctx: CommandContext): Promise<void> {
   const pending = ctx.services.pendingOutbound();
-  await ctx.reply(
-    pending > 0 ? `Shutting down after delivering ${pending} pending message${pending === 1 ? '' : 's'}.` : 'Shutting down.',
-  );
+  await ctx.reply(pending > 0 ? ctx.t('quit.pending', { count: pending }) : ctx.t('quit.now'));
   ctx.services.requestShutdown(`quit by ${ctx.caller.name}`);
 }
 
@@ -240,13 +280,13 @@ function inSharedChat(ctx: CommandContext): boolean {
 }
 
 function actor(ctx: CommandContext): User {
-  if (!ctx.caller.user) throw new CommandError('Guests cannot change the user directory.');
+  if (!ctx.caller.user) throw new CommandError(ctx.t('users.guestCannot'));
   return ctx.caller.user;
 }
 
-function requireTier(text: string): Tier {
+function requireTier(ctx: CommandContext, text: string): Tier {
   const tier = text.toLowerCase();
-  if (!isTier(tier)) throw new CommandError(`"${clip(text)}" is not a tier; use root, admin or user.`);
+  if (!isTier(tier)) throw new CommandError(ctx.t('tier.invalid', { value: clip(text) }));
   return tier;
 }
 
@@ -266,21 +306,21 @@ const AuditMost = 100;
 /** `audit [n] [user]`: the latest n entries (10 unless given), of one actor when named. */
 async function showAudit(ctx: CommandContext): Promise<void> {
   const { audit } = ctx.services;
-  if (!audit) throw new CommandError('This bridge keeps no audit log.');
+  if (!audit) throw new CommandError(ctx.t('audit.none'));
   let limit = 10;
   let actor: string | undefined;
   for (const arg of ctx.args) {
     if (/^\d+$/.test(arg)) {
       limit = Number(arg);
-      if (limit < 1 || limit > AuditMost) throw new CommandError(`audit shows from 1 to ${AuditMost} entries (got ${arg}).\nUsage: audit [n] [user]`);
+      if (limit < 1 || limit > AuditMost) throw new CommandError(ctx.t('audit.range', { max: AuditMost, got: arg }));
     } else if (actor === undefined) actor = arg;
-    else throw new CommandError(`audit takes one user (got "${clip(actor)}" and "${clip(arg)}").\nUsage: audit [n] [user]`);
+    else throw new CommandError(ctx.t('audit.oneUser', { first: clip(actor), second: clip(arg) }));
   }
   const entries = await audit.latest({ limit, ...(actor !== undefined ? { actor } : {}) });
   if (entries.length === 0) {
-    await ctx.reply(actor !== undefined ? `The audit log has nothing by ${clip(actor)}.` : 'The audit log is empty.');
+    await ctx.reply(actor !== undefined ? ctx.t('audit.emptyBy', { actor: clip(actor) }) : ctx.t('audit.empty'));
     return;
   }
-  const head = `Latest ${entries.length} audit ${entries.length === 1 ? 'entry' : 'entries'}${actor !== undefined ? ` by ${clip(actor)}` : ''}:`;
+  const head = ctx.t('audit.latest', { count: entries.length, by: actor !== undefined ? ctx.t('audit.by', { actor: clip(actor) }) : '' });
   await ctx.reply([head, ...entries.map((entry) => formatAuditEntry(entry))].join('\n'));
 }

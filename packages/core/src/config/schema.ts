@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Locales } from '../i18n/Locale.js';
 import { parseIdentity } from '../domain/address.js';
 import { Tiers } from '../domain/tiers.js';
 import { parseDuration } from '../util/duration.js';
@@ -52,6 +53,8 @@ export const CoreConfigSchema = z
     /** Where the directory and the outbox journal live; relative to the config file. */
     dataDir: z.string().min(1).default('./data'),
     logLevel: LogLevelSchema.default('info'),
+    /** The language of people who chose none with `lang`. */
+    locale: z.enum(Locales).default('en'),
     /** The audit log (`audit.jsonl` in the data directory): rotated past maxBytes, keeping `keep` older files. */
     audit: z
       .object({

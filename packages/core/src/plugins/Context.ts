@@ -1,3 +1,5 @@
+import type { Messages } from '../i18n/Catalog.js';
+import type { Locale } from '../i18n/Locale.js';
 import type { z } from 'zod';
 import { createHash } from 'node:crypto';
 import type { CommandSpec } from '../commands/Command.js';
@@ -115,6 +117,15 @@ export class Context {
   /** Add a feed type for the relay's `feeds:` entries (`type: NAME`). */
   feed(type: string, factory: unknown): () => void {
     return this.track(() => this.host.feedTypes.register(type, factory));
+  }
+
+  /**
+   * Add texts per language (`{ en: { 'myplugin.done': 'Done: {what}' }, 'zh-CN': { … } }`) for as
+   * long as the plugin runs; handlers render them with `ctx.t(key, params)` in the caller's language.
+   * Prefix keys with the plugin's name.
+   */
+  messages(messages: Partial<Record<Locale, Messages>>): () => void {
+    return this.track(() => this.host.messages.add(messages));
   }
 
   /** Add a `do:` kind for the relay's `actions:` entries (`do: { NAME: … }`). */

@@ -10,6 +10,8 @@ import type { UserDirectory } from '../users/UserDirectory.js';
 import type { Logger } from '../util/Logger.js';
 import type { NamedRegistry } from './NamedRegistry.js';
 import type { AuditLog } from '../audit/AuditLog.js';
+import type { Catalog } from '../i18n/Catalog.js';
+import type { Locale } from '../i18n/Locale.js';
 
 /**
  * What a plugin context is built on: the running bridge's parts. The bridge implements it; built-in
@@ -24,6 +26,10 @@ export interface PluginHost {
   readonly notifier: Notifier;
   /** Where privileged acts are recorded. */
   readonly audit: AuditLog;
+  /** Every text the bridge sends, by key and language. */
+  readonly messages: Catalog;
+  /** The bridge's language, for people who chose none. */
+  readonly locale: Locale;
   readonly logger: Logger;
   /** Feed types by name (`webhook`, `homeassistant`, … and those plugins add). */
   readonly feedTypes: NamedRegistry<unknown>;

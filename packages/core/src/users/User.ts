@@ -1,5 +1,6 @@
 import type { Identity } from '../domain/address.js';
 import type { Tier } from '../domain/tiers.js';
+import type { Locale } from '../i18n/Locale.js';
 
 /** A person known to the bridge. */
 export interface User {
@@ -17,6 +18,8 @@ export interface User {
   readonly notify?: NotifyChoice;
   /** The platform they last wrote from (for `notify last`). */
   readonly lastPlatform?: string;
+  /** The language they chose (`lang`); absent means the bridge's. */
+  readonly locale?: Locale;
 }
 
 /**
@@ -61,5 +64,6 @@ export type DirectoryChange =
   | { readonly type: 'subscriptions'; readonly user: User; readonly by: string }
   | { readonly type: 'muted'; readonly user: User; readonly by: string }
   | { readonly type: 'notify'; readonly user: User; readonly by: string }
+  | { readonly type: 'locale'; readonly user: User; readonly by: string }
   /** They wrote from another platform than before (`lastPlatform`). */
   | { readonly type: 'seen'; readonly user: User; readonly by: string };

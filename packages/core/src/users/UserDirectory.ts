@@ -8,6 +8,7 @@ import { clip } from '../util/clip.js';
 import { nameKey, NamePattern, NameRule, nameSkeleton, normalName } from './names.js';
 import { assertKeepsARoot, assertMayChange, assertMayGrant } from './rules.js';
 import { isSystem, type Actor, type DirectoryChange, type NewUser, type NotifyChoice, type User } from './User.js';
+import type { Locale } from '../i18n/Locale.js';
 
 /** Store key of the directory document. */
 export const DirectoryKey = 'directory';
@@ -181,6 +182,14 @@ export class UserDirectory {
     return this.update(actor, name, 'notify', (user) => ({ ...user, notify: choice }));
   }
 
+  /** Choose the language a user reads; undefined goes back to the bridge's. Users choose their own. */
+  setLocale(actor: Actor, name: string, locale: Locale | undefined): Promise<User> {
+    return this.update(actor, name, 'locale', (user) => {
+      const { locale: _old, ...rest } = user;
+      return locale === undefined ? rest : { ...rest, locale };
+    });
+  }
+
   /**
    * Note the platform a user just wrote from (for `notify last`). Written only when it differs from
    * the one noted before, so a person who stays on one platform costs no write per message; and
@@ -223,7 +232,7 @@ export class UserDirectory {
   private update(
     actor: Actor,
     name: string,
-    type: 'identities' | 'subscriptions' | 'muted' | 'notify',
+    type: 'identities' | 'subscriptions' | 'muted' | 'notify' | 'locale',
     change: (user: User) => User,
   ): Promise<User> {
     return this.mutex.run(async () => {

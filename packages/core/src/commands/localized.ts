@@ -1,0 +1,12 @@
+import type { Locale } from '../i18n/Locale.js';
+import type { Command } from './Command.js';
+
+/** A command as people reading `locale` see it: its name there (the first alias of that language), description and usage. */
+export function localized(command: Command, locale: Locale): { name: string; description: string; usage: string } {
+  const local = command.locales?.[locale];
+  return {
+    name: local?.aliases?.[0] ?? command.name,
+    description: local?.description ?? command.description,
+    usage: local?.usage ?? command.usage,
+  };
+}
