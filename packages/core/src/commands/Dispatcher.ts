@@ -26,6 +26,7 @@ import { Safeguards, seconds } from './Safeguards.js';
 import type { ArgValues } from './args.js';
 import { coreCatalog, DefaultLocale, type Catalog, type Locale, type MessageParams } from '../i18n/index.js';
 import { suggestCommand } from './suggest.js';
+import { localized } from './localized.js';
 
 export type { DispatchOutcome } from './outcome.js';
 
@@ -406,7 +407,8 @@ export class Dispatcher {
   }
 
   private async usage(command: Command, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
-    await this.say(message, caller.locale, 'usage', { synopsis: `${command.name}${command.usage ? ' ' + command.usage : ''}` });
+    const { usage } = localized(command, caller.locale);
+    await this.say(message, caller.locale, 'usage', { synopsis: `${command.name}${usage ? ' ' + usage : ''}` });
     return done('usage', command.name, caller.user?.name);
   }
 

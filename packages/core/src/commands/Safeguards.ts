@@ -9,6 +9,7 @@ import type { Caller, Command } from './Command.js';
 import type { DispatchOutcome, Done } from './outcome.js';
 import type { ParsedCommand } from './parse.js';
 import { Throttle } from './Throttle.js';
+import { localized } from './localized.js';
 import type { Catalog, Message, MessageParams } from '../i18n/Catalog.js';
 import type { Locale } from '../i18n/Locale.js';
 import { formatDurationIn } from '../i18n/duration.js';
@@ -204,7 +205,8 @@ export class Safeguards {
   }
 
   private usageLine(locale: Locale, command: Command): string {
-    return this.text(locale, 'usage', { synopsis: `${command.name}${command.usage ? ' ' + command.usage : ''}` });
+    const { usage } = localized(command, locale);
+    return this.text(locale, 'usage', { synopsis: `${command.name}${usage ? ' ' + usage : ''}` });
   }
 
   private async cancel(pending: Pending, message: InboundMessage, done: Done, text: string, why: string): Promise<DispatchOutcome> {
