@@ -1,4 +1,6 @@
-import { clip, detach, errorInfo, formatDuration, type User } from '@switchboard/core';
+import { clip, detach, errorInfo, formatDurationIn, type Locale, type User } from '@switchboard/core';
+import { localText, type Say } from './alerts/messages.js';
+import { RelaySource } from './state/FeedHealth.js';
 import { Alerting } from './alerts/Alerting.js';
 import { renderTemplate } from './mapping.js';
 import type { RelayContext } from './RelayContext.js';
@@ -28,6 +30,7 @@ export interface RoutedUpdate {
  */
 export class Pipeline {
   private readonly perDevice = new KeyedSerial();
+  private readonly say: Say = (locale, key, params) => this.relay.host.messages.t(locale, key, params);
   private readonly flaps: FlapDamper | undefined;
 
   constructor(
@@ -110,12 +113,17 @@ export class Pipeline {
       // The rules were already walked for this update above, unless an open alert skipped that or the
       // update is routed with another severity.
       const walked = routedAs === update && !open ? matched : undefined;
+      // The relay's own notices (a feed down or back) are worded in each reader's language.
+      const notice = update.source === RelaySource && update.labels?.feed !== undefined;
       for (const { user, route, member } of router.recipients(routedAs, walked)) {
-        const template = isResolve ? settings.resolvedTemplate : route.template ?? settings.template;
-        let text = rendered.get(template);
+        const chosen = isResolve ? settings.resolvedTemplate : route.template ?? settings.template;
+        const locale = typeof chosen === 'string' && !notice ? undefined : user.locale ?? this.relay.host.locale;
+        const template = typeof chosen === 'string' ? chosen : pickTemplate(chosen, locale!);
+        const cacheKey = locale === undefined ? template : `${locale}\n${template}`;
+        let text = rendered.get(cacheKey);
         if (text === undefined) {
-          text = renderTemplate(template, fields);
-          rendered.set(template, text);
+          text = renderTemplate(template, notice ? { ...fields, text: localText(this.say, locale!, update) } : fields);
+          rendered.set(cacheKey, text);
         }
         users.push(user);
         texts.push(text);
@@ -133,7 +141,7 @@ export class Pipeline {
     const { update } = summary;
     const routedAs = summary.worst === update.severity ? update : { ...update, severity: summary.worst };
     const users = this.relay.router.recipients(routedAs).map((r) => r.user);
-    const text = `〰️ ${update.key} changed ${summary.changes} times in ${formatDuration(summary.spanMs)}, now ${update.state}`;
+    const text = (l: Locale): string => this.say(l, 'relay.flapping', { device: update.key, count: summary.changes, duration: formatDurationIn(l, summary.spanMs), state: update.state });
     await this.relay.delivery.notify(users, text, summary.worst);
     // An alert opened while it flapped, and still open, pages now.
     await this.relay.alerting.sweep();
@@ -150,4 +158,9 @@ function fieldsOf(update: Update, previous: DeviceState | undefined): Record<str
     labels: update.labels ?? {},
     time: new Date(update.at).toISOString(),
   });
+}
+
+/** A per-language template for `locale`: theirs, else English, else the first given. */
+function pickTemplate(templates: { readonly [L in Locale]?: string | undefined }, locale: Locale): string {
+  return templates[locale] ?? templates.en ?? Object.values(templates).find((t) => t !== undefined) ?? '';
 }

@@ -2,6 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import { silentLogger, type Context, type Logger, type Plugin } from '@switchboard/core';
 import { alertCommandsPlugin } from './commands/alertCommands.js';
 import { actionsPlugin } from './actions/actionsPlugin.js';
+import { relayMessages } from './i18n.js';
 import { relayCommandsPlugin } from './commands/relayCommands.js';
 import type { AnyFeedConfig, RelayConfig } from './config.js';
 import type { RoutedUpdate } from './Pipeline.js';
@@ -57,6 +58,7 @@ export class Relay implements Plugin<void> {
       if (this.routedSubject.observed) this.routedSubject.next(routed);
       return routed;
     };
+    ctx.messages(relayMessages);
     const runtime = await RelayRuntime.open(ctx.host, this.options, this.logger, report);
     this.runtime = runtime;
     ctx.onDispose(async () => {

@@ -67,7 +67,7 @@ export class RelayRuntime {
     await quiet.load();
     const router = new Router([FeedDownRoute, ...options.routes], directory);
     for (const warning of routeWarnings(options.routes, directory.list())) logger.warn({ rules: true }, warning);
-    const delivery = new RelayNotifier({ notifier: host.notifier, directory, quiet, maxText: settings.maxText, logger });
+    const delivery = new RelayNotifier({ notifier: host.notifier, directory, quiet, maxText: settings.maxText, logger, messages: host.messages, locale: host.locale });
     // The pipeline and the feed watch refer to each other through alerting; both exist before any
     // feed connects, so these late-bound calls always find them.
     const late: { pipeline?: Pipeline } = {};
@@ -87,6 +87,8 @@ export class RelayRuntime {
       flapping: (update) => late.pipeline?.isFlapping(update) ?? false,
       inhibitRules: settings.inhibit.map((rule) => ({ source: parseMatchers(rule.source), target: parseMatchers(rule.target), equal: rule.equal })),
       logger,
+      messages: host.messages,
+      locale: host.locale,
     });
     const ingresses = new Map<string, HttpIngress>();
     const ingress = (listen: string): HttpIngress => {

@@ -35,3 +35,4 @@ export * from './actions/template.js';
 export * from './actions/schema.js';
 export * from './actions/actionsPlugin.js';
 export * from './actions/kinds/index.js';
+export * from './i18n.js';

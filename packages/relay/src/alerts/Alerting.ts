@@ -1,12 +1,12 @@
-import { detach, errorInfo, formatDuration, silentLogger, type Logger, type User, type UserDirectory } from '@switchboard/core';
-import type { Notify, NotifyOptions } from '../delivery/RelayNotifier.js';
+import { detach, errorInfo, formatDuration, formatDurationIn, silentLogger, type Catalog, type Locale, type Logger, type User, type UserDirectory } from '@switchboard/core';
+import type { Notify, NotifyOptions, Text } from '../delivery/RelayNotifier.js';
 import type { Route } from '../routing/Route.js';
 import type { Router } from '../routing/Router.js';
-import { atLeast, SeverityIcons, severityRank, type Severity, type Update } from '../Update.js';
+import { atLeast, severityRank, type Severity, type Update } from '../Update.js';
 import { noted, type Alert } from './Alert.js';
 import type { AlertBook } from './AlertBook.js';
 import { fieldOf, matchesAll, type Matcher } from './matchers.js';
-import { names, pageText, PerPerson, resolvedText } from './messages.js';
+import { alertParams, names, pageText, PerPerson, resolvedText, type Say } from './messages.js';
 import type { SilenceBook } from './SilenceBook.js';
 
 /** Options of {@link Alerting}. */
@@ -23,6 +23,9 @@ export interface AlertingOptions {
   /** Inhibition by another alert: while an open alert matches `source`, matching targets with equal values are held. */
   readonly inhibitRules?: readonly InhibitRule[];
   readonly logger?: Logger;
+  /** Where the texts are (the bridge's catalog, with the relay's), and the language of those who chose none. */
+  readonly messages: Catalog;
+  readonly locale: Locale;
 }
 
 /** One inhibition rule, parsed. */
@@ -45,6 +48,7 @@ export type AlertActionResult = { readonly ok: true; readonly alert: Alert } | {
  */
 export class Alerting {
   private readonly logger: Logger;
+  private readonly say: Say;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** The escalation pass running now, and whether another was asked for meanwhile. */
@@ -52,6 +56,7 @@ export class Alerting {
   private again = false;
 
   constructor(private readonly options: AlertingOptions) {
+    this.say = (locale, key, params) => options.messages.t(locale, key, params);
     this.logger = (options.logger ?? silentLogger).child({ component: 'alerts' });
   }
 
@@ -100,7 +105,7 @@ export class Alerting {
           `resolved by the feed: ${update.text}`,
         ),
       );
-      if (!gather) await this.tell(alert.notified, resolvedText([alert]), alert.severity);
+      if (!gather) await this.tell(alert.notified, (l) => resolvedText(this.say, l, [alert]), alert.severity);
       await this.released();
       return true;
     }
@@ -120,7 +125,9 @@ export class Alerting {
       };
       const alert = await book.commit(() => (worse ? noted(changed, `now ${update.severity}: ${update.text}`) : changed));
       // A repeat sends nothing new; a rise in severity is worth telling those already involved.
-      if (worse && !this.heldAlert(alert)) await this.tell(alert.notified, `${SeverityIcons[alert.severity]} #${alert.id} is now ${alert.severity}: ${alert.device}: ${update.text}`, alert.severity);
+      if (worse && !this.heldAlert(alert)) {
+        await this.tell(alert.notified, (l) => this.say(l, 'relay.worse', { ...alertParams(this.say, l, alert), text: update.text, severity: this.say(l, `relay.severity.${alert.severity}`) }), alert.severity);
+      }
       return true;
     }
     if (!news) return true;
@@ -155,7 +162,7 @@ export class Alerting {
       ...(pageNow && first ? { nextAt: now + first.after } : {}),
       timeline: [{ at: now, what: `opened: ${update.text}` }],
     }, pageNow ? `paged ${names(recipients)}` : held ? 'held: silenced or its feed is down' : `waiting ${formatDuration(policy.groupWait)} for its group`, now));
-    if (pageNow) await this.options.notify(recipients, pageText([alert]), alert.severity);
+    if (pageNow) await this.options.notify(recipients, (l) => pageText(this.say, l, [alert]), alert.severity);
     this.schedule();
     return true;
   }
@@ -167,7 +174,7 @@ export class Alerting {
       if (alert.status === 'acknowledged') return `#${id} was already acknowledged by ${alert.ackedBy}.`;
       return undefined;
     }, (alert) => noted({ ...withoutSchedule(alert), status: 'acknowledged', ackedBy: user.name, ackedAt: Date.now(), notified: union(alert.notified, [user.name]) }, `acknowledged by ${user.name}`),
-    (alert) => `👍 #${alert.id} acknowledged by ${user.name}: ${alert.device}: ${alert.text}`);
+    (alert) => (l) => this.say(l, 'relay.acked', { ...alertParams(this.say, l, alert), user: user.name }));
   }
 
   /** `unack #id`: hand it back; escalation resumes from the next step. */
@@ -183,7 +190,7 @@ export class Alerting {
         ...(next !== undefined ? { nextAt: next } : {}),
         ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
       }, `unacknowledged by ${user.name}`);
-    }, (alert) => `↩️ #${alert.id} is unacknowledged again (${user.name}): ${alert.device}: ${alert.text}`);
+    }, (alert) => (l) => this.say(l, 'relay.unacked', { ...alertParams(this.say, l, alert), user: user.name }));
   }
 
   /** `resolve #id` by hand, for sources that never send a resolve. */
@@ -193,7 +200,7 @@ export class Alerting {
       status: 'resolved',
       resolvedAt: Date.now(),
       resolvedBy: user.name,
-    }, `resolved by ${user.name}`), (alert) => `✅ #${alert.id} resolved by ${user.name}: ${alert.device}: ${alert.text}`);
+    }, `resolved by ${user.name}`), (alert) => (l) => this.say(l, 'relay.resolvedBy', { ...alertParams(this.say, l, alert), user: user.name }));
   }
 
   /**
@@ -204,7 +211,7 @@ export class Alerting {
     return this.act(user, id, (alert) => (alert.status === 'resolved' ? `#${id} is already resolved.` : undefined), (alert) => {
       const until = Date.now() + ms;
       return noted({ ...alert, snoozedUntil: until, snoozedBy: user.name }, `snoozed by ${user.name} for ${formatDuration(ms)}`);
-    }, (alert) => `😴 #${alert.id} snoozed by ${user.name} for ${formatDuration(ms)}: ${alert.device}: ${alert.text}`);
+    }, (alert) => (l) => this.say(l, 'relay.snoozed', { ...alertParams(this.say, l, alert), user: user.name, duration: formatDurationIn(l, ms) }));
   }
 
   /** Whether `user` may see this alert at all. */
@@ -217,7 +224,7 @@ export class Alerting {
     id: number,
     refuse: (alert: Alert) => string | undefined,
     change: (alert: Alert) => Alert,
-    message: (alert: Alert) => string,
+    message: (alert: Alert) => Text,
   ): Promise<AlertActionResult> {
     const current = this.options.book.get(id);
     // An alert about a device the caller may not see does not exist for them.
@@ -232,7 +239,7 @@ export class Alerting {
   }
 
   /** Tell named users who may still see the alert's device (rules can change between restarts). */
-  private async tell(names: readonly string[], text: string, severity: Severity, about?: Alert, options?: NotifyOptions): Promise<void> {
+  private async tell(names: readonly string[], text: Text, severity: Severity, about?: Alert, options?: NotifyOptions): Promise<void> {
     const users = names
       .map((n) => this.options.directory.get(n))
       .filter((u): u is User => u !== undefined && (about === undefined || this.canSee(u, about)));
@@ -333,7 +340,7 @@ export class Alerting {
       }, `paged ${names(recipients)}`, now));
       for (const user of recipients) pages.add(user, alert);
     }
-    await pages.send(pageText, this.options.notify);
+    await pages.send((l, alerts) => pageText(this.say, l, alerts), this.options.notify, this.options.locale);
   }
 
   /** Resolves whose group wait is over: one message per person for all of theirs. */
@@ -349,7 +356,7 @@ export class Alerting {
         if (user && this.canSee(user, alert)) resolves.add(user, alert);
       }
     }
-    await resolves.send(resolvedText, this.options.notify);
+    await resolves.send((l, alerts) => resolvedText(this.say, l, alerts), this.options.notify, this.options.locale);
   }
 
   /** Reminders for alerts still firing and unacknowledged (repeat interval). */
@@ -361,7 +368,8 @@ export class Alerting {
         const { remindAt: _r, ...rest } = alert;
         return noted(policy ? { ...rest, remindAt: now + policy.repeatInterval } : rest, `reminded ${names(alert.notified)}`, now);
       });
-      await this.tell(updated.notified, `🔁 #${alert.id} still firing after ${formatDuration(now - alert.openedAt)}, unacknowledged: ${alert.device}: ${alert.text}`, alert.severity, alert, { reminder: true });
+      const age = now - alert.openedAt;
+      await this.tell(updated.notified, (l) => this.say(l, 'relay.reminder', { ...alertParams(this.say, l, alert), duration: formatDurationIn(l, age) }), alert.severity, alert, { reminder: true });
     }
   }
 
@@ -419,8 +427,8 @@ export class Alerting {
           this.logger.warn({ alert: alert.id, rule: alert.route, step: index + 1 }, 'escalation step pages nobody: no user it names may see this alert');
           continue;
         }
-        const age = formatDuration(now - alert.openedAt);
-        await this.options.notify(targets, `⏫ #${updated.id} unacknowledged for ${age}: ${updated.device}: ${updated.text}. Send "ack ${updated.id}" to take it.`, updated.severity);
+        const age = now - alert.openedAt;
+        await this.options.notify(targets, (l) => this.say(l, 'relay.escalation', { ...alertParams(this.say, l, updated), duration: formatDurationIn(l, age) }), updated.severity);
       }
     } catch (error) {
       this.logger.error(errorInfo(error), 'escalation failed');

@@ -1,4 +1,4 @@
-import { clip, detach, errorInfo, type Logger, type Notifier, type NotifyRoute, type Priority, type User, type UserDirectory } from '@switchboard/core';
+import { clip, detach, errorInfo, type Catalog, type Locale, type Logger, type Notifier, type NotifyRoute, type Priority, type User, type UserDirectory } from '@switchboard/core';
 import type { QuietHours } from '../alerts/QuietHours.js';
 import type { Member } from '../routing/Router.js';
 import type { Severity } from '../Update.js';
@@ -8,8 +8,11 @@ export interface NotifyOptions {
   readonly reminder?: boolean;
 }
 
+/** A text for everyone, or one rendered in each reader's language. */
+export type Text = string | ((locale: Locale) => string);
+
 /** Sends one text to users: {@link RelayNotifier.notify}, as alerting and its messages use it. */
-export type Notify = (users: readonly User[], text: string, severity: Severity, options?: NotifyOptions) => Promise<string[]>;
+export type Notify = (users: readonly User[], text: Text, severity: Severity, options?: NotifyOptions) => Promise<string[]>;
 
 /** Options of {@link RelayNotifier}. */
 export interface RelayNotifierOptions {
@@ -20,6 +23,9 @@ export interface RelayNotifierOptions {
   /** Texts longer than this are cut, with an ellipsis. */
   readonly maxText: number;
   readonly logger: Logger;
+  /** The texts, for digests; and the language of readers who chose none. */
+  readonly messages: Catalog;
+  readonly locale: Locale;
 }
 
 /**
@@ -39,8 +45,17 @@ export class RelayNotifier {
    * Send one text to users as one outbox batch.
    * @returns the names it was accepted or held for.
    */
-  notify(users: readonly User[], text: string, severity: Severity, options?: NotifyOptions): Promise<string[]> {
-    return this.deliver(users, text, severity, undefined, options);
+  notify(users: readonly User[], text: Text, severity: Severity, options?: NotifyOptions): Promise<string[]> {
+    if (typeof text === 'string') return this.deliver(users, text, severity, undefined, options);
+    // Rendered once per language among the readers.
+    const byLocale = new Map<Locale, string>();
+    const texts = users.map((user) => {
+      const locale = user.locale ?? this.options.locale;
+      let rendered = byLocale.get(locale);
+      if (rendered === undefined) byLocale.set(locale, (rendered = text(locale)));
+      return rendered;
+    });
+    return this.deliver(users, texts, severity, undefined, options);
   }
 
   /**
@@ -128,7 +143,8 @@ export class RelayNotifier {
       const user = directory.get(name);
       try {
         if (user) {
-          const body = `While you were in quiet hours (${texts.length}):\n${texts.map((t) => `• ${t}`).join('\n')}`;
+          const head = this.options.messages.t(user.locale ?? this.options.locale, 'relay.digest', { count: texts.length });
+          const body = `${head}\n${texts.map((t) => `• ${t}`).join('\n')}`;
           await notifier.notify([user], body);
         }
         await quiet.clear(name, texts.length);

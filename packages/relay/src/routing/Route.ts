@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema, Tiers } from '@switchboard/core';
+import { DurationSchema, Locales, Tiers } from '@switchboard/core';
 import { Severities } from '../Update.js';
 
 const TargetSchema = z
@@ -56,8 +56,19 @@ export const RouteSchema = z
     notify: TargetSchema.default({}),
     /** Users of this tier and above may see it, and are told when subscribed to the device or topic. */
     subscribers: z.enum(Tiers).optional(),
-    /** Message text; `{{icon}} {{device}}: {{text}}` style placeholders. */
-    template: z.string().optional(),
+    /**
+     * Message text; `{{icon}} {{device}}: {{text}}` style placeholders. One for everyone, or one per
+     * language (`{ en: …, zh-CN: … }`): a reader gets theirs, else English, else the first given.
+     */
+    template: z
+      .union([
+        z.string(),
+        z
+          .object(Object.fromEntries(Locales.map((l) => [l, z.string().optional()])) as Record<(typeof Locales)[number], z.ZodOptional<z.ZodString>>)
+          .strict()
+          .refine((t) => Object.values(t).some((v) => v !== undefined), 'give a template for at least one language (en, zh-CN)'),
+      ])
+      .optional(),
     /** Turn matching problems into alerts with a lifecycle (ack, escalate, resolve). */
     alert: AlertPolicySchema.optional(),
     /** Keep evaluating later rules after this one matched. */

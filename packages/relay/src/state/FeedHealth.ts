@@ -70,5 +70,7 @@ function feedUpdate(source: string, up: boolean, detail: string): Update {
     text: up ? `feed ${source} is back (${detail}); held alerts follow` : `feed ${source} is down (${detail}); its devices' alerts are held`,
     at: Date.now(),
     resolved: up,
+    // What the notice is rendered from in each reader's language.
+    labels: { feed: source, detail },
   };
 }

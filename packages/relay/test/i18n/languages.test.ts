@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { placeholders, systemActor } from '@switchboard/core';
+import { RelaySections, relayMessagesEn, relayMessagesZhCN } from '@switchboard/relay';
+import { alertBridge, settle, useFakeClock } from '../fixtures/alerting.js';
+
+useFakeClock();
+
+const routes = RelaySections.routes.parse([
+  {
+    name: 'heat',
+    match: { topic: 'temperature' },
+    notify: { users: ['uma', 'ulf'] },
+    subscribers: 'user',
+    alert: { severity: 'warning', groupWait: '0s', repeatInterval: '1h', escalate: [{ after: '10m', notify: { tier: 'admin' } }] },
+  },
+  { name: 'doors', match: { topic: 'door' }, notify: { users: ['uma', 'ulf'] }, template: { en: '{{device}} is {{state}}', 'zh-CN': '{{device}} 状态：{{state}}' } },
+  { name: 'lights', match: { topic: 'light' }, notify: { users: ['uma', 'ulf'] }, template: { en: 'light {{device}}: {{state}}' } },
+]);
+
+describe('the relay in each reader\'s language', () => {
+  it('has every key in both languages, with the same placeholders', () => {
+    const en = relayMessagesEn as Record<string, string>;
+    const zh = relayMessagesZhCN as Record<string, string>;
+    expect(Object.keys(zh).sort()).toEqual(Object.keys(en).sort());
+    for (const key of Object.keys(en)) expect({ key, p: placeholders(zh[key]!) }).toEqual({ key, p: placeholders(en[key]!) });
+  });
+
+  it('one alert: uma reads Chinese, ulf English, for the page, the reminder, the escalation and the ack', async () => {
+    const { bridge, feed, inbox, say } = await alertBridge(routes);
+    await bridge.directory.setLocale(systemActor('test'), 'uma', 'zh-CN');
+    await bridge.directory.setLocale(systemActor('test'), 'ada', 'zh-CN');
+    await feed({});
+    expect(inbox('uma')).toEqual(['⚠️ #1 oven：Oven at 70 °C']);
+    expect(inbox('ulf')).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
+    await settle(11 * 60_000);
+    expect(inbox('ada').at(-1)).toBe('⏫ #1 已 10分钟 未确认：oven：Oven at 70 °C。发送“确认 1”接手。');
+    expect(inbox('root1').at(-1)).toBe('⏫ #1 unacknowledged for 10m: oven: Oven at 70 °C. Send "ack 1" to take it.');
+    await feed({ severity: 'critical', text: 'Oven at 95 °C' });
+    expect(inbox('uma').at(-1)).toBe('🔥 #1 升级为严重：oven：Oven at 95 °C');
+    expect(inbox('ulf').at(-1)).toBe('🔥 #1 is now critical: oven: Oven at 95 °C');
+    expect(await say('ulf', 'ack 1')).toBe('You acknowledged #1.');
+    expect(inbox('uma').at(-1)).toBe('👍 #1 已由 ulf 确认：oven：Oven at 70 °C');
+    expect(inbox('ada').at(-1)).toBe('👍 #1 已由 ulf 确认：oven：Oven at 70 °C');
+    await feed({ state: 'ok', severity: 'info', resolved: true, text: 'Oven at 40 °C' });
+    expect(inbox('uma').at(-1)).toBe('✅ #1 已恢复：oven：Oven at 40 °C');
+    expect(inbox('ulf').at(-1)).toBe('✅ #1 resolved: oven: Oven at 40 °C');
+  });
+
+  it('a route template per language, falling back to English', async () => {
+    const { bridge, feed, inbox } = await alertBridge(routes);
+    await bridge.directory.setLocale(systemActor('test'), 'uma', 'zh-CN');
+    await feed({ topic: 'door', key: 'front', state: 'open', severity: 'info', text: 'Front door open' });
+    expect(inbox('uma')).toEqual(['front 状态：open']);
+    expect(inbox('ulf')).toEqual(['front is open']);
+    await feed({ topic: 'light', key: 'hall', state: 'on', severity: 'info', text: 'Hall light on' });
+    expect(inbox('uma').at(-1)).toBe('light hall: on');
+  });
+
+  it('a bridge set to Chinese speaks it to everyone who chose nothing', async () => {
+    const { feed, inbox } = await alertBridge(routes, { bridge: { locale: 'zh-CN' } });
+    await feed({});
+    expect(inbox('uma')).toEqual(['⚠️ #1 oven：Oven at 70 °C']);
+    expect(inbox('ulf')).toEqual(['⚠️ #1 oven：Oven at 70 °C']);
+  });
+});
