@@ -45,7 +45,7 @@ interface Pending {
 const NoValues: ArgValues = Object.freeze({});
 
 /** Words that answer a confirmation. */
-const Answers = new Set(['yes', 'no']);
+const Answers = new Set(['yes', 'no', '是', '否']);
 
 /**
  * What stands between a guarded command and its handler: its declared arguments are checked, its
@@ -111,7 +111,7 @@ export class Safeguards {
     const who = caller.user?.name;
     const locale = caller.locale;
     if (Date.now() > pending.expiresAt) return this.cancel(pending, message, done, this.text(locale, 'confirm.expired', { command: name, window: this.window(locale) }), 'expired');
-    if (parsed.name === 'no') return this.cancel(pending, message, done, this.text(locale, 'confirm.declined', { command: name }), 'declined');
+    if (parsed.name === 'no' || parsed.name === '否') return this.cancel(pending, message, done, this.text(locale, 'confirm.declined', { command: name }), 'declined');
     if (parsed.args[0] !== pending.code || parsed.args.length !== 1) {
       return this.cancel(pending, message, done, this.text(locale, 'confirm.wrongCode', { command: name }), 'wrong code');
     }

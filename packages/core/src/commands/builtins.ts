@@ -155,8 +155,9 @@ async function help(ctx: CommandContext): Promise<void> {
     const names = shown.name === c.name ? c.name : `${shown.name} (${c.name})`;
     return { head: names + (shown.usage ? ' ' + shown.usage : ''), description: shown.description };
   });
-  const width = Math.max(...rows.map((r) => r.head.length));
-  const lines = rows.map((r) => `${r.head.padEnd(width)}  ${r.description}`);
+  // Chinese characters take two columns in a chat's monospace font: pad by what is seen.
+  const width = Math.max(...rows.map((r) => columns(r.head)));
+  const lines = rows.map((r) => `${r.head}${' '.repeat(width - columns(r.head))}  ${r.description}`);
   await ctx.reply(`${ctx.t('help.header')}\n${lines.join('\n')}\n${ctx.t('help.footer')}`);
 }
 
@@ -272,6 +273,13 @@ async function quit(ctx: CommandContext): Promise<void> {
   const pending = ctx.services.pendingOutbound();
   await ctx.reply(pending > 0 ? ctx.t('quit.pending', { count: pending }) : ctx.t('quit.now'));
   ctx.services.requestShutdown(`quit by ${ctx.caller.name}`);
+}
+
+/** Columns a text takes in a monospace font: wide (CJK) characters count two. */
+function columns(text: string): number {
+  let n = 0;
+  for (const ch of text) n += /[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u.test(ch) ? 2 : 1;
+  return n;
 }
 
 /** A chat others read too (a group, a guild channel), where platform ids are not posted. */

@@ -68,4 +68,17 @@ describe('languages', () => {
     expect(await say('carol', 'audti')).toBe('Unknown command "audti". Send "help" to see what you can run.');
     expect(await say('carol', 'xyzzy')).toBe('Unknown command "xyzzy". Send "help" to see what you can run.');
   });
+
+  it('confirmations are asked in the caller\'s language, and 是 / 否 answer them', async () => {
+    const { say, bridge } = await chat();
+    let runs = 0;
+    bridge.registry.register({ name: 'hatch', kind: 'control', minTier: 'user', description: 'hatch', confirm: true, run: async (ctx) => void (runs++, await ctx.reply('ok')) });
+    await say('carol', 'lang zh-CN');
+    const asked = await say('carol', 'hatch');
+    expect(asked).toMatch(/^请在 60秒 内回复 `yes (\d{4})` 以执行 hatch。回复 `no` 取消。$/);
+    expect(await say('carol', '否')).toBe('已取消：hatch 没有执行。');
+    const code = /yes (\d{4})/.exec(await say('carol', 'hatch'))![1]!;
+    expect(await say('carol', `是 ${code}`)).toBe('ok');
+    expect(runs).toBe(1);
+  });
 });

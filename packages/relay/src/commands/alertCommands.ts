@@ -1,4 +1,4 @@
-import { clip, commandsPlugin, CommandError, formatDuration, type CommandContext, type CommandSpec, type Plugin, type User } from '@switchboard/core';
+import { clip, commandsPlugin, CommandError, formatDuration, formatDurationIn, type CommandContext, type CommandSpec, type Plugin, type User } from '@switchboard/core';
 import { formatMatchers, isMatcherText, matchesAll, parseMatchers } from '../alerts/matchers.js';
 import type { AlertActionResult } from '../alerts/Alerting.js';
 import type { RelayContext } from '../RelayContext.js';
@@ -10,7 +10,7 @@ function alertId(ctx: CommandContext): number {
   const text = ctx.args[0] ?? '';
   if (text === '' && ctx.command.name === 'ack') return NaN;
   const match = /^#?(\d{1,9})$/.exec(text);
-  if (!match) throw new CommandError(`"${clip(text)}" is not an alert number; use e.g. ${ctx.command.name} #12`);
+  if (!match) throw new CommandError(ctx.t('relay.alerts.notNumber', { value: clip(text), command: ctx.command.name }));
   return Number(match[1]);
 }
 
@@ -28,6 +28,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'get',
       minTier: 'user',
       description: 'Open alerts you may see: age, count, state, who acknowledged ("alerts history": the recently closed)',
+      locales: { 'zh-CN': { aliases: ['告警'], description: '你可以查看的未关闭告警：时长、次数、状态、谁确认了（“告警 history”：最近关闭的）', usage: '[history]' } },
       usage: '[history]',
       run: async (ctx) => {
         const now = Date.now();
@@ -38,7 +39,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
             .filter((a) => relay.alerting.canSee(user(ctx), a))
             .slice(0, 10);
           if (closed.length === 0) {
-            await ctx.reply('No closed alerts.');
+            await ctx.reply(ctx.t('relay.alerts.noneClosed'));
             return;
           }
           const lines = closed.map((a) => {
@@ -50,12 +51,12 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
         }
         const open = relay.alerts.open().filter((a) => relay.alerting.canSee(user(ctx), a));
         if (open.length === 0) {
-          await ctx.reply('No open alerts.');
+          await ctx.reply(ctx.t('relay.alerts.none'));
           return;
         }
         const lines = open.map((a) => {
-          const state = a.status === 'acknowledged' ? `acked by ${a.ackedBy}` : 'unacknowledged';
-          return `#${a.id} ${a.severity} ${a.source}/${a.device}: ${a.text} — ${formatDuration(now - a.openedAt)} old, ×${a.count}, ${state}`;
+          const state = a.status === 'acknowledged' ? ctx.t('relay.alerts.ackedBy', { user: a.ackedBy ?? '' }) : ctx.t('relay.alerts.unacked');
+          return ctx.t('relay.alerts.line', { id: a.id, severity: a.severity, device: `${a.source}/${a.device}`, text: a.text, age: formatDurationIn(ctx.locale, now - a.openedAt), count: a.count, state });
         });
         await ctx.reply(lines.join('\n'));
       },
@@ -65,12 +66,13 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'get',
       minTier: 'user',
       description: 'One alert and its timeline: opened, paged whom, escalated, acknowledged, resolved',
+      locales: { 'zh-CN': { aliases: ['告警详情'], description: '一条告警及其时间线：打开、通知了谁、升级、确认、关闭', usage: '<#编号>' } },
       usage: '#id',
       minArgs: 1,
       run: async (ctx) => {
         const id = alertId(ctx);
         const alert = relay.alerts.get(id);
-        if (!alert || !relay.alerting.canSee(user(ctx), alert)) throw new CommandError(`There is no alert #${id} that you may see.`);
+        if (!alert || !relay.alerting.canSee(user(ctx), alert)) throw new CommandError(ctx.t('relay.alerts.noSuch', { id }));
         const state = alert.status === 'acknowledged' ? `acknowledged by ${alert.ackedBy}` : alert.status;
         const head = `#${alert.id} ${alert.severity} ${alert.source}/${alert.device}: ${alert.text} — ${state}, ×${alert.count}`;
         const events = (alert.timeline ?? [{ at: alert.openedAt, what: 'opened' }]).map((e) => `+${formatDuration(e.at - alert.openedAt)} ${e.what}`);
@@ -82,6 +84,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'get',
       minTier: 'admin',
       description: 'Who each rule would page now, and who then, quiet hours and mutes considered',
+      locales: { 'zh-CN': { aliases: ['值班'], description: '每条规则现在会通知谁、之后通知谁（已考虑免打扰和静音）' } },
       run: async (ctx) => {
         const now = Date.now();
         const notifier = ctx.services.notifier;
@@ -121,12 +124,13 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'control',
       minTier: 'user',
       description: 'Pause an alert you may see: no page, reminder or escalation until it ends',
+      locales: { 'zh-CN': { aliases: ['暂缓'], description: '暂停一条告警：结束前不通知、不提醒、不升级', usage: '<#编号> [时长]' } },
       usage: '#id <duration>',
       minArgs: 2,
       run: async (ctx) => {
         const id = alertId(ctx);
         const ms = durationArg(ctx.args[1]!, 60_000, 7 * 86_400_000, 'Snooze for between 1m and 7d.');
-        await reply(ctx, await relay.alerting.snooze(user(ctx), id, ms), `#${id} is snoozed for ${formatDuration(ms)}.`);
+        await reply(ctx, await relay.alerting.snooze(user(ctx), id, ms), ctx.t('relay.alerts.snoozed', { id, duration: formatDurationIn(ctx.locale, ms) }));
       },
     },
     {
@@ -134,6 +138,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'control',
       minTier: 'user',
       description: 'Take an alert (the latest one sent to you when no number is given)',
+      locales: { 'zh-CN': { aliases: ['确认'], description: '接手一条告警（不带编号时为最近发给你的那条）', usage: '[#编号]' } },
       usage: '[#id]',
       run: async (ctx) => {
         let id = alertId(ctx);
@@ -142,10 +147,10 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
         if (quoted) id = Number(quoted[1]);
         if (Number.isNaN(id)) {
           const mine = relay.alerts.open().filter((a) => a.status === 'firing' && a.notified.includes(user(ctx).name));
-          if (mine.length === 0) throw new CommandError('No unacknowledged alert was sent to you; use ack #id.');
+          if (mine.length === 0) throw new CommandError(ctx.t('relay.alerts.noneSent'));
           id = mine[mine.length - 1]!.id;
         }
-        await reply(ctx, await relay.alerting.ack(user(ctx), id), `You acknowledged #${id}.`);
+        await reply(ctx, await relay.alerting.ack(user(ctx), id), ctx.t('relay.alerts.acked', { id }));
       },
     },
     {
@@ -153,11 +158,12 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'control',
       minTier: 'user',
       description: 'Hand an acknowledged alert back; escalation resumes',
+      locales: { 'zh-CN': { aliases: ['取消确认'], description: '交回已确认的告警；升级继续', usage: '<#编号>' } },
       usage: '#id',
       minArgs: 1,
       run: async (ctx) => {
         const id = alertId(ctx);
-        await reply(ctx, await relay.alerting.unack(user(ctx), id), `#${id} is unacknowledged again.`);
+        await reply(ctx, await relay.alerting.unack(user(ctx), id), ctx.t('relay.alerts.unackedAgain', { id }));
       },
     },
     {
@@ -165,11 +171,12 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'control',
       minTier: 'admin',
       description: 'Close an alert by hand (for feeds that never send a resolve)',
+      locales: { 'zh-CN': { aliases: ['解决'], description: '手动关闭告警（用于从不发送恢复的数据源）', usage: '<#编号>' } },
       usage: '#id',
       minArgs: 1,
       run: async (ctx) => {
         const id = alertId(ctx);
-        await reply(ctx, await relay.alerting.resolve(user(ctx), id), `#${id} is resolved.`);
+        await reply(ctx, await relay.alerting.resolve(user(ctx), id), ctx.t('relay.alerts.resolved', { id }));
       },
     },
     {
@@ -177,6 +184,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'control',
       minTier: 'admin',
       description: 'Page nobody about alerts matching all matchers for a while',
+      locales: { 'zh-CN': { aliases: ['屏蔽'], description: '一段时间内不为匹配所有条件的告警通知任何人', usage: '<字段=值,...> <时长> [原因]' } },
       usage: '<field=value,...> <duration> [reason]',
       minArgs: 2,
       run: async (ctx) => {
@@ -196,7 +204,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
         const reason = ctx.args.slice(i + 1).join(' ');
         const silence = await relay.silences.add({ matchers, createdBy: user(ctx).name, createdAt: Date.now(), endsAt: Date.now() + ms, reason });
         relay.alerting.schedule();
-        await ctx.reply(`Silence ${silence.id}: ${formatMatchers(matchers)} for ${formatDuration(ms)}${reason ? ` (${reason})` : ''}.`);
+        await ctx.reply(ctx.t('relay.silence.set', { id: silence.id, matchers: formatMatchers(matchers), duration: formatDurationIn(ctx.locale, ms), reason: reason ? ` (${reason})` : '' }));
       },
     },
     {
@@ -204,6 +212,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'get',
       minTier: 'admin',
       description: 'Silences in force that concern devices you may see',
+      locales: { 'zh-CN': { aliases: ['屏蔽列表'], description: '生效中、涉及你可以查看的设备的屏蔽' } },
       run: async (ctx) => {
         const now = Date.now();
         const me = user(ctx);
@@ -212,7 +221,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
           .active(now)
           .filter((s) => s.createdBy === me.name || devices.some((d) => matchesAll(s.matchers, { ...d, event: false })));
         if (visible.length === 0) {
-          await ctx.reply('No silences in force.');
+          await ctx.reply(ctx.t('relay.silence.none'));
           return;
         }
         await ctx.reply(
@@ -227,13 +236,14 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       kind: 'control',
       minTier: 'admin',
       description: 'End a silence now',
+      locales: { 'zh-CN': { aliases: ['解除屏蔽'], description: '立即结束一个屏蔽', usage: '<编号>' } },
       usage: '<id>',
       minArgs: 1,
       run: async (ctx) => {
         const id = Number(ctx.args[0]?.replace(/^#/, ''));
         const removed = Number.isInteger(id) ? await relay.silences.remove(id) : undefined;
-        if (!removed) throw new CommandError(`There is no silence ${clip(ctx.args[0] ?? '')} in force.`);
-        await ctx.reply(`Silence ${id} ended.`);
+        if (!removed) throw new CommandError(ctx.t('relay.silence.noSuch', { id: clip(ctx.args[0] ?? '') }));
+        await ctx.reply(ctx.t('relay.silence.ended', { id }));
         await relay.alerting.sweep();
       },
     },
