@@ -33,7 +33,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       run: async (ctx) => {
         const now = Date.now();
         if (ctx.args[0] !== undefined) {
-          if (ctx.args[0].toLowerCase() !== 'history') throw new CommandError(`"${clip(ctx.args[0])}" is not something alerts shows; use "alerts" or "alerts history".`);
+          if (ctx.args[0].toLowerCase() !== 'history') throw new CommandError(ctx.t('relay.alerts.notShown', { value: clip(ctx.args[0]) }));
           const closed = relay.alerts
             .closed()
             .filter((a) => relay.alerting.canSee(user(ctx), a))
@@ -44,7 +44,16 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
           }
           const lines = closed.map((a) => {
             const resolvedAt = a.resolvedAt ?? a.lastSeenAt;
-            return `#${a.id} ${a.severity} ${a.source}/${a.device}: ${a.text} — resolved ${formatDuration(now - resolvedAt)} ago by ${a.resolvedBy ?? 'the feed'}, open for ${formatDuration(resolvedAt - a.openedAt)}${a.ackedBy ? `, acked by ${a.ackedBy}` : ''}`;
+            return ctx.t('relay.alerts.closedLine', {
+              id: a.id,
+              severity: a.severity,
+              device: `${a.source}/${a.device}`,
+              text: a.text,
+              ago: formatDurationIn(ctx.locale, now - resolvedAt),
+              by: a.resolvedBy ?? ctx.t('relay.alerts.theFeed'),
+              open: formatDurationIn(ctx.locale, resolvedAt - a.openedAt),
+              acked: a.ackedBy ? ctx.t('relay.alerts.closedAcked', { user: a.ackedBy }) : '',
+            });
           });
           await ctx.reply(lines.join('\n'));
           return;
@@ -73,8 +82,8 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
         const id = alertId(ctx);
         const alert = relay.alerts.get(id);
         if (!alert || !relay.alerting.canSee(user(ctx), alert)) throw new CommandError(ctx.t('relay.alerts.noSuch', { id }));
-        const state = alert.status === 'acknowledged' ? `acknowledged by ${alert.ackedBy}` : alert.status;
-        const head = `#${alert.id} ${alert.severity} ${alert.source}/${alert.device}: ${alert.text} — ${state}, ×${alert.count}`;
+        const state = alert.status === 'acknowledged' ? ctx.t('relay.alerts.ackedBy', { user: alert.ackedBy ?? '' }) : ctx.t(`relay.alerts.status.${alert.status}`);
+        const head = ctx.t('relay.alerts.head', { id: alert.id, severity: alert.severity, device: `${alert.source}/${alert.device}`, text: alert.text, state, count: alert.count });
         const events = (alert.timeline ?? [{ at: alert.openedAt, what: 'opened' }]).map((e) => `+${formatDuration(e.at - alert.openedAt)} ${e.what}`);
         await ctx.reply([head, ...events].join('\n'));
       },
@@ -92,10 +101,10 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
           if (users.length === 0) return 'nobody';
           return users
             .map((u) => {
-              if (u.mutedUntil !== undefined && u.mutedUntil > now) return `${u.name} (muted ${formatDuration(u.mutedUntil - now)} more)`;
-              if (notifier && notifier.route(u).send.length === 0) return `${u.name} (unreachable)`;
-              if (relay.quiet.holds(u.name, critical, now)) return `${u.name} (quiet hours: held for the digest)`;
-              if (relay.quiet.holds(u.name, false, now)) return `${u.name} (quiet hours: critical only)`;
+              if (u.mutedUntil !== undefined && u.mutedUntil > now) return ctx.t('relay.oncall.muted', { user: u.name, duration: formatDurationIn(ctx.locale, u.mutedUntil - now) });
+              if (notifier && notifier.route(u).send.length === 0) return ctx.t('relay.oncall.unreachable', { user: u.name });
+              if (relay.quiet.holds(u.name, critical, now)) return ctx.t('relay.oncall.quietHeld', { user: u.name });
+              if (relay.quiet.holds(u.name, false, now)) return ctx.t('relay.oncall.quietCritical', { user: u.name });
               return u.name;
             })
             .join(', ');
@@ -116,7 +125,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
           }
           lines.push(line);
         });
-        await ctx.reply(lines.length > 0 ? lines.join('\n') : 'No rules.');
+        await ctx.reply(lines.length > 0 ? lines.join('\n') : ctx.t('relay.oncall.none'));
       },
     },
     {
@@ -129,7 +138,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
       minArgs: 2,
       run: async (ctx) => {
         const id = alertId(ctx);
-        const ms = durationArg(ctx.args[1]!, 60_000, 7 * 86_400_000, 'Snooze for between 1m and 7d.');
+        const ms = durationArg(ctx.args[1]!, 60_000, 7 * 86_400_000, ctx.t('relay.snooze.range'));
         await reply(ctx, await relay.alerting.snooze(user(ctx), id, ms), ctx.t('relay.alerts.snoozed', { id, duration: formatDurationIn(ctx.locale, ms) }));
       },
     },
@@ -192,15 +201,15 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
         let i = 0;
         while (i < ctx.args.length && isMatcherText(ctx.args[i]!)) matcherArgs.push(ctx.args[i++]!);
         const durationText = ctx.args[i];
-        if (matcherArgs.length === 0) throw new CommandError(`"${clip(ctx.args[0] ?? '')}" is not a matcher; use field=value, e.g. silence device=thermo-1 2h maintenance`);
-        if (durationText === undefined) throw new CommandError('How long? e.g. silence device=thermo-1 2h maintenance');
+        if (matcherArgs.length === 0) throw new CommandError(ctx.t('relay.silence.notMatcher', { value: clip(ctx.args[0] ?? '') }));
+        if (durationText === undefined) throw new CommandError(ctx.t('relay.silence.howLong'));
         let matchers;
         try {
           matchers = parseMatchers(matcherArgs);
         } catch (error) {
           throw new CommandError((error as Error).message);
         }
-        const ms = durationArg(durationText, 1000, 30 * 86_400_000, 'Silence for between 1s and 30d.');
+        const ms = durationArg(durationText, 1000, 30 * 86_400_000, ctx.t('relay.silence.range'));
         const reason = ctx.args.slice(i + 1).join(' ');
         const silence = await relay.silences.add({ matchers, createdBy: user(ctx).name, createdAt: Date.now(), endsAt: Date.now() + ms, reason });
         relay.alerting.schedule();
@@ -226,7 +235,7 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
         }
         await ctx.reply(
           visible
-            .map((s) => `${s.id}: ${formatMatchers(s.matchers)} — ${formatDuration(s.endsAt - now)} left, by ${s.createdBy}${s.reason ? `: ${s.reason}` : ''}`)
+            .map((s) => ctx.t('relay.silence.line', { id: s.id, matchers: formatMatchers(s.matchers), left: formatDurationIn(ctx.locale, s.endsAt - now), by: s.createdBy, reason: s.reason ? `: ${s.reason}` : '' }))
             .join('\n'),
         );
       },
