@@ -34,7 +34,19 @@ function formatIssue(issue: ConfigIssue): string {
 }
 
 /** A directory change refused by the tier rules, or naming a user or identity that does not fit. */
-export class DirectoryError extends SwitchboardError {}
+export class DirectoryError extends SwitchboardError {
+  /**
+   * @param text the same refusal as a catalog message (`directory.<code>`), for chat replies in the
+   * reader's language; `message` stays the English text for logs and the shell.
+   */
+  constructor(
+    code: string,
+    message: string,
+    readonly text?: { readonly key: string; readonly params?: Readonly<Record<string, string | number>> },
+  ) {
+    super(code, message);
+  }
+}
 
 /**
  * A failure meant for the person who ran the command. The dispatcher sends `message` back as the reply,

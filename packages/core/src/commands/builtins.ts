@@ -177,7 +177,7 @@ async function whoami(ctx: CommandContext): Promise<void> {
     lines.push(ctx.t('whoami.muted', { duration: formatDurationIn(ctx.locale, user.mutedUntil - Date.now()) }));
   }
   const { notifier } = ctx.services;
-  if (notifier) lines.push(ctx.t('whoami.notifications', { where: notifier.describe(user) }));
+  if (notifier) lines.push(ctx.t('whoami.notifications', { where: notifier.describe(user, (key, params) => ctx.t(key, params)) }));
   lines.push(ctx.t('whoami.language', { locale: ctx.locale }));
   await ctx.reply(lines.join('\n'));
 }
@@ -205,7 +205,7 @@ async function notify(ctx: CommandContext): Promise<void> {
   const choices = ['last', 'all', ...reachable].join(', ');
   const wanted = ctx.args[0]?.toLowerCase();
   if (!wanted) {
-    await ctx.reply(ctx.t('notify.current', { where: notifier.describe(user), choices }));
+    await ctx.reply(ctx.t('notify.current', { where: notifier.describe(user, (key, params) => ctx.t(key, params)), choices }));
     return;
   }
   if (wanted !== 'last' && wanted !== 'all') {
@@ -213,7 +213,7 @@ async function notify(ctx: CommandContext): Promise<void> {
     if (!reachable.includes(wanted)) throw new CommandError(ctx.t('notify.unreachable', { platform: wanted, choices }));
   }
   const updated = await ctx.services.directory.setNotify(user, user.name, wanted);
-  await ctx.reply(ctx.t('notify.now', { where: notifier.describe(updated) }));
+  await ctx.reply(ctx.t('notify.now', { where: notifier.describe(updated, (key, params) => ctx.t(key, params)) }));
 }
 
 async function listUsers(ctx: CommandContext): Promise<void> {
@@ -240,12 +240,12 @@ async function addUser(ctx: CommandContext): Promise<void> {
   } catch (error) {
     throw new CommandError((error as Error).message);
   }
-  const user = await directoryCall(() => ctx.services.directory.add(actor(ctx), { name, tier, identities }));
+  const user = await directoryCall(ctx, () => ctx.services.directory.add(actor(ctx), { name, tier, identities }));
   await ctx.reply(ctx.t('users.added', { name: user.name, tier: user.tier, identities: identities.length ? ` (${identities.map(identityKey).join(', ')})` : '' }));
 }
 
 async function delUser(ctx: CommandContext): Promise<void> {
-  const user = await directoryCall(() => ctx.services.directory.remove(actor(ctx), ctx.args[0]!));
+  const user = await directoryCall(ctx, () => ctx.services.directory.remove(actor(ctx), ctx.args[0]!));
   await ctx.reply(ctx.t('users.removed', { name: user.name, tier: user.tier }));
 }
 
@@ -265,7 +265,7 @@ async function changeTier(ctx: CommandContext, step: -1 | 1): Promise<void> {
     if (!next) throw new CommandError(ctx.t(step < 0 ? 'tier.noneAbove' : 'tier.noneBelow', { name: target.name, tier: target.tier }));
     tier = next;
   }
-  const user = await directoryCall(() => ctx.services.directory.setTier(actor(ctx), target.name, tier));
+  const user = await directoryCall(ctx, () => ctx.services.directory.setTier(actor(ctx), target.name, tier));
   await ctx.reply(ctx.t('tier.changed', { name: user.name, tier: user.tier, was: target.tier }));
 }
 
@@ -299,11 +299,11 @@ function requireTier(ctx: CommandContext, text: string): Tier {
 }
 
 /** Directory refusals become replies the caller can read; anything else is an internal error. */
-async function directoryCall<T>(fn: () => Promise<T>): Promise<T> {
+async function directoryCall<T>(ctx: CommandContext, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof DirectoryError) throw new CommandError(`${error.message}.`, error.code);
+    if (error instanceof DirectoryError) throw new CommandError(error.text ? ctx.t(error.text.key, error.text.params) : `${error.message}.`, error.code);
     throw error;
   }
 }

@@ -84,6 +84,22 @@ export const en = {
   'lang.current': 'Your language: {locale}. Choose with "lang zh-CN" or "lang en".',
   'lang.unknown': '"{value}" is not a language this bridge speaks; use zh-CN or en.',
   'lang.set': 'Your language is now English.',
+  'directory.TIER_ABOVE_OWN': 'You cannot grant {tier}: it is above your own tier ({own}).',
+  'directory.TARGET_NOT_BELOW': 'You cannot change {name} ({tier}): only users below your own tier ({own}) can be changed by you.',
+  'directory.TARGET_NOT_BELOW.self': 'You cannot change yourself: only users below your own tier ({own}) can be changed by you.',
+  'directory.LAST_ROOT.removed': '{name} is the last root and cannot be removed; make someone else root first.',
+  'directory.LAST_ROOT.demoted': '{name} is the last root and cannot be demoted; make someone else root first.',
+  'directory.USER_EXISTS': 'a user named {name} already exists.',
+  'directory.NO_CHANGE': '{name} is already {tier}.',
+  'directory.IDENTITY_TAKEN': '{identity} already belongs to {owner}.',
+  'directory.ACTOR_GONE': '{name} is no longer in the user directory.',
+  'directory.NO_SUCH_USER': 'there is no user named {name}.',
+  'directory.BAD_NAME': '"{name}" is not a valid user name (1–32 letters A–Z, digits, "_", "." or "-", or Chinese, Japanese or Korean characters).',
+  'directory.NAME_CONFUSABLE': '"{name}" looks too much like the existing user "{other}"; choose a name nobody can mistake for it.',
+  'notify.describe': '{choice} (now {now}{last})',
+  'notify.nowhere': 'nowhere: no platform the bridge runs can reach you',
+  'notify.lastFrom': ', last wrote from {platform}',
+  'notify.notYet': ', not written yet',
 } as const;
 
 /** A key of the core's catalog. */

@@ -143,13 +143,13 @@ export class Notifier {
     this.subscriptions.clear();
   }
 
-  /** What `whoami` shows: the choice and where it leads now. */
-  describe(user: User): string {
+  /** What `whoami` shows: the choice and where it leads now (in English, or through `say` in the reader's language). */
+  describe(user: User, say: (key: string, params?: Readonly<Record<string, string | number>>) => string = englishDescribe): string {
     const choice = user.notify ?? this.defaultChoice;
     const route = this.route(user);
-    const now = route.send.map((d) => d.platform).join(', ') || 'nowhere: no platform the bridge runs can reach you';
-    const last = choice === 'last' ? (user.lastPlatform ? `, last wrote from ${user.lastPlatform}` : ', not written yet') : '';
-    return `${choice} (now ${now}${last})`;
+    const now = route.send.map((d) => d.platform).join(', ') || say('notify.nowhere');
+    const last = choice === 'last' ? (user.lastPlatform ? say('notify.lastFrom', { platform: user.lastPlatform }) : say('notify.notYet')) : '';
+    return say('notify.describe', { choice, now, last });
   }
 
   /** Platforms where `user` can be reached, in the order of their identities. */
@@ -399,4 +399,16 @@ export class NotifyBatch {
   send(): Promise<void> {
     return this.notifier.sendBatch(this.messages, this.watched, this.priority);
   }
+}
+
+const DescribeEn: Readonly<Record<string, string>> = {
+  'notify.describe': '{choice} (now {now}{last})',
+  'notify.nowhere': 'nowhere: no platform the bridge runs can reach you',
+  'notify.lastFrom': ', last wrote from {platform}',
+  'notify.notYet': ', not written yet',
+};
+
+/** `describe` without a catalog at hand (the core's English texts). */
+function englishDescribe(key: string, params?: Readonly<Record<string, string | number>>): string {
+  return (DescribeEn[key] ?? key).replace(/\{(\w+)\}/g, (whole, name: string) => (params?.[name] === undefined ? whole : String(params[name])));
 }

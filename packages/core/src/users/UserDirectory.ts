@@ -110,7 +110,7 @@ export class UserDirectory {
       actor = this.asStored(actor);
       assertMayGrant(actor, spec.tier);
       if (this.users.has(nameKey(spec.name))) {
-        throw new DirectoryError('USER_EXISTS', `a user named ${clip(spec.name)} already exists`);
+        throw new DirectoryError('USER_EXISTS', `a user named ${clip(spec.name)} already exists`, { key: 'directory.USER_EXISTS', params: { name: clip(spec.name) } });
       }
       const user = this.build(spec, this.users.values());
       const next = new Map(this.users).set(nameKey(user.name), user);
@@ -146,7 +146,7 @@ export class UserDirectory {
       const target = this.require(name);
       assertMayChange(actor, target);
       assertMayGrant(actor, tier);
-      if (target.tier === tier) throw new DirectoryError('NO_CHANGE', `${target.name} is already ${tier}`);
+      if (target.tier === tier) throw new DirectoryError('NO_CHANGE', `${target.name} is already ${tier}`, { key: 'directory.NO_CHANGE', params: { name: target.name, tier } });
       assertKeepsARoot(this.users.values(), target, tier);
       const user = { ...target, tier };
       await this.commit(new Map(this.users).set(nameKey(user.name), user), this.removed);
@@ -159,7 +159,7 @@ export class UserDirectory {
   addIdentity(actor: Actor, name: string, identity: Identity): Promise<User> {
     return this.update(actor, name, 'identities', (user) => {
       const owner = this.byIdentity(identity);
-      if (owner) throw new DirectoryError('IDENTITY_TAKEN', `${clip(identityKey(identity))} already belongs to ${owner.name}`);
+      if (owner) throw new DirectoryError('IDENTITY_TAKEN', `${clip(identityKey(identity))} already belongs to ${owner.name}`, { key: 'directory.IDENTITY_TAKEN', params: { identity: clip(identityKey(identity)), owner: owner.name } });
       return { ...user, identities: [...user.identities, identity] };
     });
   }
@@ -256,25 +256,25 @@ export class UserDirectory {
   private asStored(actor: Actor): Actor {
     if (isSystem(actor)) return actor;
     const current = this.users.get(nameKey(actor.name));
-    if (!current) throw new DirectoryError('ACTOR_GONE', `${actor.name} is no longer in the user directory`);
+    if (!current) throw new DirectoryError('ACTOR_GONE', `${actor.name} is no longer in the user directory`, { key: 'directory.ACTOR_GONE', params: { name: actor.name } });
     return current;
   }
 
   private require(name: string): User {
     const user = this.users.get(nameKey(name));
-    if (!user) throw new DirectoryError('NO_SUCH_USER', `there is no user named ${clip(name)}`);
+    if (!user) throw new DirectoryError('NO_SUCH_USER', `there is no user named ${clip(name)}`, { key: 'directory.NO_SUCH_USER', params: { name: clip(name) } });
     return user;
   }
 
   private build(spec: NewUser, existing: Iterable<User>): User {
     const name = normalName(spec.name);
     if (!NamePattern.test(name)) {
-      throw new DirectoryError('BAD_NAME', `"${clip(spec.name)}" is not a valid user name (${NameRule})`);
+      throw new DirectoryError('BAD_NAME', `"${clip(spec.name)}" is not a valid user name (${NameRule})`, { key: 'directory.BAD_NAME', params: { name: clip(spec.name) } });
     }
     const skeleton = nameSkeleton(name);
     for (const other of existing) {
       if (nameKey(other.name) !== nameKey(name) && nameSkeleton(other.name) === skeleton) {
-        throw new DirectoryError('NAME_CONFUSABLE', `"${name}" looks too much like the existing user "${other.name}"; choose a name nobody can mistake for it`);
+        throw new DirectoryError('NAME_CONFUSABLE', `"${name}" looks too much like the existing user "${other.name}"; choose a name nobody can mistake for it`, { key: 'directory.NAME_CONFUSABLE', params: { name, other: other.name } });
       }
     }
     spec = { ...spec, name };
@@ -295,7 +295,7 @@ export class UserDirectory {
         const key = identityKey(identity);
         const owner = owners.get(key);
         if (owner !== undefined && owner !== user.name) {
-          throw new DirectoryError('IDENTITY_TAKEN', `${key} already belongs to ${owner}`);
+          throw new DirectoryError('IDENTITY_TAKEN', `${key} already belongs to ${owner}`, { key: 'directory.IDENTITY_TAKEN', params: { identity: key, owner } });
         }
         owners.set(key, user.name);
       }

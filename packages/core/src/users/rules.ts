@@ -11,7 +11,7 @@ import { isSystem, type Actor, type User } from './User.js';
 export function assertMayGrant(actor: Actor, tier: Tier): void {
   if (isSystem(actor)) return;
   if (!satisfiesTier(actor.tier, tier)) {
-    throw new DirectoryError('TIER_ABOVE_OWN', `You cannot grant ${tier}: it is above your own tier (${actor.tier})`);
+    throw new DirectoryError('TIER_ABOVE_OWN', `You cannot grant ${tier}: it is above your own tier (${actor.tier})`, { key: 'directory.TIER_ABOVE_OWN', params: { tier, own: actor.tier } });
   }
 }
 
@@ -19,11 +19,12 @@ export function assertMayGrant(actor: Actor, tier: Tier): void {
 export function assertMayChange(actor: Actor, target: User): void {
   if (isSystem(actor) || actor.tier === 'root') return;
   if (!outranks(actor.tier, target.tier)) {
-    const who = actor.name === target.name ? 'yourself' : `${target.name} (${target.tier})`;
-    throw new DirectoryError(
-      'TARGET_NOT_BELOW',
-      `You cannot change ${who}: only users below your own tier (${actor.tier}) can be changed by you`,
-    );
+    const self = actor.name === target.name;
+    const who = self ? 'yourself' : `${target.name} (${target.tier})`;
+    throw new DirectoryError('TARGET_NOT_BELOW', `You cannot change ${who}: only users below your own tier (${actor.tier}) can be changed by you`, {
+      key: self ? 'directory.TARGET_NOT_BELOW.self' : 'directory.TARGET_NOT_BELOW',
+      params: { name: target.name, tier: target.tier, own: actor.tier },
+    });
   }
 }
 
@@ -34,9 +35,9 @@ export function assertKeepsARoot(users: Iterable<User>, target: User, newTier: T
   for (const user of users) if (user.tier === 'root') roots++;
   if (roots <= 1) {
     const what = newTier === undefined ? 'removed' : 'demoted';
-    throw new DirectoryError(
-      'LAST_ROOT',
-      `${target.name} is the last root and cannot be ${what}; make someone else root first`,
-    );
+    throw new DirectoryError('LAST_ROOT', `${target.name} is the last root and cannot be ${what}; make someone else root first`, {
+      key: `directory.LAST_ROOT.${what}`,
+      params: { name: target.name },
+    });
   }
 }
