@@ -82,6 +82,9 @@ export const relayMessagesEn = {
   'relay.silence.howLong': 'How long? e.g. silence device=thermo-1 2h maintenance',
   'relay.silence.range': 'Silence for between 1s and 30d.',
   'relay.silence.line': '{id}: {matchers} — {left} left, by {by}{reason}',
+  'relay.why.noRule': 'no rule matches {target}, so nothing about it reaches anyone',
+  'relay.why.tierOnly': 'rule {rule} decides about {target} first and lets only {tier}s and above hear it by following, so following it would bring you nothing',
+  'relay.why.noFollowers': 'rule {rule} decides about {target} first and does not tell followers, so following it would bring you nothing',
 } as const;
 
 /** The same in Simplified Chinese. */
@@ -166,6 +169,9 @@ export const relayMessagesZhCN: Readonly<Record<keyof typeof relayMessagesEn, st
   'relay.silence.howLong': '屏蔽多久？例如：屏蔽 device=thermo-1 2h 维护',
   'relay.silence.range': '屏蔽时长须在 1 秒到 30 天之间。',
   'relay.silence.line': '{id}：{matchers} — 还剩 {left}，由 {by} 设置{reason}',
+  'relay.why.noRule': '没有规则匹配 {target}，所以关于它的消息不会发给任何人',
+  'relay.why.tierOnly': '规则 {rule} 先处理 {target}，只让 {tier} 及以上的订阅者收到，所以订阅它不会给你带来消息',
+  'relay.why.noFollowers': '规则 {rule} 先处理 {target}，且不通知订阅者，所以订阅它不会给你带来消息',
 };
 
 /** The relay's catalog entries, added by its plugin with `ctx.messages`. */

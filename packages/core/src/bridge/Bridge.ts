@@ -109,6 +109,7 @@ export class Bridge implements PluginHost {
       adapters: this.adapterList,
       store: options.store,
       logger: this.logger,
+      say: (user, key, params) => this.messages.t(user?.locale ?? this.locale, key, params),
       ...(options.notifications?.defaultChoice !== undefined ? { defaultChoice: options.notifications.defaultChoice } : {}),
       ...(options.notifications?.fallbackAfterMs !== undefined ? { fallbackAfterMs: options.notifications.fallbackAfterMs } : {}),
     });

@@ -100,6 +100,9 @@ export const en = {
   'notify.nowhere': 'nowhere: no platform the bridge runs can reach you',
   'notify.lastFrom': ', last wrote from {platform}',
   'notify.notYet': ', not written yet',
+  'notify.fallback': '↪ Sent here on {platform} because it {why}:',
+  'notify.fallback.late': 'was not delivered on {platform} within {duration}',
+  'notify.fallback.failed': 'could not be delivered on {platform}',
 } as const;
 
 /** A key of the core's catalog. */

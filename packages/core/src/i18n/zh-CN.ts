@@ -102,4 +102,7 @@ export const zhCN: Readonly<Record<CoreKey, string>> = {
   'notify.nowhere': '无：桥接运行的平台都无法送达你',
   'notify.lastFrom': '，最近使用 {platform}',
   'notify.notYet': '，尚未发过消息',
+  'notify.fallback': '↪ 改在 {platform} 发送，因为这条消息{why}：',
+  'notify.fallback.late': '在 {duration} 内没有在 {platform} 送达',
+  'notify.fallback.failed': '无法在 {platform} 送达',
 };

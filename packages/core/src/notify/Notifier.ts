@@ -27,6 +27,8 @@ export interface NotifierOptions {
   readonly fallbackAfterMs?: number;
   /** Where notifications go for people who chose nothing. @defaultValue 'last' */
   readonly defaultChoice?: NotifyChoice;
+  /** Renders the fallback note in a person's language. @defaultValue English */
+  readonly say?: (user: User | undefined, key: string, params?: Readonly<Record<string, string | number>>) => string;
 }
 
 /**
@@ -313,8 +315,9 @@ export class Notifier {
       return;
     }
     const before = page.tried[page.tried.length - 1]!;
-    const waited = page.copies.length > 0 ? `was not delivered on ${before} within ${formatDuration(this.fallbackAfterMs)}` : `could not be delivered on ${before}`;
-    const text = `↪ Sent here on ${next.platform} because it ${waited}:\n${page.text}`;
+    const say = this.options.say ?? ((_user: User | undefined, key: string, params?: Readonly<Record<string, string | number>>) => englishDescribe(key, params));
+    const waited = page.copies.length > 0 ? say(user, 'notify.fallback.late', { platform: before, duration: formatDuration(this.fallbackAfterMs) }) : say(user, 'notify.fallback.failed', { platform: before });
+    const text = `${say(user, 'notify.fallback', { platform: next.platform, why: waited })}\n${page.text}`;
     const [copy] = await this.options.outbox.enqueueMany([{ to: next, text, priority: page.priority }], {
       onFinal: (id, outcome, reason) => this.onFinal(id, outcome, reason),
     });
@@ -406,6 +409,9 @@ const DescribeEn: Readonly<Record<string, string>> = {
   'notify.nowhere': 'nowhere: no platform the bridge runs can reach you',
   'notify.lastFrom': ', last wrote from {platform}',
   'notify.notYet': ', not written yet',
+  'notify.fallback': '↪ Sent here on {platform} because it {why}:',
+  'notify.fallback.late': 'was not delivered on {platform} within {duration}',
+  'notify.fallback.failed': 'could not be delivered on {platform}',
 };
 
 /** `describe` without a catalog at hand (the core's English texts). */

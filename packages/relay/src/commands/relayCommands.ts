@@ -68,7 +68,7 @@ export function relayCommands(relay: RelayContext): CommandSpec[] {
           throw new CommandError(ctx.t('relay.subscribe.noRule', { target: clip(target) }));
         }
         const why = relay.router.whyNothingArrives(user, target, relay.states.list());
-        if (why) throw new CommandError(ctx.t('relay.subscribe.nothingArrives', { target: clip(target), why }));
+        if (why) throw new CommandError(ctx.t('relay.subscribe.nothingArrives', { target: clip(target), why: ctx.t(why.key, why.params) }));
         if (user.subscriptions.some((s) => s.toLowerCase() === target.toLowerCase())) {
           await ctx.reply(ctx.t('relay.subscribe.already', { target }));
           return;

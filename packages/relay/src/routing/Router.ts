@@ -1,4 +1,4 @@
-import { satisfiesTier, Tiers, type NotifyRoute, type Tier, type User, type UserDirectory } from '@switchboard/core';
+import { satisfiesTier, Tiers, type NotifyRoute, type Tier, type User, type UserDirectory, type Message } from '@switchboard/core';
 import { globMatch } from '../mapping.js';
 import { atLeast, deviceId, type Update } from '../Update.js';
 import type { Route } from './Route.js';
@@ -114,7 +114,7 @@ export class Router {
    * does not let their tier hear subscribers, or no rule matches them at all. Undefined when it
    * would bring something, or when no device seen so far is named (then nobody can tell yet).
    */
-  whyNothingArrives(user: User, target: string, known: readonly Pick<Update, 'source' | 'key' | 'topic'>[]): string | undefined {
+  whyNothingArrives(user: User, target: string, known: readonly Pick<Update, 'source' | 'key' | 'topic'>[]): Message | undefined {
     const [maybeSource, maybeKey] = target.includes('/') ? target.split('/', 2) : [undefined, target];
     const named = known.filter((d) =>
       maybeSource !== undefined ? globMatch(maybeSource, d.source) && globMatch(maybeKey!, d.key) : globMatch(target, d.key) || globMatch(target, d.topic),
@@ -128,9 +128,10 @@ export class Router {
       if (matched.some((route) => route.subscribers !== undefined && satisfiesTier(user.tier, route.subscribers))) return undefined;
       blocking ??= matched[0];
     }
-    if (!blocking) return `no rule matches ${target}, so nothing about it reaches anyone`;
-    const name = blocking.name ? `rule "${blocking.name}"` : `rule ${this.routes.indexOf(blocking) + 1}`;
-    return `${name} decides about ${target} first and ${blocking.subscribers ? `lets only ${blocking.subscribers}s and above hear it by following` : 'does not tell followers'}, so following it would bring you nothing`;
+    if (!blocking) return { key: 'relay.why.noRule', params: { target } };
+    const rule = blocking.name ? `"${blocking.name}"` : String(this.routes.indexOf(blocking) + 1);
+    if (blocking.subscribers) return { key: 'relay.why.tierOnly', params: { rule, target, tier: blocking.subscribers } };
+    return { key: 'relay.why.noFollowers', params: { rule, target } };
   }
 
   /** Whether some rule would let `user` subscribe to `target` (a device key, `source/key`, or a topic). */
