@@ -1,4 +1,4 @@
-import type { Logger } from '@switchboard/core';
+import type { Logger, MessageParams } from '@switchboard/core';
 import type { z } from 'zod';
 import type { FeedSource } from '../sources/FeedSource.js';
 import type { TemplateVars } from './template.js';
@@ -22,13 +22,27 @@ export interface ActionRun {
   readonly signal: AbortSignal;
 }
 
+/** Renders a catalog text in the caller's language. */
+export type Translate = (key: string, params?: MessageParams) => string;
+
+/** What an action says: plain text, or text made in the caller's language. */
+export type ActionText = string | ((t: Translate) => string);
+
+/** An action that failed, with what the caller is told (in their language when it is a function). */
+export class ActionFailure extends Error {
+  override name = 'ActionFailure';
+  constructor(readonly text: ActionText) {
+    super(typeof text === 'string' ? text : text((key, params) => `${key}${params ? ` ${JSON.stringify(params)}` : ''}`));
+  }
+}
+
 /** A prepared action: what it does on each run. */
 export interface ActionPerformer {
   /**
    * Do it. @returns what happened, for the caller (one line, or a few).
    * @throws Error (its message is told to the caller) when it failed or was refused.
    */
-  perform(run: ActionRun): Promise<string>;
+  perform(run: ActionRun): Promise<ActionText>;
   /** Longest a run may take; the command's timeout is set a little past it. */
   readonly timeoutMs?: number;
 }

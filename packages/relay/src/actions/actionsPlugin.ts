@@ -1,7 +1,8 @@
 import { addressKey, CommandError, ConfigError, definedOnly, definePlugin, type ArgSpec, type CommandSpec, type Context, type Plugin } from '@switchboard/core';
 import type { RelayContext } from '../RelayContext.js';
 import type { AnyFeedConfig } from '../config.js';
-import type { ActionEnvironment, ActionKind, ActionPerformer } from './ActionKind.js';
+import { ActionFailure, type ActionEnvironment, type ActionKind, type ActionPerformer, type ActionText, type Translate } from './ActionKind.js';
+import { FeedDownError } from '../sources/FeedSource.js';
 import { builtinActionKinds } from './kinds/index.js';
 import { actionIssues, actionKindOf, type ActionConfig } from './schema.js';
 
@@ -66,14 +67,20 @@ function actionCommand(action: ActionConfig, kindName: string, performer: Action
     guests: false,
     async run(ctx) {
       const vars = { ...ctx.values, caller: ctx.caller.name, chat: addressKey(ctx.message.chat), now: new Date().toISOString() };
-      let result: string;
+      const t: Translate = (key, params) => ctx.t(key, params);
+      const say = (text: ActionText): string => (typeof text === 'string' ? text : text(t));
+      let result: ActionText;
       try {
         result = await performer.perform({ vars, signal: ctx.signal });
       } catch (error) {
         // A feed that is down, a value refused where it would land, the far end's refusal: all told as they are.
-        throw new CommandError(`${action.command} failed: ${(error as Error).message}`);
+        const reason =
+          error instanceof ActionFailure ? say(error.text)
+          : error instanceof FeedDownError ? ctx.t('actions.feedDown', { feed: error.feed, state: error.state === 'idle' ? ctx.t('actions.notStarted') : error.state, detail: error.detail ? ` (${error.detail})` : '' })
+          : (error as Error).message;
+        throw new CommandError(ctx.t('actions.failed', { command: action.command, reason }));
       }
-      await ctx.reply(`${action.command}: ${result}`);
+      await ctx.reply(ctx.t('actions.done', { command: action.command, result: say(result) }));
     },
   };
 }

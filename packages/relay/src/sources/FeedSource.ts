@@ -31,7 +31,7 @@ export class FeedDownError extends Error {
   constructor(
     readonly feed: string,
     readonly state: SourceState,
-    detail?: string,
+    readonly detail?: string,
   ) {
     super(`feed ${feed} is ${state === 'idle' ? 'not started' : state}${detail ? ` (${detail})` : ''}; nothing was sent`);
     this.name = 'FeedDownError';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { definePlugin } from '@switchboard/core';
+import { definePlugin, systemActor } from '@switchboard/core';
 import { waitUntil } from '@switchboard/core/testing';
 import { defineActionKind, RelayConfigSchema } from '@switchboard/relay';
 import { FakeHomeAssistant } from '@switchboard/relay/testing';
@@ -175,6 +175,26 @@ describe('websocket actions', () => {
       const before = lab.frames.length;
       expect(await say('carol', 'blink')).toMatch(/^blink failed: feed lab is reconnecting \(.*\); nothing was sent$/);
       expect(lab.frames).toHaveLength(before);
+    } finally {
+      await lab.close().catch(() => undefined);
+    }
+  });
+});
+
+describe('actions in the caller\'s language', () => {
+  it('answer a Chinese reader in Chinese, down feeds included', async () => {
+    const lab = await labFeed();
+    try {
+      const { say, relay, bridge } = await actionBridge({
+        feeds: [{ type: 'websocket', name: 'lab', url: lab.url }],
+        actions: [{ command: 'blink', minTier: 'user', aliases: ['闪灯'], do: { websocket: { feed: 'lab', frame: { op: 'blink' } } } }],
+      });
+      await bridge.directory.setLocale(systemActor('test'), 'carol', 'zh-CN');
+      expect(await say('carol', '闪灯')).toBe('blink：已发送到 lab。');
+      expect(await say('bob', 'blink')).toBe('blink: sent to lab.');
+      await lab.close();
+      await waitUntil(() => relay.context!.sources[0]!.stats().state !== 'connected', 'the feed down');
+      expect(await say('carol', 'blink')).toMatch(/^blink 失败：数据源 lab 当前为 reconnecting（?.*；未发送任何内容$/);
     } finally {
       await lab.close().catch(() => undefined);
     }

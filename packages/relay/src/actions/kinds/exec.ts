@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
 import { DurationSchema } from '@switchboard/core';
 import { z } from 'zod';
-import { defineActionKind } from '../ActionKind.js';
+import { ActionFailure, defineActionKind } from '../ActionKind.js';
 import { renderArg, renderText } from '../template.js';
 
 /** Output kept (the tail), in characters. */
@@ -43,11 +43,14 @@ export const execAction = defineActionKind({
         const tail = lastLines(result.output);
         const shown = tail ? `\n${tail}` : '';
         const time = `${Math.round(config.timeout / 1000)} s`;
-        if (result.error) throw new Error(`could not run ${program}: ${result.error}`);
-        if (result.timedOut) throw new Error(`killed after ${time} (still running at the timeout)${shown}`);
-        if (result.signal) throw new Error(`killed by ${result.signal}${shown}`);
-        if (result.code !== 0) throw new Error(`exit ${result.code}${shown}`);
-        return `exit 0${shown}`;
+        const error = result.error;
+        if (error !== undefined) throw new ActionFailure((t) => t('actions.exec.cannotRun', { program: program!, error }));
+        if (result.timedOut) throw new ActionFailure((t) => t('actions.exec.killed', { time, shown }));
+        const killedBy = result.signal;
+        if (killedBy) throw new ActionFailure((t) => t('actions.exec.signal', { signal: killedBy, shown }));
+        const code = result.code ?? -1;
+        if (code !== 0) throw new ActionFailure((t) => t('actions.exec.exit', { code, shown }));
+        return (t) => t('actions.exec.exit', { code: 0, shown });
       },
     };
   },

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { HomeAssistantSource } from '../../sources/HomeAssistantSource.js';
 import type { MqttSource } from '../../sources/MqttSource.js';
 import type { WebSocketSource } from '../../sources/WebSocketSource.js';
-import { capText, defineActionKind, feedOf } from '../ActionKind.js';
+import { ActionFailure, capText, defineActionKind, feedOf } from '../ActionKind.js';
 import { renderJson, renderText, renderTopic, TemplateValueError } from '../template.js';
 
 const feed = z.string().min(1);
@@ -31,7 +31,7 @@ export const homeAssistantAction = defineActionKind({
         const [domain, name] = service.split('.') as [string, string];
         const response = await source.callService(domain, name, renderJson(config.data, vars) as Record<string, unknown>, { timeoutMs: config.timeout, signal });
         const extra = response === undefined || response === null ? '' : `\n${capText(JSON.stringify(response), 300)}`;
-        return `Home Assistant ran ${service}.${extra}`;
+        return (t) => t('actions.ha.ran', { service, extra });
       },
     };
   },
@@ -58,8 +58,7 @@ export const mqttAction = defineActionKind({
         const topic = renderTopic(config.topic, vars);
         const payload = typeof config.payload === 'string' ? renderText(config.payload, vars) : JSON.stringify(renderJson(config.payload, vars));
         await source.publish(topic, payload, { qos: config.qos, retain: config.retain, timeoutMs: config.timeout });
-        const ack = config.qos === 0 ? 'QoS 0: the broker does not acknowledge' : config.qos === 1 ? 'the broker acknowledged it (PUBACK)' : 'the broker acknowledged it (PUBCOMP)';
-        return `published to ${topic}${config.retain ? ' (retained)' : ''}; ${ack}.`;
+        return (t) => t(`actions.mqtt.qos${config.qos}`, { topic, retained: config.retain ? t('actions.mqtt.retained') : '' });
       },
     };
   },
@@ -84,11 +83,12 @@ export const webSocketAction = defineActionKind({
         const frame = renderJson(config.frame, vars);
         const expect = config.expect ? (renderJson(config.expect, vars) as Record<string, string | number | boolean>) : undefined;
         const ack = await source.sendFrame(frame, { ...(expect ? { expect } : {}), timeoutMs: config.timeout, signal });
-        if (!expect) return `sent to ${config.feed}.`;
+        if (!expect) return (t) => t('actions.ws.sent', { feed: config.feed });
         // An acknowledgement that says something in words (`message`) is told in them.
         const said = ack && typeof ack === 'object' ? (ack as { message?: unknown }).message : undefined;
-        if ((ack as { ok?: unknown } | null)?.ok === false) throw new Error(`${config.feed} refused: ${typeof said === 'string' ? capText(said, 300) : capText(JSON.stringify(ack), 300)}`);
-        return `${config.feed} acknowledged: ${typeof said === 'string' ? capText(said, 300) : capText(JSON.stringify(ack), 300)}`;
+        const shown = typeof said === 'string' ? capText(said, 300) : capText(JSON.stringify(ack), 300);
+        if ((ack as { ok?: unknown } | null)?.ok === false) throw new ActionFailure((t) => t('actions.ws.refused', { feed: config.feed, ack: shown }));
+        return (t) => t('actions.ws.acked', { feed: config.feed, ack: shown });
       },
     };
   },

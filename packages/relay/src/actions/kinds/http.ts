@@ -1,7 +1,7 @@
 import { DurationSchema } from '@switchboard/core';
 import { request } from 'undici';
 import { z } from 'zod';
-import { capText, defineActionKind } from '../ActionKind.js';
+import { ActionFailure, capText, defineActionKind } from '../ActionKind.js';
 import { renderJson, renderText, renderUrl, TemplateValueError } from '../template.js';
 
 /** Body bytes read at most; the rest is dropped unread. */
@@ -53,8 +53,10 @@ export const httpAction = defineActionKind({
             bodyTimeout: config.timeout,
           });
         } catch (error) {
-          if (timeout.aborted) throw new Error(`${config.method} ${url.origin}${url.pathname}: no answer within ${Math.round(config.timeout / 1000)} s`);
-          throw new Error(`${config.method} ${url.origin}${url.pathname} failed: ${(error as Error).message}`);
+          const where = `${config.method} ${url.origin}${url.pathname}`;
+          if (timeout.aborted) throw new ActionFailure((t) => t('actions.http.noAnswer', { where, seconds: Math.round(config.timeout / 1000) }));
+          const reason = (error as Error).message;
+          throw new ActionFailure((t) => t('actions.http.failed', { where, reason }));
         }
         const text = await readCapped(response.body);
         const status = `HTTP ${response.statusCode}`;
