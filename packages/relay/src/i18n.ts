@@ -103,6 +103,13 @@ export const relayMessagesEn = {
   'actions.exec.exit': 'exit {code}{shown}',
   'actions.http.noAnswer': '{where}: no answer within {seconds} s',
   'actions.http.failed': '{where} failed: {reason}',
+  'relay.oncall.rule': 'rule {n}',
+  'relay.oncall.everything': 'everything',
+  'relay.oncall.line': '{rule} ({match}): {who}{followers}',
+  'relay.oncall.followers': ', and followers ({tier}+)',
+  'relay.oncall.tier': '{tier}s',
+  'relay.oncall.named': 'named',
+  'relay.oncall.step': '; after {after}, {who}: {users}',
 } as const;
 
 /** The same in Simplified Chinese. */
@@ -208,6 +215,13 @@ export const relayMessagesZhCN: Readonly<Record<keyof typeof relayMessagesEn, st
   'actions.exec.exit': '退出码 {code}{shown}',
   'actions.http.noAnswer': '{where}：{seconds} 秒内没有响应',
   'actions.http.failed': '{where} 失败：{reason}',
+  'relay.oncall.rule': '规则 {n}',
+  'relay.oncall.everything': '全部',
+  'relay.oncall.line': '{rule}（{match}）：{who}{followers}',
+  'relay.oncall.followers': '，以及订阅者（{tier}+）',
+  'relay.oncall.tier': '{tier} 及以上',
+  'relay.oncall.named': '指定的人',
+  'relay.oncall.step': '；{after}后，{who}：{users}',
 };
 
 /** The relay's catalog entries, added by its plugin with `ctx.messages`. */

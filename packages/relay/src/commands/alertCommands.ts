@@ -112,16 +112,16 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
         const lines: string[] = [];
         relay.router.list().forEach((route, i) => {
           if (route.name === FeedDownRuleName) return;
-          const label = route.name ?? `rule ${i}`;
-          const match = Object.entries(route.match).map(([k, v]) => `${k}=${String(v)}`).join(' ') || 'everything';
+          const label = route.name ?? ctx.t('relay.oncall.rule', { n: i });
+          const match = Object.entries(route.match).map(([k, v]) => `${k}=${String(v)}`).join(' ') || ctx.t('relay.oncall.everything');
           const critical = route.alert?.severity === 'critical' || route.match.severity === 'critical';
           const first = relay.router.usersFor(route.notify);
-          let line = `${label} (${match}): ${describe(first, critical)}${route.subscribers ? `, and followers (${route.subscribers}+)` : ''}`;
+          let line = ctx.t('relay.oncall.line', { rule: label, match, who: describe(first, critical), followers: route.subscribers ? ctx.t('relay.oncall.followers', { tier: route.subscribers }) : '' });
           let after = 0;
           for (const step of route.alert?.escalate ?? []) {
             after += step.after;
-            const who = step.notify.tier ? `${step.notify.tier}s` : 'named';
-            line += `; after ${formatDuration(after)}, ${who}: ${describe(relay.router.usersFor(step.notify), critical)}`;
+            const who = step.notify.tier ? ctx.t('relay.oncall.tier', { tier: step.notify.tier }) : ctx.t('relay.oncall.named');
+            line += ctx.t('relay.oncall.step', { after: formatDurationIn(ctx.locale, after), who, users: describe(relay.router.usersFor(step.notify), critical) });
           }
           lines.push(line);
         });
