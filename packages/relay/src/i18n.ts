@@ -110,6 +110,19 @@ export const relayMessagesEn = {
   'relay.oncall.tier': '{tier}s',
   'relay.oncall.named': 'named',
   'relay.oncall.step': '; after {after}, {who}: {users}',
+  'relay.tl.opened': 'opened: {text}',
+  'relay.tl.resolvedByFeed': 'resolved by the feed: {text}',
+  'relay.tl.now': 'now {severity}: {text}',
+  'relay.tl.paged': 'paged {names}',
+  'relay.tl.held': 'held: silenced or its feed is down',
+  'relay.tl.waiting': 'waiting {duration} for its group',
+  'relay.tl.acked': 'acknowledged by {user}',
+  'relay.tl.unacked': 'unacknowledged by {user}',
+  'relay.tl.resolvedBy': 'resolved by {user}',
+  'relay.tl.snoozed': 'snoozed by {user} for {duration}',
+  'relay.tl.reminded': 'reminded {names}',
+  'relay.tl.escalated': 'escalated (step {step}) to {names}',
+  'relay.tl.escalatedNobody': 'escalation step {step} paged nobody',
 } as const;
 
 /** The same in Simplified Chinese. */
@@ -222,6 +235,19 @@ export const relayMessagesZhCN: Readonly<Record<keyof typeof relayMessagesEn, st
   'relay.oncall.tier': '{tier} 及以上',
   'relay.oncall.named': '指定的人',
   'relay.oncall.step': '；{after}后，{who}：{users}',
+  'relay.tl.opened': '打开：{text}',
+  'relay.tl.resolvedByFeed': '数据源报告恢复：{text}',
+  'relay.tl.now': '升级为 {severity}：{text}',
+  'relay.tl.paged': '通知了 {names}',
+  'relay.tl.held': '暂缓：被屏蔽或数据源断开',
+  'relay.tl.waiting': '等待 {duration} 汇集同组告警',
+  'relay.tl.acked': '由 {user} 确认',
+  'relay.tl.unacked': '由 {user} 取消确认',
+  'relay.tl.resolvedBy': '由 {user} 关闭',
+  'relay.tl.snoozed': '由 {user} 暂缓 {duration}',
+  'relay.tl.reminded': '提醒了 {names}',
+  'relay.tl.escalated': '升级（第 {step} 步）通知 {names}',
+  'relay.tl.escalatedNobody': '升级第 {step} 步没有可通知的人',
 };
 
 /** The relay's catalog entries, added by its plugin with `ctx.messages`. */

@@ -6,7 +6,16 @@ export type AlertStatus = 'firing' | 'acknowledged' | 'resolved';
 /** One thing that happened to an alert, for `alert #id`. */
 export interface AlertEvent {
   readonly at: number;
+  /** What happened, in English (as kept before events had keys, and for logs). */
   readonly what: string;
+  /** The same as a catalog message, for `alert #id` in the reader's language; a param `ms` is a duration. */
+  readonly key?: string;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
+/** An event worded by the catalog (`relay.tl.*`), with its English text kept beside it. */
+export function event(key: string, params: Readonly<Record<string, string | number>>, what: string): Omit<AlertEvent, 'at'> {
+  return { what, key, params };
 }
 
 /** An alert: a problem that someone should handle, with who knows and who took it. */
@@ -68,7 +77,7 @@ export interface Alert {
 export const TimelineLimit = 40;
 
 /** The alert with one more event on its timeline. */
-export function noted<T extends Alert>(alert: T, what: string, at = Date.now()): T {
-  const timeline = [...(alert.timeline ?? []), { at, what }];
+export function noted<T extends Alert>(alert: T, what: string | Omit<AlertEvent, 'at'>, at = Date.now()): T {
+  const timeline = [...(alert.timeline ?? []), typeof what === 'string' ? { at, what } : { at, ...what }];
   return { ...alert, timeline: timeline.length > TimelineLimit ? timeline.slice(-TimelineLimit) : timeline };
 }

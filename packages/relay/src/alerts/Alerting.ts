@@ -3,7 +3,7 @@ import type { Notify, NotifyOptions, Text } from '../delivery/RelayNotifier.js';
 import type { Route } from '../routing/Route.js';
 import type { Router } from '../routing/Router.js';
 import { atLeast, severityRank, type Severity, type Update } from '../Update.js';
-import { noted, type Alert } from './Alert.js';
+import { event, noted, type Alert } from './Alert.js';
 import type { AlertBook } from './AlertBook.js';
 import { fieldOf, matchesAll, type Matcher } from './matchers.js';
 import { alertParams, names, pageText, PerPerson, resolvedText, type Say } from './messages.js';
@@ -102,7 +102,7 @@ export class Alerting {
             text: update.text,
             ...(gather ? { resolveDueAt: joining?.resolveDueAt ?? now + policy.groupWait } : {}),
           },
-          `resolved by the feed: ${update.text}`,
+          event('relay.tl.resolvedByFeed', { text: update.text }, `resolved by the feed: ${update.text}`),
         ),
       );
       if (!gather) await this.tell(alert.notified, (l) => resolvedText(this.say, l, [alert]), alert.severity);
@@ -123,7 +123,7 @@ export class Alerting {
         text: news ? update.text : open.text,
         ...(update.labels ? { labels: update.labels } : {}),
       };
-      const alert = await book.commit(() => (worse ? noted(changed, `now ${update.severity}: ${update.text}`) : changed));
+      const alert = await book.commit(() => (worse ? noted(changed, event('relay.tl.now', { severity: update.severity, text: update.text }, `now ${update.severity}: ${update.text}`)) : changed));
       // A repeat sends nothing new; a rise in severity is worth telling those already involved.
       if (worse && !this.heldAlert(alert)) {
         await this.tell(alert.notified, (l) => this.say(l, 'relay.worse', { ...alertParams(this.say, l, alert), text: update.text, severity: this.say(l, `relay.severity.${alert.severity}`) }), alert.severity);
@@ -160,8 +160,12 @@ export class Alerting {
       ...(pendingUntil !== undefined ? { pendingUntil } : {}),
       ...(pageNow ? { pagedAt: now, remindAt: now + policy.repeatInterval } : {}),
       ...(pageNow && first ? { nextAt: now + first.after } : {}),
-      timeline: [{ at: now, what: `opened: ${update.text}` }],
-    }, pageNow ? `paged ${names(recipients)}` : held ? 'held: silenced or its feed is down' : `waiting ${formatDuration(policy.groupWait)} for its group`, now));
+      timeline: [{ at: now, ...event('relay.tl.opened', { text: update.text }, `opened: ${update.text}`) }],
+    }, pageNow
+      ? event('relay.tl.paged', { names: names(recipients) }, `paged ${names(recipients)}`)
+      : held
+        ? event('relay.tl.held', {}, 'held: silenced or its feed is down')
+        : event('relay.tl.waiting', { ms: policy.groupWait }, `waiting ${formatDuration(policy.groupWait)} for its group`), now));
     if (pageNow) await this.options.notify(recipients, (l) => pageText(this.say, l, [alert]), alert.severity);
     this.schedule();
     return true;
@@ -173,7 +177,7 @@ export class Alerting {
       if (alert.status === 'resolved') return `#${id} is already resolved.`;
       if (alert.status === 'acknowledged') return `#${id} was already acknowledged by ${alert.ackedBy}.`;
       return undefined;
-    }, (alert) => noted({ ...withoutSchedule(alert), status: 'acknowledged', ackedBy: user.name, ackedAt: Date.now(), notified: union(alert.notified, [user.name]) }, `acknowledged by ${user.name}`),
+    }, (alert) => noted({ ...withoutSchedule(alert), status: 'acknowledged', ackedBy: user.name, ackedAt: Date.now(), notified: union(alert.notified, [user.name]) }, event('relay.tl.acked', { user: user.name }, `acknowledged by ${user.name}`)),
     (alert) => (l) => this.say(l, 'relay.acked', { ...alertParams(this.say, l, alert), user: user.name }));
   }
 
@@ -189,7 +193,7 @@ export class Alerting {
         status: 'firing',
         ...(next !== undefined ? { nextAt: next } : {}),
         ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
-      }, `unacknowledged by ${user.name}`);
+      }, event('relay.tl.unacked', { user: user.name }, `unacknowledged by ${user.name}`));
     }, (alert) => (l) => this.say(l, 'relay.unacked', { ...alertParams(this.say, l, alert), user: user.name }));
   }
 
@@ -200,7 +204,7 @@ export class Alerting {
       status: 'resolved',
       resolvedAt: Date.now(),
       resolvedBy: user.name,
-    }, `resolved by ${user.name}`), (alert) => (l) => this.say(l, 'relay.resolvedBy', { ...alertParams(this.say, l, alert), user: user.name }));
+    }, event('relay.tl.resolvedBy', { user: user.name }, `resolved by ${user.name}`)), (alert) => (l) => this.say(l, 'relay.resolvedBy', { ...alertParams(this.say, l, alert), user: user.name }));
   }
 
   /**
@@ -210,7 +214,7 @@ export class Alerting {
   snooze(user: User, id: number, ms: number): Promise<AlertActionResult> {
     return this.act(user, id, (alert) => (alert.status === 'resolved' ? `#${id} is already resolved.` : undefined), (alert) => {
       const until = Date.now() + ms;
-      return noted({ ...alert, snoozedUntil: until, snoozedBy: user.name }, `snoozed by ${user.name} for ${formatDuration(ms)}`);
+      return noted({ ...alert, snoozedUntil: until, snoozedBy: user.name }, event('relay.tl.snoozed', { user: user.name, ms }, `snoozed by ${user.name} for ${formatDuration(ms)}`));
     }, (alert) => (l) => this.say(l, 'relay.snoozed', { ...alertParams(this.say, l, alert), user: user.name, duration: formatDurationIn(l, ms) }));
   }
 
@@ -337,7 +341,7 @@ export class Alerting {
         ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
         // Escalation counts from this first page.
         ...(first ? { nextAt: now + first.after } : {}),
-      }, `paged ${names(recipients)}`, now));
+      }, event('relay.tl.paged', { names: names(recipients) }, `paged ${names(recipients)}`), now));
       for (const user of recipients) pages.add(user, alert);
     }
     await pages.send((l, alerts) => pageText(this.say, l, alerts), this.options.notify, this.options.locale);
@@ -366,7 +370,7 @@ export class Alerting {
       const policy = this.routeOf(alert)?.alert;
       const updated = await this.options.book.commit(() => {
         const { remindAt: _r, ...rest } = alert;
-        return noted(policy ? { ...rest, remindAt: now + policy.repeatInterval } : rest, `reminded ${names(alert.notified)}`, now);
+        return noted(policy ? { ...rest, remindAt: now + policy.repeatInterval } : rest, event('relay.tl.reminded', { names: names(alert.notified) }, `reminded ${names(alert.notified)}`), now);
       });
       const age = now - alert.openedAt;
       await this.tell(updated.notified, (l) => this.say(l, 'relay.reminder', { ...alertParams(this.say, l, alert), duration: formatDurationIn(l, age) }), alert.severity, alert, { reminder: true });
@@ -416,7 +420,9 @@ export class Alerting {
         const updated = await this.options.book.commit(() => {
           const advanced = noted(
             { ...alert, step: alert.step + 1, notified: union(alert.notified, targets.map((u) => u.name)) },
-            targets.length > 0 ? `escalated (step ${index + 1}) to ${names(targets)}` : `escalation step ${index + 1} paged nobody`,
+            targets.length > 0
+              ? event('relay.tl.escalated', { step: index + 1, names: names(targets) }, `escalated (step ${index + 1}) to ${names(targets)}`)
+              : event('relay.tl.escalatedNobody', { step: index + 1 }, `escalation step ${index + 1} paged nobody`),
             now,
           );
           const next = this.nextStepAt(advanced, now);

@@ -1,4 +1,4 @@
-import { clip, commandsPlugin, CommandError, formatDuration, formatDurationIn, type CommandContext, type CommandSpec, type Plugin, type User } from '@switchboard/core';
+import { clip, commandsPlugin, CommandError, formatDurationIn, type CommandContext, type CommandSpec, type Plugin, type User } from '@switchboard/core';
 import { formatMatchers, isMatcherText, matchesAll, parseMatchers } from '../alerts/matchers.js';
 import type { AlertActionResult } from '../alerts/Alerting.js';
 import type { RelayContext } from '../RelayContext.js';
@@ -84,7 +84,10 @@ export function alertCommands(relay: RelayContext): CommandSpec[] {
         if (!alert || !relay.alerting.canSee(user(ctx), alert)) throw new CommandError(ctx.t('relay.alerts.noSuch', { id }));
         const state = alert.status === 'acknowledged' ? ctx.t('relay.alerts.ackedBy', { user: alert.ackedBy ?? '' }) : ctx.t(`relay.alerts.status.${alert.status}`);
         const head = ctx.t('relay.alerts.head', { id: alert.id, severity: alert.severity, device: `${alert.source}/${alert.device}`, text: alert.text, state, count: alert.count });
-        const events = (alert.timeline ?? [{ at: alert.openedAt, what: 'opened' }]).map((e) => `+${formatDuration(e.at - alert.openedAt)} ${e.what}`);
+        const events = (alert.timeline ?? [{ at: alert.openedAt, what: 'opened' }]).map((e) => {
+          const params = e.params && 'ms' in e.params ? { ...e.params, duration: formatDurationIn(ctx.locale, Number(e.params.ms)) } : e.params;
+          return `+${formatDurationIn(ctx.locale, e.at - alert.openedAt)} ${e.key ? ctx.t(e.key, params) : e.what}`;
+        });
         await ctx.reply([head, ...events].join('\n'));
       },
     },

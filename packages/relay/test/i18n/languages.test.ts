@@ -41,6 +41,9 @@ describe('the relay in each reader\'s language', () => {
     expect(await say('ulf', 'ack 1')).toBe('You acknowledged #1.');
     expect(inbox('uma').at(-1)).toBe('👍 #1 已由 ulf 确认：oven：Oven at 70 °C');
     expect(inbox('ada').at(-1)).toBe('👍 #1 已由 ulf 确认：oven：Oven at 70 °C');
+    const timeline = await say('uma', '告警详情 1');
+    expect(timeline).toMatch(/^#1 critical lab\/oven：Oven at 70 °C — 已由 ulf 确认，×2\n\+0毫秒 打开：Oven at 70 °C\n\+0毫秒 通知了 uma, ulf\n\+10分钟 升级（第 1 步）通知 root1, ada\n\+11分钟 升级为 critical：Oven at 95 °C\n\+11分钟 由 ulf 确认$/);
+    expect(await say('ulf', 'alert 1')).toMatch(/\n\+0ms opened: Oven at 70 °C\n\+0ms paged uma, ulf\n/);
     await feed({ state: 'ok', severity: 'info', resolved: true, text: 'Oven at 40 °C' });
     expect(inbox('uma').at(-1)).toBe('✅ #1 已恢复：oven：Oven at 40 °C');
     expect(inbox('ulf').at(-1)).toBe('✅ #1 resolved: oven: Oven at 40 °C');
