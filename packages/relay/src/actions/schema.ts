@@ -38,7 +38,8 @@ export const ActionSchema = z
   .object({
     command: z.string().regex(/^[\p{L}\p{N}_-]{1,32}$/u, 'a command name: letters, digits, "_" or "-"'),
     aliases: z.array(z.string().min(1)).default([]),
-    description: z.string().min(1).optional(),
+    /** One line for `help`: one for everyone, or one per language (`{ en: …, zh-CN: … }`). */
+    description: z.union([z.string().min(1), z.object({ en: z.string().min(1).optional(), 'zh-CN': z.string().min(1).optional() }).strict()]).optional(),
     usage: z.string().optional(),
     /** Least tier that may run it. */
     minTier: TierSchema.default('admin'),
