@@ -71,6 +71,6 @@ describe('the demo drives a device', () => {
     const audit = await cli(['audit', '-c', join(dir, 'switchboard.yaml'), '--user', 'alice', '--json'], env);
     expect(audit.code).toBe(0);
     const entries = audit.out.trim().split('\n').map((line) => JSON.parse(line) as { command: string; outcome: string });
-    expect(entries.map((e) => `${e.command} ${e.outcome}`)).toEqual(['hatch confirm', 'hatch ok', 'quit ok']);
+    expect(entries.map((e) => `${e.command} ${e.outcome}`)).toEqual(['hatch confirm', 'hatch started', 'hatch ok', 'quit ok']);
   });
 });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,5 +89,27 @@ describe('switchboard check and actions', () => {
     ]);
     expect((await cli(['audit', '-c', file, '-n', '1', '--user', 'shell'])).stdout).toMatch(/users remove alice → refused/);
     expect((await cli(['audit', '-c', file, '-n', 'x'])).code).toBe(64);
+  });
+
+  it('an action killed mid-run with the bridge is still on record, as started', async () => {
+    // Ends on its own: a child outlives a bridge killed with SIGKILL.
+    await writeFile(join(dir, 'slow.mjs'), 'console.log("working"); setTimeout(() => process.exit(0), 3000);\n');
+    const file = await config(['actions:', `  - { command: slow, minTier: root, do: { exec: { argv: ["${process.execPath}", "slow.mjs"], timeout: 30s } } }`]);
+    const child = spawn(process.execPath, [bin, 'start', '-c', file], { stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.write('slow\n');
+    const auditFile = join(dir, 'data', 'audit.jsonl');
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const text = await readFile(auditFile, 'utf8').catch(() => '');
+      if (text.includes('"started"')) break;
+      if (Date.now() > deadline) throw new Error(`no started entry; audit: ${text}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    const shown = await cli(['audit', '-c', file, '--json']);
+    expect(shown.code).toBe(0);
+    const entries = shown.stdout.trim().split('\n').map((l) => JSON.parse(l) as { command: string; outcome: string; actor: string });
+    expect(entries).toEqual([expect.objectContaining({ command: 'slow', outcome: 'started', actor: 'alice' })]);
   });
 });

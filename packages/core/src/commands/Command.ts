@@ -48,6 +48,11 @@ export interface CommandSpec {
   readonly rate?: { readonly limit: number; readonly perMs: number };
   /** Whether runs are appended to the audit log. @defaultValue true for `set` and `control`, false for `get` */
   readonly audit?: boolean;
+  /**
+   * Also append `started` before the handler runs, so an act that reaches outside and takes time
+   * (an action) is on record even when the process dies before it ends. @defaultValue false
+   */
+  readonly auditStart?: boolean;
   /** False: guests never run it, whatever the guest policy lists. @defaultValue true */
   readonly guests?: boolean;
   /**

@@ -218,7 +218,15 @@ export class Safeguards {
 
   private start(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done, values: ArgValues): Promise<DispatchOutcome> {
     this.throttle.started(command, caller.name);
-    return this.host.execute(command, parsed, caller, message, done, values).then((outcome) => this.record(command, parsed, caller, message, outcome));
+    const { audit } = this.host;
+    const run = (): Promise<DispatchOutcome> =>
+      this.host.execute(command, parsed, caller, message, done, values).then((outcome) => this.record(command, parsed, caller, message, outcome));
+    if (!command.auditStart || !command.audited || !audit) return run();
+    // On record before it runs: durable before anything leaves.
+    return audit.append(auditEntry(command, parsed, caller, message, 'started', undefined)).then(run, (error: unknown) => {
+      this.host.logger.error({ ...errorInfo(error), command: command.name }, 'could not append to the audit log');
+      return run();
+    });
   }
 
   private recordLater(pending: Pending, outcome: string, detail: string): void {

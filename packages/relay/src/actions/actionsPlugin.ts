@@ -65,6 +65,7 @@ function actionCommand(action: ActionConfig, kindName: string, performer: Action
     ...(action.rate !== undefined ? { rate: { limit: action.rate.limit, perMs: action.rate.per } } : {}),
     ...(performer.timeoutMs !== undefined ? { timeoutMs: performer.timeoutMs + TimeoutSlackMs } : {}),
     audit: true,
+    auditStart: true,
     guests: false,
     async run(ctx) {
       const vars = { ...ctx.values, caller: ctx.caller.name, chat: addressKey(ctx.message.chat), now: new Date().toISOString() };

@@ -41,8 +41,9 @@ describe('homeassistant actions', () => {
       expect(await say('bob', 'boom')).toBe('boom failed: Home Assistant refused light.explode: Service light.explode not found.');
       expect(ha.calls).toHaveLength(1);
       const entries = await audit.latest();
-      expect(entries.map((e) => `${e.actor} ${e.command} ${e.args.join(' ')} ${e.outcome}`)).toEqual(['carol light on ok', 'carol light dim usage', 'bob boom  error']);
-      expect(entries[2]!.detail).toContain('Service light.explode not found');
+      // An action is on record before it runs (started), then with what came of it.
+      expect(entries.map((e) => `${e.actor} ${e.command} ${e.args.join(' ')} ${e.outcome}`)).toEqual(['carol light on started', 'carol light on ok', 'carol light dim usage', 'bob boom  started', 'bob boom  error']);
+      expect(entries[4]!.detail).toContain('Service light.explode not found');
       // Down: told at once, nothing queued for later.
       await ha.close();
       await waitUntil(() => relay.context!.sources[0]!.stats().state !== 'connected', 'the feed down');
