@@ -67,6 +67,11 @@ describe('languages', () => {
     expect(await say('bob', 'promte')).toBe('Unknown command "promte". Did you mean `promote`? Send "help" to see what you can run.');
     expect(await say('carol', 'audti')).toBe('Unknown command "audti". Send "help" to see what you can run.');
     expect(await say('carol', 'xyzzy')).toBe('Unknown command "xyzzy". Send "help" to see what you can run.');
+    // Pinyin initials: bz 帮助, wss 我是谁; tq (提权) is above carol's tier.
+    expect(await say('carol', 'bz')).toBe('Unknown command "bz". Did you mean `帮助`? Send "help" to see what you can run.');
+    expect(await say('carol', 'wss')).toBe('Unknown command "wss". Did you mean `我是谁`? Send "help" to see what you can run.');
+    expect(await say('carol', 'tq')).toBe('Unknown command "tq". Send "help" to see what you can run.');
+    expect(await say('bob', 'tq')).toBe('Unknown command "tq". Did you mean `提权`? Send "help" to see what you can run.');
   });
 
   it('confirmations are asked in the caller\'s language, and 是 / 否 answer them', async () => {

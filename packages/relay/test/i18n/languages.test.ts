@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { placeholders, systemActor } from '@switchboard/core';
+import { pinyinInitials, placeholders, systemActor } from '@switchboard/core';
 import { RelaySections, relayMessagesEn, relayMessagesZhCN } from '@switchboard/relay';
 import { alertBridge, settle, useFakeClock } from '../fixtures/alerting.js';
 
@@ -57,6 +57,15 @@ describe('the relay in each reader\'s language', () => {
     expect(inbox('ulf')).toEqual(['front is open']);
     await feed({ topic: 'light', key: 'hall', state: 'on', severity: 'info', text: 'Hall light on' });
     expect(inbox('uma').at(-1)).toBe('light hall: on');
+  });
+
+  it('every Chinese command name has pinyin initials for "did you mean"', async () => {
+    const { bridge } = await alertBridge(routes);
+    const chinese = bridge.registry.list().flatMap((c) => c.aliases.filter((a) => /\p{Script=Han}/u.test(a)));
+    expect(chinese.length).toBeGreaterThan(25);
+    expect(chinese.filter((a) => pinyinInitials(a) === undefined)).toEqual([]);
+    expect(pinyinInitials('状态')).toBe('zt');
+    expect(pinyinInitials('确认')).toBe('qr');
   });
 
   it('a bridge set to Chinese speaks it to everyone who chose nothing', async () => {
