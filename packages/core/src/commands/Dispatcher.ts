@@ -26,7 +26,7 @@ import { Safeguards, seconds } from './Safeguards.js';
 import type { ArgValues } from './args.js';
 import { coreCatalog, DefaultLocale, type Catalog, type Locale, type MessageParams } from '../i18n/index.js';
 import { suggestCommand } from './suggest.js';
-import { localized } from './localized.js';
+import { usageLine } from './localized.js';
 
 export type { DispatchOutcome } from './outcome.js';
 
@@ -407,8 +407,7 @@ export class Dispatcher {
   }
 
   private async usage(command: Command, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
-    const { usage } = localized(command, caller.locale);
-    await this.say(message, caller.locale, 'usage', { synopsis: `${command.name}${usage ? ' ' + usage : ''}` });
+    await this.reply(message, usageLine(this.services.messages, caller.locale, command));
     return done('usage', command.name, caller.user?.name);
   }
 

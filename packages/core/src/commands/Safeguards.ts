@@ -9,7 +9,7 @@ import type { Caller, Command } from './Command.js';
 import type { DispatchOutcome, Done } from './outcome.js';
 import type { ParsedCommand } from './parse.js';
 import { Throttle } from './Throttle.js';
-import { localized } from './localized.js';
+import { usageLine } from './localized.js';
 import type { Catalog, Message, MessageParams } from '../i18n/Catalog.js';
 import type { Locale } from '../i18n/Locale.js';
 import { formatDurationIn } from '../i18n/duration.js';
@@ -78,22 +78,43 @@ export class Safeguards {
   }
 
   private async check(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done): Promise<DispatchOutcome> {
-    let values: ArgValues = {};
-    if (command.args) {
-      const checked = checkArgs(command.args, parsed.args);
-      if ('reason' in checked) {
-        await this.say(message, caller.locale, 'args.refused', { reason: this.reason(caller.locale, checked.reason), usage: this.usageLine(caller.locale, command) });
-        return this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, this.host.messages.render('en', checked.reason)));
-      }
-      values = checked.values;
-    } else if (parsed.args.length < command.minArgs) {
-      await this.host.reply(message, this.usageLine(caller.locale, command));
-      return this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, 'missing arguments'));
+    const checked = await this.declared(command, parsed, caller, message, done, 'args.refused');
+    if ('outcome' in checked) return checked.outcome;
+    if (command.confirm) {
+      const limited = await this.limited(command, parsed, caller, message, done);
+      return limited ?? this.ask(command, parsed, caller, message, done);
     }
+    return this.proceed(command, parsed, caller, message, done, checked.values);
+  }
+
+  /**
+   * The declared arguments' values (none without `args`, once enough words came), or the outcome
+   * of refusing them: the caller told why (`refusal`) with the usage line, and the refusal recorded.
+   */
+  private async declared(
+    command: Command,
+    parsed: ParsedCommand,
+    caller: Caller,
+    message: InboundMessage,
+    done: Done,
+    refusal: 'args.refused' | 'args.refusedAfterConfirm',
+  ): Promise<{ values: ArgValues } | { outcome: DispatchOutcome }> {
+    const { locale } = caller;
+    if (!command.args) {
+      if (parsed.args.length >= command.minArgs) return { values: NoValues };
+      await this.host.reply(message, usageLine(this.host.messages, locale, command));
+      return { outcome: await this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, 'missing arguments')) };
+    }
+    const checked = checkArgs(command.args, parsed.args);
+    if ('values' in checked) return checked;
+    await this.say(message, locale, refusal, { reason: this.reason(locale, checked.reason), usage: usageLine(this.host.messages, locale, command) });
+    return { outcome: await this.record(command, parsed, caller, message, done('usage', command.name, caller.user?.name, this.host.messages.render('en', checked.reason))) };
+  }
+
+  /** Run now unless the command's cooldown or the caller's rate holds it. */
+  private async proceed(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done, values: ArgValues): Promise<DispatchOutcome> {
     const limited = await this.limited(command, parsed, caller, message, done);
-    if (limited) return limited;
-    if (command.confirm) return this.ask(command, parsed, caller, message, done);
-    return this.start(command, parsed, caller, message, done, values);
+    return limited ?? this.start(command, parsed, caller, message, done, values);
   }
 
   /**
@@ -125,18 +146,9 @@ export class Safeguards {
       return this.record(command, pending.parsed, caller, message, done('refused', name, who, 'no longer a user'));
     }
     // The command may have changed while it waited: its arguments are checked again as it is now.
-    let values: ArgValues = {};
-    if (command.args) {
-      const checked = checkArgs(command.args, pending.parsed.args);
-      if ('reason' in checked) {
-        await this.say(message, locale, 'args.refusedAfterConfirm', { reason: this.reason(locale, checked.reason), usage: this.usageLine(locale, command) });
-        return this.record(command, pending.parsed, current, message, done('usage', name, who, this.host.messages.render('en', checked.reason)));
-      }
-      values = checked.values;
-    }
-    const limited = await this.limited(command, pending.parsed, current, message, done);
-    if (limited) return limited;
-    return this.start(command, pending.parsed, current, message, done, values);
+    const checked = await this.declared(command, pending.parsed, current, message, done, 'args.refusedAfterConfirm');
+    if ('outcome' in checked) return checked.outcome;
+    return this.proceed(command, pending.parsed, current, message, done, checked.values);
   }
 
   /** A refusal of an audited command before it reached the safeguards (its tier). */
@@ -202,11 +214,6 @@ export class Safeguards {
   private reason(locale: Locale, reason: Message): string {
     const text = this.host.messages.render(locale, reason);
     return locale === 'en' ? upperFirst(text) : text;
-  }
-
-  private usageLine(locale: Locale, command: Command): string {
-    const { usage } = localized(command, locale);
-    return this.text(locale, 'usage', { synopsis: `${command.name}${usage ? ' ' + usage : ''}` });
   }
 
   private async cancel(pending: Pending, message: InboundMessage, done: Done, text: string, why: string): Promise<DispatchOutcome> {

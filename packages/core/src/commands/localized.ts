@@ -1,3 +1,4 @@
+import type { Catalog } from '../i18n/Catalog.js';
 import type { Locale } from '../i18n/Locale.js';
 import type { Command } from './Command.js';
 
@@ -9,4 +10,10 @@ export function localized(command: Command, locale: Locale): { name: string; des
     description: local?.description ?? command.description,
     usage: local?.usage ?? command.usage,
   };
+}
+
+/** `Usage: name <args>` in `locale`, the usage line of that language. */
+export function usageLine(messages: Catalog, locale: Locale, command: Command): string {
+  const { usage } = localized(command, locale);
+  return messages.t(locale, 'usage', { synopsis: `${command.name}${usage ? ' ' + usage : ''}` });
 }
