@@ -1,4 +1,4 @@
-import { FileAuditLog, formatAuditEntry } from '@switchboard/core';
+import { configuredAuditLog, formatAuditEntry } from '@switchboard/core';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 /** Options of `switchboard audit`. */
@@ -19,7 +19,7 @@ export async function auditCommand(file: string, options: AuditOptions = {}, out
   const limit = options.limit ?? 20;
   if (!Number.isInteger(limit) || limit < 1) throw new CliExit(`-n takes a whole number of entries, at least 1 (got ${String(options.limit)})`, ExitCode.usage);
   const config = await readConfig(file);
-  const log = new FileAuditLog({ dir: config.core.dataDir, maxBytes: config.core.audit.maxBytes, keep: config.core.audit.keep });
+  const log = configuredAuditLog(config.core);
   try {
     const entries = await log.latest({ limit, ...(options.user !== undefined ? { actor: options.user } : {}) });
     if (entries.length === 0 && !options.json) {

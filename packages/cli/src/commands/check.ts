@@ -80,7 +80,7 @@ async function pluginLines(config: LoadedConfig): Promise<{ lines: string[]; fee
       const commands = added.map((c) => `${c.name}(${c.minTier})`).join(' ') || 'no commands';
       lines.push(`  ${configured.plugin.name} (${configured.use}): ${commands}`);
     }
-    const actionKinds = Object.fromEntries(bridge.actionKinds.names().map((name) => [name, bridge.actionKinds.get(name) as ActionKind<unknown>]));
+    const actionKinds = bridge.actionKinds.toRecord() as Record<string, ActionKind<unknown>>;
     return { lines, feedTypes: bridge.feedTypes.names(), actionKinds };
   } catch (error) {
     if (error instanceof ConfigError) throw new CliExit(error.message, ExitCode.config);

@@ -1,4 +1,4 @@
-import { DirectoryError, FileAuditLog, FileStore, identityKey, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
+import { configuredAuditLog, DirectoryError, FileStore, identityKey, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 type UsersAction =
@@ -22,7 +22,7 @@ export async function usersCommand(file: string, action: UsersAction, out: NodeJ
     }
     throw error;
   }
-  const audit = new FileAuditLog({ dir: config.core.dataDir, maxBytes: config.core.audit.maxBytes, keep: config.core.audit.keep });
+  const audit = configuredAuditLog(config.core);
   // Changes made at the shell land in the same audit trail as those made in chat.
   const record = (outcome: string, detail?: string): Promise<void> =>
     action.type === 'list'

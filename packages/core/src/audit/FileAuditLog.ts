@@ -169,3 +169,8 @@ async function exists(path: string): Promise<boolean> {
     () => false,
   );
 }
+
+/** The audit log of a config's data directory, with its `audit:` size and rotation. */
+export function configuredAuditLog(core: { readonly dataDir: string; readonly audit: { readonly maxBytes: number; readonly keep: number } }, logger?: Logger): FileAuditLog {
+  return new FileAuditLog({ dir: core.dataDir, maxBytes: core.audit.maxBytes, keep: core.audit.keep, ...(logger ? { logger } : {}) });
+}

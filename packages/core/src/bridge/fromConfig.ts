@@ -3,7 +3,7 @@ import type { LoadedConfig } from '../config/loadConfig.js';
 import type { ConfiguredPlugin } from '../config/plugins.js';
 import { ConfigError } from '../errors.js';
 import { FileStore } from '../store/FileStore.js';
-import { FileAuditLog } from '../audit/FileAuditLog.js';
+import { configuredAuditLog } from '../audit/FileAuditLog.js';
 import type { AuditLog } from '../audit/AuditLog.js';
 import type { Store } from '../store/Store.js';
 import { silentLogger, type Logger } from '../util/Logger.js';
@@ -33,7 +33,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     dataDir: core.dataDir,
     locale: core.locale,
     configDir: config.file.startsWith('<') ? process.cwd() : dirname(config.file),
-    audit: options.audit ?? new FileAuditLog({ dir: core.dataDir, maxBytes: core.audit.maxBytes, keep: core.audit.keep, logger }),
+    audit: options.audit ?? configuredAuditLog(core, logger),
     users: core.users,
     commandOverrides: core.commands,
     guest: core.guest,

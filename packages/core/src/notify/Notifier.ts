@@ -1,3 +1,5 @@
+import { fill, type MessageParams } from '../i18n/Catalog.js';
+import { en } from '../i18n/en.js';
 import type { Subscription } from 'rxjs';
 import { addressKey, type Address } from '../domain/address.js';
 import type { Adapter } from '../domain/Adapter.js';
@@ -28,7 +30,7 @@ export interface NotifierOptions {
   /** Where notifications go for people who chose nothing. @defaultValue 'last' */
   readonly defaultChoice?: NotifyChoice;
   /** Renders the fallback note in a person's language. @defaultValue English */
-  readonly say?: (user: User | undefined, key: string, params?: Readonly<Record<string, string | number>>) => string;
+  readonly say?: (user: User | undefined, key: string, params?: MessageParams) => string;
 }
 
 /**
@@ -146,7 +148,7 @@ export class Notifier {
   }
 
   /** What `whoami` shows: the choice and where it leads now (in English, or through `say` in the reader's language). */
-  describe(user: User, say: (key: string, params?: Readonly<Record<string, string | number>>) => string = englishDescribe): string {
+  describe(user: User, say: (key: string, params?: MessageParams) => string = englishDescribe): string {
     const choice = user.notify ?? this.defaultChoice;
     const route = this.route(user);
     const now = route.send.map((d) => d.platform).join(', ') || say('notify.nowhere');
@@ -315,7 +317,7 @@ export class Notifier {
       return;
     }
     const before = page.tried[page.tried.length - 1]!;
-    const say = this.options.say ?? ((_user: User | undefined, key: string, params?: Readonly<Record<string, string | number>>) => englishDescribe(key, params));
+    const say = this.options.say ?? ((_user: User | undefined, key: string, params?: MessageParams) => englishDescribe(key, params));
     const waited = page.copies.length > 0 ? say(user, 'notify.fallback.late', { platform: before, duration: formatDuration(this.fallbackAfterMs) }) : say(user, 'notify.fallback.failed', { platform: before });
     const text = `${say(user, 'notify.fallback', { platform: next.platform, why: waited })}\n${page.text}`;
     const [copy] = await this.options.outbox.enqueueMany([{ to: next, text, priority: page.priority }], {
@@ -404,17 +406,8 @@ export class NotifyBatch {
   }
 }
 
-const DescribeEn: Readonly<Record<string, string>> = {
-  'notify.describe': '{choice} (now {now}{last})',
-  'notify.nowhere': 'nowhere: no platform the bridge runs can reach you',
-  'notify.lastFrom': ', last wrote from {platform}',
-  'notify.notYet': ', not written yet',
-  'notify.fallback': '↪ Sent here on {platform} because it {why}:',
-  'notify.fallback.late': 'was not delivered on {platform} within {duration}',
-  'notify.fallback.failed': 'could not be delivered on {platform}',
-};
-
-/** `describe` without a catalog at hand (the core's English texts). */
-function englishDescribe(key: string, params?: Readonly<Record<string, string | number>>): string {
-  return (DescribeEn[key] ?? key).replace(/\{(\w+)\}/g, (whole, name: string) => (params?.[name] === undefined ? whole : String(params[name])));
+/** The core's English texts, for a notifier made without a catalog. */
+function englishDescribe(key: string, params?: MessageParams): string {
+  const text = (en as Readonly<Record<string, string>>)[key] ?? key;
+  return params ? fill(text, params) : text;
 }

@@ -20,4 +20,9 @@ export class NamedRegistry<T> {
   names(): string[] {
     return [...this.entries.keys()];
   }
+
+  /** Everything registered, by name. */
+  toRecord(): Record<string, T> {
+    return Object.fromEntries(this.entries);
+  }
 }

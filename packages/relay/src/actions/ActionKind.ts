@@ -71,8 +71,3 @@ export function feedOf<T extends FeedSource>(env: ActionEnvironment, name: strin
   if (feed.kind !== kind) throw new Error(`action ${env.action}: feed "${name}" is a ${feed.kind} feed, not ${kind}`);
   return feed as T;
 }
-
-/** Cut text for a chat reply: at most `max` characters, marked when cut. */
-export function capText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}

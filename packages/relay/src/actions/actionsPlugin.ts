@@ -27,7 +27,7 @@ export const actionsPlugin: Plugin<ActionsSetup> = definePlugin({
   apply(ctx: Context, setup: ActionsSetup) {
     const { host } = ctx;
     for (const [name, kind] of Object.entries(builtinActionKinds)) if (!host.actionKinds.get(name)) ctx.action(name, kind);
-    const kinds = Object.fromEntries(host.actionKinds.names().map((name) => [name, host.actionKinds.get(name) as ActionKind<unknown>]));
+    const kinds = host.actionKinds.toRecord() as Record<string, ActionKind<unknown>>;
     const issues = actionIssues(setup.actions, setup.feeds, kinds, true);
     if (issues.length > 0) throw new ConfigError(issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
     setup.actions.forEach((action, index) => {

@@ -1,9 +1,9 @@
-import { DurationSchema } from '@switchboard/core';
+import { clip, DurationSchema } from '@switchboard/core';
 import { z } from 'zod';
 import type { HomeAssistantSource } from '../../sources/HomeAssistantSource.js';
 import type { MqttSource } from '../../sources/MqttSource.js';
 import type { WebSocketSource } from '../../sources/WebSocketSource.js';
-import { ActionFailure, capText, defineActionKind, feedOf } from '../ActionKind.js';
+import { ActionFailure, defineActionKind, feedOf } from '../ActionKind.js';
 import { renderJson, renderText, renderTopic, TemplateValueError } from '../template.js';
 
 const feed = z.string().min(1);
@@ -27,10 +27,10 @@ export const homeAssistantAction = defineActionKind({
       timeoutMs: config.timeout,
       async perform({ vars, signal }) {
         const service = renderText(config.service, vars);
-        if (!Service.test(service)) throw new TemplateValueError(`"${capText(service, 60)}" is not a Home Assistant service (domain.service)`);
+        if (!Service.test(service)) throw new TemplateValueError(`"${clip(service, 60)}" is not a Home Assistant service (domain.service)`);
         const [domain, name] = service.split('.') as [string, string];
         const response = await source.callService(domain, name, renderJson(config.data, vars) as Record<string, unknown>, { timeoutMs: config.timeout, signal });
-        const extra = response === undefined || response === null ? '' : `\n${capText(JSON.stringify(response), 300)}`;
+        const extra = response === undefined || response === null ? '' : `\n${clip(JSON.stringify(response), 300)}`;
         return (t) => t('actions.ha.ran', { service, extra });
       },
     };
@@ -86,7 +86,7 @@ export const webSocketAction = defineActionKind({
         if (!expect) return (t) => t('actions.ws.sent', { feed: config.feed });
         // An acknowledgement that says something in words (`message`) is told in them.
         const said = ack && typeof ack === 'object' ? (ack as { message?: unknown }).message : undefined;
-        const shown = typeof said === 'string' ? capText(said, 300) : capText(JSON.stringify(ack), 300);
+        const shown = typeof said === 'string' ? clip(said, 300) : clip(JSON.stringify(ack), 300);
         if ((ack as { ok?: unknown } | null)?.ok === false) throw new ActionFailure((t) => t('actions.ws.refused', { feed: config.feed, ack: shown }));
         return (t) => t('actions.ws.acked', { feed: config.feed, ack: shown });
       },

@@ -1,7 +1,7 @@
-import { DurationSchema } from '@switchboard/core';
+import { clip, DurationSchema } from '@switchboard/core';
 import { request } from 'undici';
 import { z } from 'zod';
-import { ActionFailure, capText, defineActionKind } from '../ActionKind.js';
+import { ActionFailure, defineActionKind } from '../ActionKind.js';
 import { renderJson, renderText, renderUrl, TemplateValueError } from '../template.js';
 
 /** Body bytes read at most; the rest is dropped unread. */
@@ -60,7 +60,7 @@ export const httpAction = defineActionKind({
         }
         const text = await readCapped(response.body);
         const status = `HTTP ${response.statusCode}`;
-        const shown = text.trim() ? `\n${capText(text.trim(), ShownBody)}` : '';
+        const shown = text.trim() ? `\n${clip(text.trim(), ShownBody)}` : '';
         if (response.statusCode >= 400) throw new Error(`${status}${shown}`);
         return `${status}${shown}`;
       },
