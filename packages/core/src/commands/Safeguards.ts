@@ -225,36 +225,35 @@ export class Safeguards {
 
   private start(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, done: Done, values: ArgValues): Promise<DispatchOutcome> {
     this.throttle.started(command, caller.name);
-    const { audit } = this.host;
     const run = (): Promise<DispatchOutcome> =>
       this.host.execute(command, parsed, caller, message, done, values).then((outcome) => this.record(command, parsed, caller, message, outcome));
-    if (!command.auditStart || !command.audited || !audit) return run();
+    if (!command.auditStart) return run();
     // On record before it runs: durable before anything leaves.
-    return audit.append(auditEntry(command, parsed, caller, message, 'started', undefined)).then(run, (error: unknown) => {
-      this.host.logger.error({ ...errorInfo(error), command: command.name }, 'could not append to the audit log');
-      return run();
-    });
+    return this.append(command, parsed, caller, message, 'started', undefined).then(run);
   }
 
+  /** A confirmation that ended on its own (expired, replaced): recorded without holding anyone up. */
   private recordLater(pending: Pending, outcome: string, detail: string): void {
     const command = this.host.resolve(pending.command);
-    if (!command?.audited || !this.host.audit) return;
-    const entry = auditEntry(command, pending.parsed, pending.caller, pending.message, outcome, detail);
-    detach(this.host.audit.append(entry), (error) => this.host.logger.error(errorInfo(error), 'could not append to the audit log'));
+    // `append` logs its own failure and never rejects.
+    if (command) detach(this.append(command, pending.parsed, pending.caller, pending.message, outcome, detail), () => undefined);
   }
 
   /** Append the outcome to the audit log (awaited: an act is recorded before its dispatch ends). */
   private record(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, outcome: DispatchOutcome): Promise<DispatchOutcome> {
+    return this.append(command, parsed, caller, message, outcome.result, outcome.detail).then(() => outcome);
+  }
+
+  /** Append one entry for an audited command; a log that fails is logged, never the caller's failure. */
+  private append(command: Command, parsed: ParsedCommand, caller: Caller, message: InboundMessage, outcome: string, detail: string | undefined): Promise<void> {
     const { audit, logger } = this.host;
-    if (!command.audited || !audit) return Promise.resolve(outcome);
-    const failed = (error: unknown): DispatchOutcome => {
-      logger.error({ ...errorInfo(error), command: command.name }, 'could not append to the audit log');
-      return outcome;
-    };
+    if (!command.audited || !audit) return Promise.resolve();
+    const failed = (error: unknown): void => logger.error({ ...errorInfo(error), command: command.name }, 'could not append to the audit log');
     try {
-      return audit.append(auditEntry(command, parsed, caller, message, outcome.result, outcome.detail)).then(() => outcome, failed);
+      return audit.append(auditEntry(command, parsed, caller, message, outcome, detail)).then(undefined, failed);
     } catch (error) {
-      return Promise.resolve(failed(error));
+      failed(error);
+      return Promise.resolve();
     }
   }
 }
