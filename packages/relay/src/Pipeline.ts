@@ -1,4 +1,4 @@
-import { clip, detach, errorInfo, formatDurationIn, type Locale, type User } from '@switchboard/core';
+import { clip, detach, errorInfo, formatDurationIn, readerLocale, type Locale, type User } from '@switchboard/core';
 import { localText, type Say } from './alerts/messages.js';
 import { RelaySource } from './state/FeedHealth.js';
 import { Alerting } from './alerts/Alerting.js';
@@ -117,7 +117,7 @@ export class Pipeline {
       const notice = update.source === RelaySource && update.labels?.feed !== undefined;
       for (const { user, route, member } of router.recipients(routedAs, walked)) {
         const chosen = isResolve ? settings.resolvedTemplate : route.template ?? settings.template;
-        const locale = typeof chosen === 'string' && !notice ? undefined : user.locale ?? this.relay.host.locale;
+        const locale = typeof chosen === 'string' && !notice ? undefined : readerLocale(user, this.relay.host.locale);
         const template = typeof chosen === 'string' ? chosen : pickTemplate(chosen, locale!);
         const cacheKey = locale === undefined ? template : `${locale}\n${template}`;
         let text = rendered.get(cacheKey);

@@ -17,7 +17,7 @@ import { Context, type Plugin, type PluginUse } from '../plugins/Context.js';
 import type { BridgeEvents, PluginHost } from '../plugins/host.js';
 import { NamedRegistry } from '../plugins/NamedRegistry.js';
 import { MemoryAuditLog, type AuditLog } from '../audit/AuditLog.js';
-import { coreCatalog, DefaultLocale, type Catalog, type Locale } from '../i18n/index.js';
+import { coreCatalog, DefaultLocale, readerLocale, type Catalog, type Locale } from '../i18n/index.js';
 
 /** Options of {@link Bridge}. */
 export interface BridgeOptions {
@@ -109,7 +109,7 @@ export class Bridge implements PluginHost {
       adapters: this.adapterList,
       store: options.store,
       logger: this.logger,
-      say: (user, key, params) => this.messages.t(user?.locale ?? this.locale, key, params),
+      say: (user, key, params) => this.messages.t(readerLocale(user, this.locale), key, params),
       ...(options.notifications?.defaultChoice !== undefined ? { defaultChoice: options.notifications.defaultChoice } : {}),
       ...(options.notifications?.fallbackAfterMs !== undefined ? { fallbackAfterMs: options.notifications.fallbackAfterMs } : {}),
     });

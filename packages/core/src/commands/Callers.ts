@@ -3,7 +3,7 @@ import { satisfiesTier } from '../domain/tiers.js';
 import type { User } from '../users/User.js';
 import type { UserDirectory } from '../users/UserDirectory.js';
 import type { Caller } from './Command.js';
-import type { Locale } from '../i18n/Locale.js';
+import { readerLocale, type Locale } from '../i18n/Locale.js';
 
 /** How unknown senders are treated. */
 export interface GuestPolicy {
@@ -30,7 +30,7 @@ export class Callers {
 
   /** The language a user reads: their own choice, else the bridge's. */
   localeOf(user: User | undefined): Locale {
-    return user?.locale ?? this.defaultLocale;
+    return readerLocale(user, this.defaultLocale);
   }
 
   /** The user a message comes from, by its sender's identity, then by its alternates in order. */

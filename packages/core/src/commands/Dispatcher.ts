@@ -127,13 +127,14 @@ export class Dispatcher {
     if (!(this.options.concurrency >= 1)) throw new RangeError('dispatcher concurrency must be at least 1');
     if (!(this.options.timeoutMs > 0)) throw new RangeError('dispatcher timeout must be positive');
     this.slots = new Semaphore(this.options.concurrency);
-    this.callers = new Callers(options.directory, this.options.guest, options.locale ?? DefaultLocale);
+    const locale = options.locale ?? DefaultLocale;
+    this.callers = new Callers(options.directory, this.options.guest, locale);
     this.logger = (options.logger ?? silentLogger).child({ component: 'dispatcher' });
     this.services = {
       directory: options.directory,
       registry: options.registry,
       messages: options.messages ?? coreCatalog(),
-      locale: options.locale ?? DefaultLocale,
+      locale,
       ...options.services,
     };
     this.safeguards = new Safeguards({

@@ -29,3 +29,8 @@ const Spellings: Readonly<Record<string, Locale>> = {
 export function parseLocale(text: string): Locale | undefined {
   return Spellings[text.trim().toLowerCase().replace(/_/g, '-')];
 }
+
+/** The language a person reads: their own choice (`lang`), else the bridge's. */
+export function readerLocale(user: { readonly locale?: Locale } | undefined, bridge: Locale): Locale {
+  return user?.locale ?? bridge;
+}

@@ -1,4 +1,4 @@
-import type { Locale, MessageParams, User } from '@switchboard/core';
+import { readerLocale, type Locale, type MessageParams, type User } from '@switchboard/core';
 import { SeverityIcons, severityRank, type Severity } from '../Update.js';
 import type { Alert } from './Alert.js';
 import type { Notify } from '../delivery/RelayNotifier.js';
@@ -64,7 +64,7 @@ export class PerPerson {
   async send(render: (locale: Locale, alerts: readonly Alert[]) => string, notify: Notify, locale: Locale): Promise<void> {
     const byText = new Map<string, { users: User[]; severity: Severity }>();
     for (const { user, alerts } of this.people.values()) {
-      const text = render(user.locale ?? locale, alerts);
+      const text = render(readerLocale(user, locale), alerts);
       const entry = byText.get(text) ?? { users: [], severity: worstOf(alerts) };
       entry.users.push(user);
       byText.set(text, entry);

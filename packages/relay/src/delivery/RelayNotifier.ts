@@ -1,4 +1,4 @@
-import { clip, detach, errorInfo, type Catalog, type Locale, type Logger, type Notifier, type NotifyRoute, type Priority, type User, type UserDirectory } from '@switchboard/core';
+import { clip, detach, errorInfo, readerLocale, type Catalog, type Locale, type Logger, type Notifier, type NotifyRoute, type Priority, type User, type UserDirectory } from '@switchboard/core';
 import type { QuietHours } from '../alerts/QuietHours.js';
 import type { Member } from '../routing/Router.js';
 import type { Severity } from '../Update.js';
@@ -50,7 +50,7 @@ export class RelayNotifier {
     // Rendered once per language among the readers.
     const byLocale = new Map<Locale, string>();
     const texts = users.map((user) => {
-      const locale = user.locale ?? this.options.locale;
+      const locale = readerLocale(user, this.options.locale);
       let rendered = byLocale.get(locale);
       if (rendered === undefined) byLocale.set(locale, (rendered = text(locale)));
       return rendered;
@@ -143,7 +143,7 @@ export class RelayNotifier {
       const user = directory.get(name);
       try {
         if (user) {
-          const head = this.options.messages.t(user.locale ?? this.options.locale, 'relay.digest', { count: texts.length });
+          const head = this.options.messages.t(readerLocale(user, this.options.locale), 'relay.digest', { count: texts.length });
           const body = `${head}\n${texts.map((t) => `• ${t}`).join('\n')}`;
           await notifier.notify([user], body);
         }
