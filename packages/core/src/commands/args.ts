@@ -131,8 +131,17 @@ function checkValue(spec: ArgSpec, text: string): string | number | { reason: Me
     }
     return number;
   }
-  if (spec.pattern !== undefined && !new RegExp(`^(?:${spec.pattern})$`, 'u').test(text)) return refused('args.pattern', { name, pattern: spec.pattern, value });
+  if (spec.pattern !== undefined && !anchored(spec.pattern).test(text)) return refused('args.pattern', { name, pattern: spec.pattern, value });
   return text;
+}
+
+/** Patterns compiled once, anchored, by their source. */
+const Patterns = new Map<string, RegExp>();
+
+function anchored(pattern: string): RegExp {
+  let re = Patterns.get(pattern);
+  if (!re) Patterns.set(pattern, (re = new RegExp(`^(?:${pattern})$`, 'u')));
+  return re;
 }
 
 function refused(key: string, params: NonNullable<Message['params']>): { reason: Message } {
