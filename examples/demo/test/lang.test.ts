@@ -1,24 +1,16 @@
 import { spawn } from 'node:child_process';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { bin, demoConfig, useDemo } from './fixtures.js';
 
-const demoDir = new URL('..', import.meta.url).pathname;
-const bin = new URL('../../../packages/cli/dist/bin.js', import.meta.url).pathname;
-let dir: string | undefined;
-afterEach(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+useDemo();
 
 describe('the demo in Chinese', () => {
   it('npm start -- --lang zh-CN: the config takes DEMO_LOCALE, and the bridge answers in Chinese', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'sb-lang-'));
-    await cp(join(demoDir, 'switchboard.yaml'), join(dir, 'switchboard.yaml'));
+    const config = await demoConfig();
     // No feed runs: the bridge starts anyway and says so in `sources`.
     const env = { ...process.env, DEMO_LOCALE: 'zh-CN', DEMO_FEED_PORT: '9' };
     const out = await new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, [bin, 'start', '-c', join(dir!, 'switchboard.yaml')], { env, stdio: ['pipe', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [bin, 'start', '-c', config], { env, stdio: ['pipe', 'pipe', 'inherit'] });
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.on('exit', () => resolve(text));
