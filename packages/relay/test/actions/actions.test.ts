@@ -1,24 +1,15 @@
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { definePlugin, systemActor } from '@switchboard/core';
 import { waitUntil } from '@switchboard/core/testing';
 import { defineActionKind, RelayConfigSchema } from '@switchboard/relay';
 import { FakeHomeAssistant } from '@switchboard/relay/testing';
 import { z } from 'zod';
-import { actionBridge, httpServer, labFeed, scripts, stopAll } from '../fixtures/actions.js';
+import { actionBridge, httpServer, labFeed, stopAll, useActionFixtures } from '../fixtures/actions.js';
 import { mqttBroker } from '../fixtures/broker.js';
 
-afterEach(stopAll);
-
-let dir: string;
-beforeAll(async () => {
-  dir = await scripts();
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const fixtures = useActionFixtures();
 
 describe('homeassistant actions', () => {
   it('call a service over the feed connection, and tell Home Assistant\'s refusal as it is', async () => {
@@ -118,9 +109,9 @@ describe('exec actions', () => {
   it('run the program without a shell, with only the env given, and answer with the exit code and the last lines', async () => {
     const { say } = await actionBridge({
       actions: [
-        { command: 'deploy', args: [{ name: 'env', enum: ['staging', 'prod'] }], do: { exec: { argv: [process.execPath, 'argv.mjs', '{{env}}'], cwd: dir, env: { TARGET: '{{env}}' } } } },
-        { command: 'fail', do: { exec: { argv: [process.execPath, join(dir, 'exit.mjs'), '3'] } } },
-        { command: 'hang', do: { exec: { argv: [process.execPath, join(dir, 'sleep.mjs')], timeout: '500ms' } } },
+        { command: 'deploy', args: [{ name: 'env', enum: ['staging', 'prod'] }], do: { exec: { argv: [process.execPath, 'argv.mjs', '{{env}}'], cwd: fixtures.dir, env: { TARGET: '{{env}}' } } } },
+        { command: 'fail', do: { exec: { argv: [process.execPath, join(fixtures.dir, 'exit.mjs'), '3'] } } },
+        { command: 'hang', do: { exec: { argv: [process.execPath, join(fixtures.dir, 'sleep.mjs')], timeout: '500ms' } } },
         { command: 'missing', do: { exec: { argv: ['/nonexistent/program'] } } },
       ],
     });
@@ -131,7 +122,7 @@ describe('exec actions', () => {
     const printed = JSON.parse(reply.split('\n').at(-1)!) as { argv: string[]; env: string[]; cwd: string };
     expect(printed.argv).toEqual(['staging']);
     expect(printed.env.filter((k) => !k.startsWith('__CF') && k !== 'PWD' && k !== 'SHLVL' && k !== '_')).toEqual(['PATH', 'TARGET']);
-    expect(printed.cwd).toBe(dir);
+    expect(printed.cwd).toBe(fixtures.dir);
     const failed = await say('bob', 'fail');
     expect(failed.split('\n')[0]).toBe('fail failed: exit 3');
     // The last lines only, stderr with them.
@@ -205,13 +196,13 @@ describe('actions in the caller\'s language', () => {
 describe('safety', () => {
   it('guests never run an action, whatever the guest policy lists', async () => {
     const { say } = await actionBridge(
-      { actions: [{ command: 'deploy', minTier: 'user', do: { exec: { argv: [process.execPath, '-e', 'require("fs").writeFileSync("ran", "")'], cwd: dir } } }] },
+      { actions: [{ command: 'deploy', minTier: 'user', do: { exec: { argv: [process.execPath, '-e', 'require("fs").writeFileSync("ran", "")'], cwd: fixtures.dir } } }] },
       { bridge: { guest: { enabled: true, commands: ['help', 'deploy'] } } },
     );
     expect(await say('mallory', 'deploy')).toBe('You are not registered here. Ask an admin to add you.');
-    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(existsSync(join(fixtures.dir, 'ran'))).toBe(false);
     expect(await say('carol', 'deploy')).toBe('deploy: exit 0');
-    expect(existsSync(join(dir, 'ran'))).toBe(true);
+    expect(existsSync(join(fixtures.dir, 'ran'))).toBe(true);
   });
 
   it('a cooldown and a per-user rate hold an action', async () => {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readdir } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { waitUntil } from '@switchboard/core/testing';
 import { FakeHomeAssistant } from '@switchboard/relay/testing';
-import { actionBridge, httpServer, labFeed, scripts, stopAll } from '../fixtures/actions.js';
+import { actionBridge, httpServer, labFeed, useActionFixtures } from '../fixtures/actions.js';
 import { mqttBroker } from '../fixtures/broker.js';
 
 // An attacker's argument: quotes, a command separator, a command substitution, a backtick, a path
@@ -13,15 +13,7 @@ const note = { name: 'note', rest: true };
 /** The same, as one word (for arguments that are not the rest of the line). */
 const EvilWord = Evil.replace(' ', '');
 
-afterEach(stopAll);
-
-let dir: string;
-beforeAll(async () => {
-  dir = await scripts();
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const fixtures = useActionFixtures();
 
 describe('values are data, never code', () => {
   it('homeassistant: JSON in the service data; the service name refuses what is not a service', async () => {
@@ -86,13 +78,13 @@ describe('values are data, never code', () => {
 
   it('exec: one argv entry each, never a shell; a value cannot pass as an option', async () => {
     const { say } = await actionBridge({
-      actions: [{ command: 'run', minTier: 'user', args: [note], do: { exec: { argv: [process.execPath, 'argv.mjs', '--note', '{{note}}', 'x{{note}}'], cwd: dir } } }],
+      actions: [{ command: 'run', minTier: 'user', args: [note], do: { exec: { argv: [process.execPath, 'argv.mjs', '--note', '{{note}}', 'x{{note}}'], cwd: fixtures.dir } } }],
     });
     const reply = await say('carol', `run ${Evil}`);
     expect(reply.split('\n')[0]).toBe('run: exit 0');
     expect((JSON.parse(reply.split('\n').at(-1)!) as { argv: string[] }).argv).toEqual(['--note', Evil, `x${Evil}`]);
-    expect(existsSync(`${dir}/pwned`)).toBe(false);
-    expect((await readdir(dir)).sort()).toEqual(['argv.mjs', 'exit.mjs', 'sleep.mjs']);
+    expect(existsSync(`${fixtures.dir}/pwned`)).toBe(false);
+    expect((await readdir(fixtures.dir)).sort()).toEqual(['argv.mjs', 'exit.mjs', 'sleep.mjs']);
     expect(await say('carol', 'run --eval=process.exit(9)')).toBe('run failed: note cannot start with "-" where it would be read as an option');
   });
 
