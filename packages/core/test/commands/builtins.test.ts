@@ -1,7 +1,7 @@
 import { firstValueFrom } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Bridge } from '@switchboard/core';
-import { startBridge, until } from '../fixtures/harness.js';
+import { replies, startBridge, until } from '../fixtures/harness.js';
 
 let running: Bridge | undefined;
 afterEach(async () => {
@@ -12,13 +12,7 @@ afterEach(async () => {
 async function chat() {
   const h = await startBridge();
   running = h.bridge;
-  const say = async (from: string, text: string): Promise<string> => {
-    const before = h.adapter.textsTo(from).length;
-    h.adapter.inject({ from, text });
-    await until(() => h.adapter.textsTo(from).length > before, `a reply to "${text}"`);
-    return h.adapter.textsTo(from).at(-1)!;
-  };
-  return { ...h, say };
+  return { ...h, say: replies(h.adapter) };
 }
 
 describe('built-in commands', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore, type Bridge } from '@switchboard/core';
-import { startBridge, until } from '../fixtures/harness.js';
+import { replies, startBridge } from '../fixtures/harness.js';
 
 let running: Bridge | undefined;
 afterEach(async () => {
@@ -11,13 +11,7 @@ afterEach(async () => {
 async function chat(store = new MemoryStore(), locale?: 'en' | 'zh-CN') {
   const h = await startBridge({ store, bridge: { limits: { userRate: 0 }, ...(locale ? { locale } : {}) } });
   running = h.bridge;
-  const say = async (from: string, text: string): Promise<string> => {
-    const before = h.adapter.textsTo(from).length;
-    h.adapter.inject({ from, text });
-    await until(() => h.adapter.textsTo(from).length > before, `a reply to "${text}"`);
-    return h.adapter.textsTo(from).at(-1)!;
-  };
-  return { ...h, say };
+  return { ...h, say: replies(h.adapter) };
 }
 
 describe('languages', () => {
