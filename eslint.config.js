@@ -42,6 +42,11 @@ export default tseslint.config(
     },
   },
   {
+    // The web console's page scripts run in the browser.
+    files: ['packages/ops/public/**/*.js'],
+    languageOptions: { globals: globals.browser, sourceType: 'module' },
+  },
+  {
     // The CLI is the one place allowed to talk to the terminal directly; benches print their tables.
     files: ['packages/cli/src/**', 'bench/**', 'examples/**', '**/test/**'],
     rules: { 'no-console': 'off' },

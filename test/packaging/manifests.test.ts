@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { imports, sourceFiles } from './imports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const packages = ['core', 'relay', 'adapter-qq', 'adapter-wechat', 'cli'];
+const packages = ['core', 'relay', 'ops', 'adapter-qq', 'adapter-wechat', 'cli'];
 
 interface Manifest {
   name: string;

@@ -15,7 +15,7 @@ const fixtures = fileURLToPath(new URL('../fixtures/consumer/', import.meta.url)
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 
 /** The publishable workspaces: every package under packages/. */
-const workspaces = ['packages/core', 'packages/relay', 'packages/adapter-qq', 'packages/adapter-wechat', 'packages/cli'];
+const workspaces = ['packages/core', 'packages/relay', 'packages/ops', 'packages/adapter-qq', 'packages/adapter-wechat', 'packages/cli'];
 
 /** The environment without what `npm test` exports to its scripts (npm_config_local_prefix would point npm back here). */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -39,9 +39,10 @@ export async function demoFeed(args: readonly string[]): Promise<{ feed: ChildPr
 /**
  * `switchboard start` on `config`, driven through its console: `say` writes a line, `waitFor` waits
  * for a pattern in what it printed (and returns the match), `exited` resolves with its exit code.
+ * Its operations server listens on a free port unless `env` names one (DEMO_HTTP_PORT).
  */
 export function demoBridge(config: string, env: NodeJS.ProcessEnv) {
-  const bridge = spawn(process.execPath, [bin, 'start', '-c', config], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const bridge = spawn(process.execPath, [bin, 'start', '-c', config], { env: { ...process.env, DEMO_HTTP_PORT: '0', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(bridge);
   let out = '';
   let errors = '';

@@ -40,6 +40,7 @@ export * from './commands/builtins.js';
 export type * from './commands/middleware.js';
 export type * from './outbox/types.js';
 export * from './outbox/Outbox.js';
+export type * from './outbox/OutboxCounters.js';
 export * from './outbox/Destination.js';
 export * from './outbox/splitText.js';
 export * from './notify/Notifier.js';

@@ -6,7 +6,7 @@ import { relayMessages } from './i18n.js';
 import { relayCommandsPlugin } from './commands/relayCommands.js';
 import type { AnyFeedConfig, RelayConfig } from './config.js';
 import type { RoutedUpdate } from './Pipeline.js';
-import type { RelayContext } from './RelayContext.js';
+import { RelayService, type RelayContext } from './RelayContext.js';
 import { RelayRuntime } from './RelayRuntime.js';
 import { builtinFeedTypes } from './sources/feedTypes.js';
 import type { FeedSource } from './sources/FeedSource.js';
@@ -66,6 +66,8 @@ export class Relay implements Plugin<void> {
       await runtime.stop();
       this.routedSubject.complete();
     });
+    // The operations server (`http:`) shows alerts, feeds and devices through this.
+    ctx.provide(RelayService, runtime.context);
     await ctx.plugin(relayCommandsPlugin, runtime.context);
     await ctx.plugin(alertCommandsPlugin, runtime.context);
     if (this.options.actions && this.options.actions.length > 0) {

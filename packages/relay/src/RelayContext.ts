@@ -10,6 +10,9 @@ import type { FeedSource } from './sources/FeedSource.js';
 import type { DeviceStates } from './state/DeviceStates.js';
 import type { FeedHealth } from './state/FeedHealth.js';
 
+/** The name the running relay's {@link RelayContext} is offered under in `host.services`. */
+export const RelayService = 'relay';
+
 /**
  * The running relay's parts, built once when it starts and handed to its commands and to
  * alerting. Every field is there from the start: nothing here throws for "not started".

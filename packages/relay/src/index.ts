@@ -2,7 +2,7 @@ export * from './Update.js';
 export * from './mapping.js';
 export * from './config.js';
 export * from './Relay.js';
-export type * from './RelayContext.js';
+export * from './RelayContext.js';
 export type { RelayNotifier, NotifyOptions } from './delivery/RelayNotifier.js';
 export type { FeedHealth } from './state/FeedHealth.js';
 export * from './plugin.js';

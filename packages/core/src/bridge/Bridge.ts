@@ -73,6 +73,7 @@ export class Bridge implements PluginHost {
   readonly locale: Locale;
   readonly feedTypes = new NamedRegistry<unknown>('feed type');
   readonly actionKinds = new NamedRegistry<unknown>('action kind');
+  readonly services = new NamedRegistry<unknown>('service');
   readonly configDir: string;
   /** The root plugin context: every plugin applied at start is its child. */
   readonly root: Context;

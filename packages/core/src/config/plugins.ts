@@ -104,7 +104,13 @@ function loadFailure(error: unknown): string {
  */
 export const BuiltinPlugins = {
   adapters: { qq: '@switchboard/adapter-qq', wechat: '@switchboard/adapter-wechat' } as Readonly<Record<string, string>>,
-  sections: { feeds: '@switchboard/relay', routes: '@switchboard/relay', relay: '@switchboard/relay', actions: '@switchboard/relay' } as Readonly<Record<string, string>>,
+  sections: {
+    feeds: '@switchboard/relay',
+    routes: '@switchboard/relay',
+    relay: '@switchboard/relay',
+    actions: '@switchboard/relay',
+    http: '@switchboard/ops',
+  } as Readonly<Record<string, string>>,
 };
 
 /** Import the built-in plugins the raw config uses and `known` does not already provide. */

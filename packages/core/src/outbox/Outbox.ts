@@ -16,6 +16,7 @@ import { pending, SharedBodies, type Body, type Pending } from './Pending.js';
 import { ServedAdapters } from './ServedAdapters.js';
 import { splitText } from './splitText.js';
 import { WindowWaits } from './WindowWaits.js';
+import { OutboxCounters, type PlatformCounts } from './OutboxCounters.js';
 import type { Accepted, DeliveryReport, FinalOutcome, FinalWatcher } from './types.js';
 
 /** Options of {@link Outbox}. */
@@ -73,6 +74,7 @@ export class Outbox {
   );
   private readonly windows: WindowWaits;
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
+  private readonly counters = new OutboxCounters();
   private readonly stopController = new AbortController();
   private readonly delivery: Delivery;
   private finishedSinceCompact = 0;
@@ -92,7 +94,7 @@ export class Outbox {
     } as typeof this.options;
     this.logger = (options.logger ?? silentLogger).child({ component: 'outbox' });
     this.journal = new OutboxJournal(options.store.journal(JournalName), this.logger);
-    this.windows = new WindowWaits(this.options.deferredRecheckMs);
+    this.windows = new WindowWaits(this.options.deferredRecheckMs, (platform) => this.counters.of(platform).windowWaits++);
     // Every destination waiting on a retry timer or a reply window listens to this one signal.
     setMaxListeners(0, this.stopController.signal);
     this.delivery = new Delivery({
@@ -120,6 +122,23 @@ export class Outbox {
     let n = 0;
     for (const live of this.pending) if (held.has(live.key)) n++;
     return n;
+  }
+
+  /** Totals per platform since start: accepted, delivered, failed, retried, deferred, reply-window waits. */
+  counts(): Map<string, Readonly<PlatformCounts>> {
+    return this.counters.snapshot();
+  }
+
+  /** Messages pending now, per platform. */
+  pendingByPlatform(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const live of this.pending) out.set(live.to.platform, (out.get(live.to.platform) ?? 0) + 1);
+    return out;
+  }
+
+  /** Destinations waiting for a reply window now, per platform. */
+  windowWaiting(): Map<string, number> {
+    return this.windows.waitingByPlatform();
   }
 
   /** Make an adapter a destination. @returns a disposer. */
@@ -232,6 +251,7 @@ export class Outbox {
         if (shareable) shared?.add(message, body);
       }
       const item = this.admit(message, key, body);
+      this.counters.of(message.to.platform).accepted++;
       fresh.push(item);
       freshLanes.push(lanes[i]!);
       results.push(acceptedOf(item, false));
@@ -389,6 +409,9 @@ export class Outbox {
   }
 
   private report(item: Pending, status: DeliveryReport['status'], reason?: string): void {
+    const counts = this.counters.of(item.to.platform);
+    if (status === 'retrying') counts.retried++;
+    else counts[status]++;
     if (!this.deliveriesSubject.observed) return;
     this.deliveriesSubject.next({
       id: item.id,

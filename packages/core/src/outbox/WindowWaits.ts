@@ -9,11 +9,26 @@ export class WindowWaits {
   /** Retry pauses by platform, cut short when that platform's adapter becomes ready. */
   private readonly pauses = new Map<string, Set<() => void>>();
 
-  constructor(private readonly recheckMs: number) {}
+  constructor(
+    private readonly recheckMs: number,
+    /** Told the platform of each wait that begins (for the outbox's counts). */
+    private readonly began: (platform: string) => void = () => undefined,
+  ) {}
 
   /** Resolves when a window opens for the destination with lane key `key`, at the recheck, or on abort. */
   wait(key: string, signal: AbortSignal): Promise<void> {
+    this.began(key.slice(0, key.indexOf(':')));
     return park(this.waiters, key, this.recheckMs, signal);
+  }
+
+  /** Destinations waiting for a window now, per platform. */
+  waitingByPlatform(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const key of this.waiters.keys()) {
+      const platform = key.slice(0, key.indexOf(':'));
+      out.set(platform, (out.get(platform) ?? 0) + 1);
+    }
+    return out;
   }
 
   /** A window opened for `address`. */

@@ -134,6 +134,14 @@ export class Context {
   }
 
   /**
+   * Offer `value` to other plugins as `host.services.get(name)` for as long as this plugin runs.
+   * A service is read where it is used, so its user need not start after it.
+   */
+  provide(name: string, value: unknown): () => void {
+    return this.track(() => this.host.services.register(name, value));
+  }
+
+  /**
    * Send a notification to users by name and/or by tier, each where they choose to be reached.
    * @returns the users it was accepted for.
    * @throws Error naming users the directory does not know.

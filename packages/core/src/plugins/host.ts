@@ -35,6 +35,11 @@ export interface PluginHost {
   readonly feedTypes: NamedRegistry<unknown>;
   /** Action kinds by name (`http`, `exec`, … and those plugins add). */
   readonly actionKinds: NamedRegistry<unknown>;
+  /**
+   * What plugins offer each other by name (the relay's running parts as `relay`, for the operations
+   * server), added with `ctx.provide` and gone when the plugin that added it stops.
+   */
+  readonly services: NamedRegistry<unknown>;
   /** Absolute directory of the config file: relative paths in plugin config start there. */
   readonly configDir: string;
   /** Absolute data directory. */

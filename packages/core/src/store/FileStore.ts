@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { access, constants, mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SwitchboardError } from '../errors.js';
 import { silentLogger, type Logger } from '../util/Logger.js';
@@ -33,6 +33,7 @@ export class FileStore implements Store {
   private readonly logger: Logger;
   private readonly journals = new Map<string, FileJournal>();
   private lockPath: string | undefined;
+  private opened = false;
 
   constructor(options: FileStoreOptions) {
     if (!options.dir) throw new TypeError('FileStore needs a directory');
@@ -44,9 +45,21 @@ export class FileStore implements Store {
   async open(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     if (this.lock) this.lockPath = await acquireLock(join(this.dir, 'switchboard.lock'), this.logger);
+    this.opened = true;
+  }
+
+  /** Open, and the directory still there and writable. */
+  async check(): Promise<void> {
+    if (!this.opened) throw new Error('the file store is not open');
+    try {
+      await access(this.dir, constants.W_OK);
+    } catch (error) {
+      throw new Error(`the data directory ${this.dir} is not writable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
   }
 
   async close(): Promise<void> {
+    this.opened = false;
     for (const journal of this.journals.values()) await journal.close();
     this.journals.clear();
     if (this.lockPath) {

@@ -17,6 +17,8 @@ export interface Store {
   put(key: string, value: unknown): Promise<void>;
   /** The journal of that name, created on first use. */
   journal(name: string): Journal;
+  /** Resolves when the store is open and usable now (readiness probes); rejects saying why not. */
+  check?(): Promise<void>;
 }
 
 /** Options of {@link Journal.append}. */

@@ -1,3 +1,4 @@
+import { Subject, type Observable } from 'rxjs';
 import { Mutex, type Store } from '@switchboard/core';
 import type { Alert } from './Alert.js';
 
@@ -26,6 +27,9 @@ export class AlertBook {
   private readonly mutex = new Mutex();
   private dirty = false;
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly changed = new Subject<Alert>();
+  /** Each alert as it changes (opened, repeated, acked, resolved…); for live views. */
+  readonly changes$: Observable<Alert> = this.changed.asObservable();
 
   constructor(private readonly store: Store) {}
 
@@ -77,6 +81,7 @@ export class AlertBook {
   touch(alert: Alert): void {
     this.alerts.set(alert.id, alert);
     this.dirty = true;
+    if (this.changed.observed) this.changed.next(alert);
     if (this.flushTimer) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
@@ -118,6 +123,7 @@ export class AlertBook {
         if (this.openByKey.get(alert.key) === alert.id) this.openByKey.delete(alert.key);
       }
       else this.openByKey.set(alert.key, alert.id);
+      if (this.changed.observed) this.changed.next(alert);
       return alert;
     });
   }

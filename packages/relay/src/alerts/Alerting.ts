@@ -54,6 +54,8 @@ export class Alerting {
   /** The escalation pass running now, and whether another was asked for meanwhile. */
   private pass: Promise<void> | undefined;
   private again = false;
+  /** Running totals since start, for `/metrics`: alerts whose first page went out, escalation steps that paged someone. */
+  readonly counts = { paged: 0, escalated: 0 };
 
   constructor(private readonly options: AlertingOptions) {
     this.say = (locale, key, params) => options.messages.t(locale, key, params);
@@ -166,6 +168,7 @@ export class Alerting {
       : held
         ? event('relay.tl.held', {}, 'held: silenced or its feed is down')
         : event('relay.tl.waiting', { ms: policy.groupWait }, `waiting ${formatDuration(policy.groupWait)} for its group`), now));
+    if (pageNow) this.counts.paged++;
     if (pageNow) await this.options.notify(recipients, (l) => pageText(this.say, l, [alert]), alert.severity);
     this.schedule();
     return true;
@@ -342,6 +345,7 @@ export class Alerting {
         // Escalation counts from this first page.
         ...(first ? { nextAt: now + first.after } : {}),
       }, event('relay.tl.paged', { names: names(recipients) }, `paged ${names(recipients)}`), now));
+      this.counts.paged++;
       for (const user of recipients) pages.add(user, alert);
     }
     await pages.send((l, alerts) => pageText(this.say, l, alerts), this.options.notify, this.options.locale);
@@ -433,6 +437,7 @@ export class Alerting {
           this.logger.warn({ alert: alert.id, rule: alert.route, step: index + 1 }, 'escalation step pages nobody: no user it names may see this alert');
           continue;
         }
+        this.counts.escalated++;
         const age = now - alert.openedAt;
         await this.options.notify(targets, (l) => this.say(l, 'relay.escalation', { ...alertParams(this.say, l, updated), duration: formatDurationIn(l, age) }), updated.severity);
       }

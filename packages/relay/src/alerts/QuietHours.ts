@@ -100,6 +100,13 @@ export class QuietHours {
     return this.change((doc) => ({ ...doc, held: { ...doc.held, [user.toLowerCase()]: [...(doc.held[user.toLowerCase()] ?? []), { text, at }] } }));
   }
 
+  /** Notifications held now for everyone's digests. */
+  heldCount(): number {
+    let n = 0;
+    for (const texts of Object.values(this.doc.held)) n += texts.length;
+    return n;
+  }
+
   /** Users with something held whose quiet hours are over at `at`, with what was held. */
   due(at = Date.now()): { user: string; texts: string[] }[] {
     return Object.entries(this.doc.held)

@@ -1,3 +1,4 @@
+import { Subject, type Observable } from 'rxjs';
 import { Mutex, type Store } from '@switchboard/core';
 import type { Update } from '../Update.js';
 import { matchesAll, type Matcher } from './matchers.js';
@@ -20,6 +21,9 @@ export class SilenceBook {
   private silences: Silence[] = [];
   private nextId = 1;
   private readonly mutex = new Mutex();
+  private readonly changed = new Subject<readonly Silence[]>();
+  /** The silences after each change (one created or ended); for live views. */
+  readonly changes$: Observable<readonly Silence[]> = this.changed.asObservable();
 
   constructor(private readonly store: Store) {}
 
@@ -62,5 +66,6 @@ export class SilenceBook {
     await this.store.put(SilencesKey, { version: 1, nextId, silences });
     this.silences = silences;
     this.nextId = nextId;
+    this.changed.next(silences);
   }
 }

@@ -1,3 +1,4 @@
+import { Subject, type Observable } from 'rxjs';
 import { detach, errorInfo, silentLogger, type Logger, type Store } from '@switchboard/core';
 import { deviceId, type Severity, type Update } from '../Update.js';
 
@@ -41,6 +42,9 @@ export class DeviceStates {
   private timer: NodeJS.Timeout | undefined;
   private dirty = false;
   private writing: Promise<void> = Promise.resolve();
+  private readonly changed = new Subject<DeviceState>();
+  /** Each device's state as an update is recorded; for live views. */
+  readonly changes$: Observable<DeviceState> = this.changed.asObservable();
 
   constructor(private readonly options: DeviceStatesOptions) {
     this.flushMs = options.flushMs ?? 500;
@@ -64,7 +68,7 @@ export class DeviceStates {
     // A device seen for the first time is news only when it is not in a normal state: the first
     // snapshot of a new feed should not page anyone about everything being fine.
     const news = update.event === true || (previous ? changed : !update.resolved);
-    this.states.set(id, {
+    const state: DeviceState = {
       source: update.source,
       key: update.key,
       topic: update.topic,
@@ -74,7 +78,9 @@ export class DeviceStates {
       at: update.at,
       resolved: update.resolved,
       since: changed || !previous ? update.at : previous.since,
-    });
+    };
+    this.states.set(id, state);
+    if (this.changed.observed) this.changed.next(state);
     this.schedule();
     return { news, previous };
   }

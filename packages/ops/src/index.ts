@@ -1,0 +1,11 @@
+export * from './config.js';
+export * from './plugin.js';
+export * from './OpsServer.js';
+export * from './health.js';
+export * from './metrics/DispatchStats.js';
+export * from './metrics/Metrics.js';
+export * from './web/Sessions.js';
+export * from './web/access.js';
+export * from './web/LiveEvents.js';
+export * from './i18n.js';
+export { opsPlugin as default } from './plugin.js';
