@@ -4,7 +4,12 @@
 // (64 handlers at once, 30 s timeout, the outbox's defaults).
 //
 //   npm run bench            (builds first)
-//   node bench/dispatcher.bench.mjs [--commands 100000] [--rate 20000] [--window 256] [--warmup 20000] [--only file:rate:1000]
+//   node bench/dispatcher.bench.mjs [--commands 100000] [--rate 20000] [--window 256] [--warmup 20000] [--only file:rate:1000] [--ops]
+//
+// --ops runs the bridge with the operations server (`http:`) as well: /metrics counting every
+// outcome, the web console following deliveries, and a scrape of /metrics every --scrape-ms
+// (1000; Prometheus' default is 60 s) from another process, so that its cost shows against the
+// same run without it.
 //
 // The mix, by command number: 70% `echo N` (kind get), 20% `set level:N` (kind set, a setting),
 // 10% `users` sent by users who are not admins, so the dispatcher refuses them for their tier.
@@ -21,6 +26,7 @@
 // (same load) are not counted, and measuring starts once their replies are all delivered.
 // Clock: this process's performance.now(). Printed latencies: receipt → delivered (what the person
 // sees), and receipt → reply accepted by the outbox (durable), the dispatcher's own share.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +46,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '20000' },
     warmup: { type: 'string', default: '20000' },
     only: { type: 'string' },
+    ops: { type: 'boolean', default: false },
+    'scrape-ms': { type: 'string', default: '1000' },
   },
 });
 const measured = Number(values.commands);
@@ -70,7 +78,8 @@ async function measure(storeName, mode, userCount) {
   const users = Array.from({ length: userCount }, (_, i) => ({ name: `u${i}`, tier: i === 0 ? 'root' : 'user', identities: [{ platform: 'memory', id: `u${i}` }] }));
   // Each simulated user sends far more than a person types (up to 2,000 commands a second): the
   // per-sender rate limit, which would refuse nearly all of it, is off here.
-  const bridge = new Bridge({ store: makeStore(dir), adapters: [adapter], users, limits: { userRate: 0 } });
+  const plugins = values.ops ? [{ plugin: (await import('@switchboard/ops')).opsPlugin, config: { http: { listen: '127.0.0.1:0' } } }] : [];
+  const bridge = new Bridge({ store: makeStore(dir), adapters: [adapter], users, limits: { userRate: 0 }, plugins });
   const total = warmup + measured;
   const arrivedAt = new Float64Array(total);
   const acceptedAt = new Float64Array(total);
@@ -100,6 +109,15 @@ async function measure(storeName, mode, userCount) {
     onDelivered();
   });
   await bridge.start();
+  // Prometheus is another process: so is the scraper here, so that its client's work is not counted as the bridge's.
+  // It is up and has scraped once before the load starts, so that its own start-up is not measured.
+  let scraper;
+  if (values.ops) {
+    const url = JSON.stringify(`http://127.0.0.1:${bridge.services.get('ops').port}/metrics`);
+    const scrape = `const scrape = () => fetch(${url}).then((r) => r.text(), () => '');`;
+    scraper = spawn(process.execPath, ['-e', `${scrape} scrape().then(() => console.log('ready')); setInterval(scrape, ${Number(values['scrape-ms'])});`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise((resolve) => scraper.stdout.once('data', resolve));
+  }
   bridge.registry.register({ name: 'echo', kind: 'get', minTier: 'user', description: 'echo the argument', run: (ctx) => ctx.reply(ctx.argText) });
   bridge.registry.register({ name: 'level', kind: 'set', minTier: 'user', description: 'a setting', run: (ctx) => ctx.reply(`level = ${ctx.argText}`) });
 
@@ -156,6 +174,7 @@ async function measure(storeName, mode, userCount) {
   const machine = load.stop();
   clearInterval(sampler);
   loopDelay.disable();
+  scraper?.kill();
   await bridge.stop();
   await rm(dir, { recursive: true, force: true });
 
@@ -178,7 +197,7 @@ async function measure(storeName, mode, userCount) {
   const perSecond = Math.round(toDelivery.length / seconds);
   const saturated = mode === 'rate' && perSecond > rate * 1.02;
   return {
-    store: label,
+    store: values.ops ? `${label} +ops` : label,
     load: mode === 'window' ? `${window} in flight` : `${rate}/s offered${saturated ? ' (SATURATED)' : ''}`,
     users: userCount,
     commands: measured,

@@ -3,7 +3,7 @@
 
 const T = {
   en: {
-    alerts: 'Alerts', devices: 'Feeds & devices', silences: 'Silences', users: 'Users', deliveries: 'Deliveries', audit: 'Audit',
+    alerts: 'Alerts', devices: 'Devices', silences: 'Silences', users: 'Users', deliveries: 'Deliveries', audit: 'Audit',
     noAlerts: 'No open alerts. All quiet.', closed: 'Recently closed', ack: 'Ack', unack: 'Unack', resolve: 'Resolve', snooze: 'Snooze 1h',
     ackedBy: 'acked by {0}', firing: 'firing', acknowledged: 'acknowledged', resolved: 'resolved', times: '×{0}', ago: '{0} ago', snoozed: 'snoozed',
     feeds: 'Feeds', noFeeds: 'No feeds.', noDevices: 'No devices yet.', lastFrame: 'last frame {0} ago', noFrame: 'no frame yet', frames: '{0} frames · {1} reconnects · {2} malformed',

@@ -1,5 +1,5 @@
-import type { AdapterStatus, PluginHost } from '@switchboard/core';
-import { RelayService, type RelayContext } from '@switchboard/relay';
+import { ServiceNames, type AdapterStatus, type PluginHost } from '@switchboard/core';
+import type { RelayContext } from '@switchboard/relay';
 
 /** One part `/readyz` found not up, and why. */
 export interface NotReady {
@@ -36,7 +36,7 @@ export async function notReady(sources: ReadinessSources): Promise<NotReady[]> {
       problems.push({ part: 'adapter', name: adapter.name, state: status?.state ?? 'starting', ...(status?.detail !== undefined ? { detail: status.detail } : {}) });
     }
   }
-  const relay = sources.host.services.get(RelayService) as RelayContext | undefined;
+  const relay = sources.host.services.get(ServiceNames.relay) as RelayContext | undefined;
   for (const source of relay?.sources ?? []) {
     const stats = source.stats();
     if (stats.state !== 'connected') problems.push({ part: 'feed', name: source.name, state: stats.state, ...(stats.detail !== undefined ? { detail: stats.detail } : {}) });

@@ -2,7 +2,6 @@ export * from './config.js';
 export * from './plugin.js';
 export * from './OpsServer.js';
 export * from './health.js';
-export * from './metrics/DispatchStats.js';
 export * from './metrics/Metrics.js';
 export * from './web/Sessions.js';
 export * from './web/access.js';

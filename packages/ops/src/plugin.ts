@@ -1,9 +1,8 @@
-import { definePlugin, errorInfo, type AdapterStatus } from '@switchboard/core';
-import { RelayService, type RelayContext } from '@switchboard/relay';
+import { definePlugin, errorInfo, ServiceNames, type AdapterStatus } from '@switchboard/core';
+import type { RelayContext } from '@switchboard/relay';
 import { merge, type Subscription } from 'rxjs';
 import { OpsConfigSchema } from './config.js';
 import { opsMessages } from './i18n.js';
-import { DispatchStats } from './metrics/DispatchStats.js';
 import { createMetrics } from './metrics/Metrics.js';
 import { notReady } from './health.js';
 import { OpsServer } from './OpsServer.js';
@@ -21,11 +20,11 @@ export const opsPlugin = definePlugin({
   async apply(ctx, { http }) {
     const adapterStatus = new Map<string, AdapterStatus>();
     let state: 'starting' | 'running' | 'stopping' = 'starting';
-    const dispatch = new DispatchStats(ctx.host.registry);
     const metrics = http.metrics
       ? createMetrics({
           host: ctx.host,
-          dispatch,
+          // Counted inside the dispatcher, a few increments a message: following outcomes$ would build an object for each.
+          dispatch: ctx.host.dispatcher.countOutcomes(),
           adapterStatus,
           ready: async () => (await notReady({ host: ctx.host, adapterStatus, bridgeState: () => state })).length === 0,
         })
@@ -33,7 +32,7 @@ export const opsPlugin = definePlugin({
     const server = new OpsServer({
       ctx,
       config: http,
-      metrics,
+      metrics: metrics?.registry,
       files: http.console ? await loadStatic() : undefined,
       adapterStatus,
       bridgeState: () => state,
@@ -42,11 +41,10 @@ export const opsPlugin = definePlugin({
       adapterStatus.set(status.adapter, status);
       server.live.changed('feeds');
     });
-    if (metrics) ctx.on('outcome', (outcome) => dispatch.observe(outcome));
     const subs: Subscription[] = [];
     ctx.on('ready', () => {
       state = 'running';
-      const relay = ctx.host.services.get(RelayService) as RelayContext | undefined;
+      const relay = ctx.host.services.get(ServiceNames.relay) as RelayContext | undefined;
       if (!relay) return;
       subs.push(
         relay.alerts.changes$.subscribe(() => server.live.changed('alerts')),
@@ -63,21 +61,27 @@ export const opsPlugin = definePlugin({
       if (change.type !== 'seen') server.live.changed('users');
     });
     if (http.console) {
-      subs.push(
-        ctx.host.outbox.deliveries$.subscribe((report) => {
-          server.api.noteDelivery(report);
-          if (report.final) server.live.changed('deliveries');
-        }),
-      );
+      // Kept by the outbox in a ring (no object per message), and looked at every 2 s for the live view.
+      ctx.host.outbox.keepRecent(100);
+      let finished = 0;
+      const watch = setInterval(() => {
+        let now = 0;
+        for (const counts of ctx.host.outbox.counts().values()) now += counts.delivered + counts.failed + counts.withdrawn;
+        if (now !== finished) server.live.changed('deliveries');
+        finished = now;
+      }, 2000);
+      watch.unref();
+      ctx.onDispose(() => clearInterval(watch));
       ctx.messages(opsMessages);
       ctx.command(webCommand(server));
     }
     ctx.onDispose(async () => {
       for (const sub of subs) sub.unsubscribe();
+      metrics?.stop();
       await server.stop().catch((error: unknown) => ctx.logger.error(errorInfo(error), 'operations server did not stop cleanly'));
     });
     await server.start();
-    ctx.provide('ops', server);
+    ctx.provide(ServiceNames.ops, server);
   },
   describe: ({ http }) =>
     `http: ${http.listen}${http.publicUrl ? ` (${http.publicUrl})` : ''}; ${[http.metrics ? '/metrics' : '', http.console ? 'web console' : ''].filter(Boolean).join(', ') || 'health only'}`,

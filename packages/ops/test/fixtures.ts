@@ -1,7 +1,7 @@
 // One bridge for the operations tests: a memory chat, a relay with a hand-driven feed, and the
 // operations server on a free loopback port. Everything is stopped after each test.
 import { afterEach } from 'vitest';
-import { Bridge, MemoryStore, type Tier } from '@switchboard/core';
+import { Bridge, MemoryStore, type Logger, type Tier } from '@switchboard/core';
 import { MemoryAdapter, waitUntil } from '@switchboard/core/testing';
 import { Relay, RelaySections, type Update } from '@switchboard/relay';
 import { ManualSource } from '@switchboard/relay/testing';
@@ -23,6 +23,17 @@ export interface OpsBridgeOptions {
   readonly users?: Readonly<Record<string, Tier>>;
   /** `commands:` overrides. */
   readonly commands?: Readonly<Record<string, { minTier?: Tier; disabled?: boolean }>>;
+  readonly logger?: Logger;
+}
+
+/** A logger that keeps every line, at every level, as text: to look for what must never be logged. */
+export function recordingLogger(): Logger & { readonly lines: string[] } {
+  const lines: string[] = [];
+  const make = (bindings: Record<string, unknown>): Logger => {
+    const log = (level: string) => (obj: object, msg?: string) => void lines.push(`${level} ${JSON.stringify({ ...bindings, ...obj })} ${msg ?? ''}`);
+    return { trace: log('trace'), debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: (more) => make({ ...bindings, ...more }) };
+  };
+  return Object.assign(make({}), { lines });
 }
 
 /** A started bridge with the relay and the operations server; `say` chats, `fire` makes the feed report. */
@@ -49,6 +60,7 @@ export async function opsBridge(options: OpsBridgeOptions = {}) {
     users: Object.entries(people).map(([name, tier]) => ({ name, tier, identities: id(name) })),
     plugins: [relay, { plugin: opsPlugin, config: { http: { listen: '127.0.0.1:0', ...options.http } } }],
     ...(options.commands ? { commandOverrides: options.commands } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
   });
   await bridge.start();
   running.push(bridge);

@@ -51,7 +51,7 @@ describe('/metrics', () => {
     // Message ids and user names never become labels.
     const labels = new Set(parse(text).series.flatMap((s) => Object.keys(s.labels)));
     expect([...labels].sort()).toEqual(expect.arrayContaining(['adapter', 'command', 'outcome']));
-    for (const label of labels) expect(['adapter', 'command', 'outcome', 'feed', 'state', 'severity', 'tier', 'le', 'version', 'major', 'minor', 'patch', 'kind', 'space', 'type']).toContain(label);
+    for (const label of labels) expect(['adapter', 'command', 'outcome', 'feed', 'state', 'severity', 'tier', 'le', 'quantile', 'version', 'major', 'minor', 'patch']).toContain(label);
   });
 
   it('follows names and types Prometheus expects: switchboard_ prefix, counters end in _total, times in _seconds', async () => {

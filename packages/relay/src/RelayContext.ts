@@ -1,4 +1,4 @@
-import type { Logger, PluginHost } from '@switchboard/core';
+import { ServiceNames, type Logger, type PluginHost } from '@switchboard/core';
 import type { AlertBook } from './alerts/AlertBook.js';
 import type { Alerting } from './alerts/Alerting.js';
 import type { QuietHours } from './alerts/QuietHours.js';
@@ -11,7 +11,7 @@ import type { DeviceStates } from './state/DeviceStates.js';
 import type { FeedHealth } from './state/FeedHealth.js';
 
 /** The name the running relay's {@link RelayContext} is offered under in `host.services`. */
-export const RelayService = 'relay';
+export const RelayService = ServiceNames.relay;
 
 /**
  * The running relay's parts, built once when it starts and handed to its commands and to

@@ -85,6 +85,11 @@ export class CommandRegistry implements CommandCatalog {
     return true;
   }
 
+  /** The own name of the command a name or alias stands for (disabled ones included); undefined when none. */
+  canonical(nameOrAlias: string): string | undefined {
+    return this.index.get(nameOrAlias.toLowerCase());
+  }
+
   /** A command by name or alias, with overrides applied; disabled commands are not found. */
   resolve(nameOrAlias: string): Command | undefined {
     const name = this.index.get(nameOrAlias.toLowerCase());

@@ -16,7 +16,7 @@ import { pending, SharedBodies, type Body, type Pending } from './Pending.js';
 import { ServedAdapters } from './ServedAdapters.js';
 import { splitText } from './splitText.js';
 import { WindowWaits } from './WindowWaits.js';
-import { OutboxCounters, type PlatformCounts } from './OutboxCounters.js';
+import { OutboxCounters, RecentFinished, type FinishedMessage, type PlatformCounts } from './OutboxCounters.js';
 import type { Accepted, DeliveryReport, FinalOutcome, FinalWatcher } from './types.js';
 
 /** Options of {@link Outbox}. */
@@ -75,6 +75,7 @@ export class Outbox {
   private readonly windows: WindowWaits;
   private readonly deliveriesSubject = new Subject<DeliveryReport>();
   private readonly counters = new OutboxCounters();
+  private recentFinished: RecentFinished | undefined;
   private readonly stopController = new AbortController();
   private readonly delivery: Delivery;
   private finishedSinceCompact = 0;
@@ -134,6 +135,19 @@ export class Outbox {
     const out = new Map<string, number>();
     for (const live of this.pending) out.set(live.to.platform, (out.get(live.to.platform) ?? 0) + 1);
     return out;
+  }
+
+  /**
+   * The last messages that ended (and the last failures), newest first, once {@link keepRecent}
+   * asked for them; empty before.
+   */
+  recent(): FinishedMessage[] {
+    return this.recentFinished?.list() ?? [];
+  }
+
+  /** Remember the last `size` messages that end from now on (and half as many failures), for {@link recent}. */
+  keepRecent(size = 100): void {
+    this.recentFinished ??= new RecentFinished(size);
   }
 
   /** Destinations waiting for a reply window now, per platform. */
@@ -412,6 +426,9 @@ export class Outbox {
     const counts = this.counters.of(item.to.platform);
     if (status === 'retrying') counts.retried++;
     else counts[status]++;
+    if (this.recentFinished && (status === 'delivered' || status === 'failed' || status === 'withdrawn')) {
+      this.recentFinished.add(item.id, item.to, status, reason, item.attempts, item.body.parts.length);
+    }
     if (!this.deliveriesSubject.observed) return;
     this.deliveriesSubject.next({
       id: item.id,

@@ -14,6 +14,12 @@ import type { Catalog } from '../i18n/Catalog.js';
 import type { Locale } from '../i18n/Locale.js';
 
 /**
+ * Names of what built-in plugins offer in {@link PluginHost.services}: the running relay's parts,
+ * and the operations server.
+ */
+export const ServiceNames = { relay: 'relay', ops: 'ops' } as const;
+
+/**
  * What a plugin context is built on: the running bridge's parts. The bridge implements it; built-in
  * plugins (the relay) reach the parts through `ctx.host`, third-party ones mostly through `ctx`.
  */

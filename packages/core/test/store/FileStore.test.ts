@@ -176,3 +176,15 @@ describe('FileStore', () => {
     expect(await readFile(join(dir, 'switchboard.lock'), 'utf8')).toBe(String(process.pid));
   });
 });
+
+describe('FileStore.check (readiness)', () => {
+  it('passes while open, and names the problem when closed or when the directory is gone', async () => {
+    const store = new FileStore({ dir: join(dir, 'data') });
+    await expect(store.check()).rejects.toThrow('the file store is not open');
+    await store.open();
+    stores.push(store);
+    await expect(store.check()).resolves.toBeUndefined();
+    await rm(join(dir, 'data'), { recursive: true, force: true });
+    await expect(store.check()).rejects.toThrow(/the data directory .*data is not writable: ENOENT/);
+  });
+});

@@ -1,12 +1,12 @@
-import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
-import type { AdapterStatus, PluginHost, Tier } from '@switchboard/core';
-import { RelayService, type RelayContext, type SourceState } from '@switchboard/relay';
-import { LatencyBuckets, type DispatchStats } from './DispatchStats.js';
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { LatencyBuckets, ServiceNames, type AdapterStatus, type DispatchCounts, type PluginHost, type Tier } from '@switchboard/core';
+import type { RelayContext, SourceState } from '@switchboard/relay';
+import { registerProcessMetrics } from './processMetrics.js';
 
 /** What `/metrics` reads when it is scraped. */
 export interface MetricsSources {
   readonly host: PluginHost;
-  readonly dispatch: DispatchStats;
+  readonly dispatch: DispatchCounts;
   /** The last status each adapter reported. */
   readonly adapterStatus: ReadonlyMap<string, AdapterStatus>;
   /** Whether `/readyz` would answer 200 now. */
@@ -24,11 +24,11 @@ const Severities = ['info', 'warning', 'error', 'critical'] as const;
  * lookups of prom-client's. Label values are adapter, feed and registered command names, states
  * and tiers: all bounded by the config, none taken from what people write.
  */
-export function createMetrics(sources: MetricsSources): Registry {
+export function createMetrics(sources: MetricsSources): { readonly registry: Registry; stop(): void } {
   const registry = new Registry();
   const registers = [registry];
   const { host } = sources;
-  const relay = (): RelayContext | undefined => host.services.get(RelayService) as RelayContext | undefined;
+  const relay = (): RelayContext | undefined => host.services.get(ServiceNames.relay) as RelayContext | undefined;
   const adapterNames = (): string[] => host.adapters.map((a) => a.name);
 
   const counter = (name: string, help: string, labelNames: string[], read: () => Iterable<[Record<string, string>, number]>): void => {
@@ -157,12 +157,12 @@ export function createMetrics(sources: MetricsSources): Registry {
       this.set((await sources.ready()) ? 1 : 0);
     },
   });
-  collectDefaultMetrics({ register: registry, prefix: 'switchboard_' });
-  return registry;
+  const stopSampler = registerProcessMetrics(registry);
+  return { registry, stop: stopSampler };
 }
 
-/** The dispatch latency histogram, read from {@link DispatchStats}' buckets. */
-function dispatchHistogram(stats: DispatchStats): Metric {
+/** The dispatch latency histogram, read from {@link DispatchCounts}' buckets. */
+function dispatchHistogram(stats: DispatchCounts): Metric {
   const name = 'switchboard_dispatch_duration_seconds';
   const help = 'Time from a message\'s arrival to the end of its handling (reply accepted by the outbox)';
   return {
@@ -177,9 +177,9 @@ function dispatchHistogram(stats: DispatchStats): Metric {
         cumulative += stats.buckets[i]!;
         values.push({ labels: { le }, value: cumulative, metricName: `${name}_bucket` });
       });
-      values.push({ labels: { le: '+Inf' }, value: stats.count, metricName: `${name}_bucket` });
+      values.push({ labels: { le: '+Inf' }, value: stats.total, metricName: `${name}_bucket` });
       values.push({ labels: {}, value: stats.sumSeconds, metricName: `${name}_sum` });
-      values.push({ labels: {}, value: stats.count, metricName: `${name}_count` });
+      values.push({ labels: {}, value: stats.total, metricName: `${name}_count` });
       return Promise.resolve({ name, help, type: 'histogram', values, aggregator: 'sum' });
     },
   } as unknown as Metric;

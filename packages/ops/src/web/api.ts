@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import {
   DirectoryError,
+  ServiceNames,
   formatDurationIn,
   parseDuration,
   readerLocale,
@@ -8,11 +9,16 @@ import {
   Tiers,
   type AuditEntry,
   type Context,
-  type DeliveryReport,
   type Tier,
   type User,
 } from '@switchboard/core';
-import { formatMatchers, matchesAll, parseMatchers, RelayService, type Alert, type AlertActionResult, type RelayContext } from '@switchboard/relay';
+import type { Alert, AlertActionResult, RelayContext } from '@switchboard/relay';
+
+/**
+ * The relay's matcher helpers, imported when a silence is first shown or made: by then the relay
+ * runs and is loaded, while a bridge without feeds never loads it for the console.
+ */
+const matchers = () => import('@switchboard/relay');
 import { abilities, mayDo, type WebAction } from './access.js';
 import type { WebSession } from './Sessions.js';
 
@@ -25,9 +31,6 @@ export interface ApiReply {
 const ok = (body: unknown): ApiReply => ({ status: 200, body });
 const fail = (status: number, error: string): ApiReply => ({ status, body: { error } });
 
-/** Deliveries kept for the page. */
-const RecentDeliveries = 100;
-
 /**
  * The web console's JSON API. Reads show what the session's user may see in chat (alerts and
  * devices through the routing rules); changes go through the same calls as the chat commands,
@@ -35,23 +38,10 @@ const RecentDeliveries = 100;
  * audit log with `via: 'web'`.
  */
 export class WebApi {
-  private readonly deliveries: DeliveryReport[] = [];
-
   constructor(private readonly ctx: Context) {}
 
   private get relay(): RelayContext | undefined {
-    return this.ctx.host.services.get(RelayService) as RelayContext | undefined;
-  }
-
-  /** Keep a final delivery report for the page (failures stay longest: they are what people look for). */
-  noteDelivery(report: DeliveryReport): void {
-    if (!report.final) return;
-    this.deliveries.push(report);
-    if (this.deliveries.length > RecentDeliveries * 2) {
-      const failed = this.deliveries.filter((d) => d.status === 'failed').slice(-RecentDeliveries / 2);
-      const rest = this.deliveries.filter((d) => d.status !== 'failed').slice(-RecentDeliveries / 2);
-      this.deliveries.splice(0, this.deliveries.length, ...[...failed, ...rest].sort((a, b) => a.at - b.at));
-    }
+    return this.ctx.host.services.get(ServiceNames.relay) as RelayContext | undefined;
   }
 
   /** The user behind a session, or undefined when they are no longer in the directory. */
@@ -81,9 +71,10 @@ export class WebApi {
     });
   }
 
-  silences(user: User): ApiReply {
+  async silences(user: User): Promise<ApiReply> {
     const relay = this.relay;
     if (!mayDo(this.ctx.host.registry, user, 'silences') || !relay) return fail(403, 'You may not see silences.');
+    const { formatMatchers, matchesAll } = await matchers();
     const devices = relay.states.list().filter((d) => relay.router.canSee(user, { ...d, event: false }));
     const silences = relay.silences
       .active()
@@ -115,7 +106,7 @@ export class WebApi {
 
   deliveriesView(user: User): ApiReply {
     if (!mayDo(this.ctx.host.registry, user, 'deliveries')) return fail(403, 'You may not see deliveries.');
-    const list = this.deliveries.slice(-RecentDeliveries).reverse().map((d) => ({
+    const list = this.ctx.host.outbox.recent().map((d) => ({
       id: d.id,
       to: `${d.to.platform}:${d.to.kind}:${d.to.id}`,
       status: d.status,
@@ -172,10 +163,11 @@ export class WebApi {
     const args = [matcherText, duration, ...(reason ? [reason] : [])];
     if (!relay) return fail(404, 'The relay is not running.');
     if (!(await this.allowed(user, 'silence', args))) return fail(403, `Your tier (${user.tier}) may not create silences.`);
-    let matchers;
+    const { formatMatchers, parseMatchers } = await matchers();
+    let parsed;
     try {
-      matchers = parseMatchers(matcherText.split(/[\s,]+/).filter(Boolean));
-      if (matchers.length === 0) throw new Error('Give at least one matcher, e.g. device=pump-1');
+      parsed = parseMatchers(matcherText.split(/[\s,]+/).filter(Boolean));
+      if (parsed.length === 0) throw new Error('Give at least one matcher, e.g. device=pump-1');
     } catch (error) {
       return this.refuse(user, 'silence', args, 400, (error as Error).message, 'usage');
     }
@@ -187,7 +179,7 @@ export class WebApi {
     }
     if (ms < 1000 || ms > 30 * 86_400_000) return this.refuse(user, 'silence', args, 400, 'A silence lasts from 1 second to 30 days.', 'usage');
     const now = Date.now();
-    const silence = await relay.silences.add({ matchers, createdBy: user.name, createdAt: now, endsAt: now + ms, reason });
+    const silence = await relay.silences.add({ matchers: parsed, createdBy: user.name, createdAt: now, endsAt: now + ms, reason });
     relay.alerting.schedule();
     await this.record(user, 'silence', args, 'ok');
     return ok({ silence: { id: silence.id, matchers: formatMatchers(silence.matchers), endsAt: silence.endsAt } });

@@ -1,6 +1,6 @@
 // The web console's trust boundary: one-time links, the session cookie, CSRF. Each test is an attack that must fail.
 import { describe, expect, it } from 'vitest';
-import { opsBridge, sameOrigin, signIn, useOps } from '../fixtures.js';
+import { opsBridge, recordingLogger, sameOrigin, signIn, useOps } from '../fixtures.js';
 
 useOps();
 
@@ -111,6 +111,19 @@ describe('the session', () => {
     // With everything right, it works.
     expect((await post(base, '/api/alerts/1/ack', {}, sameOrigin(base, { cookie, 'x-csrf-token': csrf }))).status).toBe(200);
     expect(relay.context!.alerts.get(1)?.status).toBe('acknowledged');
+  });
+
+  it('no login token, session id or CSRF token reaches the log, even on failures', async () => {
+    const logger = recordingLogger();
+    const { base, link } = await opsBridge({ logger });
+    const url = await link('alice');
+    const token = url.split('#')[1]!;
+    const { cookie, csrf } = await signIn(base, url);
+    await post(base, '/login', { token }, sameOrigin(base)); // replayed: refused, logged as a warning
+    await post(base, '/api/alerts/9/ack', {}, sameOrigin(base, { cookie, 'x-csrf-token': 'wrong' }));
+    const sessionId = cookie.split('=')[1]!;
+    expect(logger.lines.some((l) => l.includes('web login refused'))).toBe(true);
+    for (const secret of [token, sessionId, csrf]) expect(logger.lines.filter((l) => l.includes(secret))).toEqual([]);
   });
 
   it('a removed user\'s sessions end at once', async () => {
