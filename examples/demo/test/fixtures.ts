@@ -52,7 +52,8 @@ export function demoBridge(config: string, env: NodeJS.ProcessEnv) {
   const waitFor = async (pattern: RegExp, what: string, ms = 10_000): Promise<RegExpExecArray> => {
     const deadline = Date.now() + ms;
     for (;;) {
-      const match = pattern.exec(out);
+      // The console prints the bot's lines on stdout and its own notices (the banner) on stderr.
+      const match = pattern.exec(out) ?? pattern.exec(errors);
       if (match) return match;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; output so far:\n${out}\n${errors}`);
       await new Promise((r) => setTimeout(r, 20));

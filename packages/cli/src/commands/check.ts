@@ -55,6 +55,10 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
       lines.push(`  ${action.command}(${action.minTier}) → ${kind}${feed}${extras.length > 0 ? `; ${extras.join(', ')}` : ''}`);
     }
   }
+  // Other plugins of top-level sections (the operations server's `http:`) describe themselves.
+  for (const p of config.plugins.filter((p) => !p.path.startsWith('adapters.') && !p.path.startsWith('plugins.') && p.plugin.name !== 'relay')) {
+    lines.push(p.plugin.describe?.(p.config) ?? p.plugin.name);
+  }
   lines.push(...plugins.lines);
   // Overrides for commands a plugin registers later cannot be checked here; the bridge checks them at start.
   const unknown = registry.unknownOverrides();

@@ -41,6 +41,9 @@ export async function startCommand(file: string): Promise<number> {
     `Switchboard is running (${bridge.adapters.map((a) => a.name).join(', ')}). ` +
       `You are console:${consoleAdapter.speakingAs}. Send "help"; ":as NAME" switches identity; Ctrl-D or "quit" stops.`,
   );
+  // The operations server (`http:`), when configured: where to point a browser and Prometheus.
+  const ops = bridge.services.get('ops') as { readonly baseUrl: string } | undefined;
+  if (ops) consoleAdapter?.notice(`Web console ("web" sends you a login link), /healthz, /readyz and /metrics: ${ops.baseUrl}`);
   const reason = await stopped.catch((error: unknown) => {
     logger.error(errorInfo(error), 'bridge stopped with an error');
     return 'error';
