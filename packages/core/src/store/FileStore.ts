@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../util/Logger.js';
 import { FileJournal } from './FileJournal.js';
 import { writeAtomic } from './files.js';
 import type { Journal, Store } from './Store.js';
+import { assertJournalName, assertStoreKey } from './names.js';
 
 /** Options of {@link FileStore}. */
 export interface FileStoreOptions {
@@ -18,9 +19,6 @@ export interface FileStoreOptions {
   readonly lock?: boolean;
   readonly logger?: Logger;
 }
-
-const keyPattern = /^[a-z0-9][a-z0-9._-]{0,63}$/i;
-const journalNamePattern = /^[a-z0-9][a-z0-9_-]{0,63}$/i;
 
 /**
  * The default store: one JSON file per document (`<key>.json`, replaced by write, fsync, rename,
@@ -93,8 +91,7 @@ export class FileStore implements Store {
   journal(name: string): Journal {
     let journal = this.journals.get(name);
     if (!journal) {
-      // No dots: `<name>.<n>.jsonl` are the journal's segment files.
-      if (!journalNamePattern.test(name)) throw new TypeError(`"${name}" is not a valid journal name`);
+      assertJournalName(name);
       journal = new FileJournal(this.dir, name, this.logger);
       this.journals.set(name, journal);
     }
@@ -102,7 +99,7 @@ export class FileStore implements Store {
   }
 
   private path(key: string, ext: string): string {
-    if (!keyPattern.test(key)) throw new TypeError(`"${key}" is not a valid store key`);
+    assertStoreKey(key);
     return join(this.dir, key + ext);
   }
 }

@@ -1,4 +1,5 @@
 import type { AppendOptions, Journal, Store } from './Store.js';
+import { assertJournalName, assertStoreKey } from './names.js';
 
 /** A store that keeps everything in memory: for tests, benchmarks and throwaway runs. */
 export class MemoryStore implements Store {
@@ -9,11 +10,13 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {}
 
   async get<T>(key: string): Promise<T | undefined> {
+    assertStoreKey(key);
     const raw = this.docs.get(key);
     return raw === undefined ? undefined : (JSON.parse(raw) as T);
   }
 
   async put(key: string, value: unknown): Promise<void> {
+    assertStoreKey(key);
     // Serialised so callers cannot mutate what was "persisted".
     this.docs.set(key, JSON.stringify(value));
   }
@@ -21,6 +24,7 @@ export class MemoryStore implements Store {
   journal(name: string): Journal {
     let journal = this.journals.get(name);
     if (!journal) {
+      assertJournalName(name);
       journal = new MemoryJournal();
       this.journals.set(name, journal);
     }

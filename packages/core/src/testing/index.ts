@@ -2,3 +2,4 @@
 export * from './MemoryAdapter.js';
 export * from './waitUntil.js';
 export * from './bridge.js';
+export * from './storeContract.js';
