@@ -20,6 +20,7 @@ export * from './util/http.js';
 export type * from './store/Store.js';
 export * from './store/MemoryStore.js';
 export * from './store/names.js';
+export * from './store/StoreModule.js';
 export * from './store/FileStore.js';
 export * from './store/DedupeLog.js';
 export { JournalCorruptError } from './store/journalSegment.js';

@@ -1,4 +1,4 @@
-import { configuredAuditLog, DirectoryError, FileStore, identityKey, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
+import { configuredAuditLog, configuredStore, DirectoryError, identityKey, silentLogger, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 type UsersAction =
@@ -8,12 +8,12 @@ type UsersAction =
   | { readonly type: 'set-tier'; readonly name: string; readonly tier: string };
 
 /**
- * `switchboard users …`: manage the directory in the data directory while the bridge is stopped.
- * The data directory's lock refuses this while a bridge runs on it.
+ * `switchboard users …`: manage the directory in the configured store while the bridge is stopped.
+ * The store's lock (the data directory's, or the Redis store's) refuses this while a bridge runs on it.
  */
 export async function usersCommand(file: string, action: UsersAction, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const config = await readConfig(file);
-  const store = new FileStore({ dir: config.core.dataDir });
+  const store = configuredStore(config, silentLogger);
   try {
     await store.open();
   } catch (error) {

@@ -28,7 +28,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
   const logger = options.logger ?? silentLogger;
   const { core } = config;
   return new Bridge({
-    store: options.store ?? new FileStore({ dir: core.dataDir, logger }),
+    store: options.store ?? configuredStore(config, logger),
     logger,
     dataDir: core.dataDir,
     locale: core.locale,
@@ -55,6 +55,12 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     ...(core.prefix !== undefined ? { prefix: core.prefix } : {}),
     plugins: [...(options.plugins ?? []), ...config.plugins.map((p) => ({ plugin: located(p, config.file), config: p.config }))],
   });
+}
+
+/** The store the config picks: its module's (`store: { type: redis, … }`), or the file store in the data directory. */
+export function configuredStore(config: LoadedConfig, logger: Logger): Store {
+  if (config.store) return config.store.module.create(config.store.config, { logger, dataDir: config.core.dataDir });
+  return new FileStore({ dir: config.core.dataDir, logger });
 }
 
 /** A configured plugin whose failure to apply names its entry, line and cause (a ConfigError: exit 2 in the CLI). */

@@ -5,7 +5,8 @@ import { ConfigError, type ConfigIssue } from '../errors.js';
 import { consolePlugin } from '../console/consoleModule.js';
 import type { Plugin } from '../plugins/Context.js';
 import { interpolateEnv } from './interpolate.js';
-import { configurePlugins, importBuiltins, importPlugins, pluginSpecifiers, type ConfiguredPlugin, type ImportIssue } from './plugins.js';
+import { BuiltinPlugins, configurePlugins, importBuiltins, importPlugins, importStore, pluginSpecifiers, type ConfiguredPlugin, type ImportIssue } from './plugins.js';
+import type { ConfiguredStore, StoreModule } from '../store/StoreModule.js';
 import { reportZodIssue } from './zodIssues.js';
 import { CoreConfigSchema, type CoreConfig } from './schema.js';
 
@@ -23,6 +24,8 @@ export interface LoadConfigOptions {
   readonly listed?: ReadonlyMap<number, Plugin<unknown>>;
   /** Problems found while importing: entries that could not be loaded, built-ins not installed. */
   readonly importIssues?: readonly ImportIssue[];
+  /** Store modules `store.type` may name beyond `file` ({@link loadConfig} imports the one the file names). */
+  readonly stores?: readonly StoreModule<unknown>[];
 }
 
 /** A validated configuration. */
@@ -36,6 +39,8 @@ export interface LoadedConfig {
    * that feed types the listed plugins add are there when it starts).
    */
   readonly plugins: readonly ConfiguredPlugin[];
+  /** The store the file picks with `store:`, validated; undefined for the file store (the default). */
+  readonly store?: ConfiguredStore;
   /** Values that came from the environment: treated as secrets, redacted from every log line. */
   readonly secrets: readonly string[];
 }
@@ -69,7 +74,14 @@ export async function loadConfigText(text: string, options: LoadConfigOptions & 
   const { plugins: listed, issues } = await importPlugins(pluginSpecifiers(raw.plugins), baseDir);
   const known = [consolePlugin, ...(options.plugins ?? []), ...listed.values()];
   const builtins = await importBuiltins(raw, known, baseDir);
-  return parseConfig(text, { ...options, plugins: [...(options.plugins ?? []), ...builtins.plugins], listed, importIssues: [...issues, ...builtins.issues] });
+  const store = options.stores?.some((s) => s.type === (raw.store as { type?: unknown } | undefined)?.type) ? {} : await importStore(raw, baseDir);
+  return parseConfig(text, {
+    ...options,
+    plugins: [...(options.plugins ?? []), ...builtins.plugins],
+    stores: [...(options.stores ?? []), ...(store.store ? [store.store] : [])],
+    listed,
+    importIssues: [...issues, ...builtins.issues, ...(store.issue ? [store.issue] : [])],
+  });
 }
 
 /** Validate config text. Relative paths in it resolve against the file's directory (or the working directory). */
@@ -120,6 +132,7 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
   if (!core.success) for (const issue of core.error.issues) reportZodIssue(issue, [], add);
 
   const plugins = configurePlugins(value, { available, listed: options.listed, importIssues: options.importIssues ?? [] }, add, lineOf);
+  const store = core.success ? configureStore(value.store, options, add) : undefined;
 
   if (issues.length > 0 || !core.success) throw new ConfigError(dedupe(issues).map((i) => maskIssue(i, secrets)), file);
   const data = core.data;
@@ -131,8 +144,32 @@ export function parseConfig(text: string, options: LoadConfigOptions & { readonl
       ...(data.logFile !== undefined ? { logFile: resolve(baseDir, data.logFile) } : {}),
     },
     plugins,
+    ...(store ? { store } : {}),
     secrets,
   };
+}
+
+/** The `store:` section: `{ type: file }` takes nothing else; another type is validated by its module. */
+function configureStore(raw: unknown, options: LoadConfigOptions, add: (path: readonly (string | number)[], message: string) => void): ConfiguredStore | undefined {
+  const section = (raw ?? { type: 'file' }) as { type: string } & Record<string, unknown>;
+  if (section.type === 'file') {
+    for (const key of Object.keys(section)) if (key !== 'type') add(['store', key], 'unknown key (the file store takes only type; its directory is dataDir)');
+    return undefined;
+  }
+  const module = options.stores?.find((s) => s.type === section.type);
+  if (!module) {
+    if (!(options.importIssues ?? []).some((i) => i.at.join('.') === 'store.type')) {
+      const known = ['file', ...new Set([...Object.keys(BuiltinPlugins.stores), ...(options.stores ?? []).map((s) => s.type)])];
+      add(['store', 'type'], `unknown store "${section.type}" (known: ${known.join(', ')})`);
+    }
+    return undefined;
+  }
+  const parsed = module.config.safeParse(section);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) reportZodIssue(issue, ['store'], add);
+    return undefined;
+  }
+  return { module, config: parsed.data };
 }
 
 function findLine(doc: Document, counter: LineCounter, path: readonly (string | number)[]): number | undefined {

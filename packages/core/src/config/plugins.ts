@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { reportZodIssue } from './zodIssues.js';
 import { notAPlugin, type Plugin } from '../plugins/Context.js';
+import type { StoreModule } from '../store/StoreModule.js';
 
 /** A `plugins:` entry as written: where the module is, and its index in the list. */
 export interface PluginSpecifier {
@@ -111,7 +112,26 @@ export const BuiltinPlugins = {
     actions: '@switchboard/relay',
     http: '@switchboard/ops',
   } as Readonly<Record<string, string>>,
+  /** Store modules, by `store.type`. */
+  stores: { redis: '@switchboard/store-redis' } as Readonly<Record<string, string>>,
 };
+
+/** The store module a raw `store:` section asks for, imported; undefined for the file store or an unknown type (reported by parseConfig). */
+export async function importStore(raw: Record<string, unknown>, baseDir: string): Promise<{ store?: StoreModule<unknown>; issue?: ImportIssue }> {
+  const type = (raw.store as { type?: unknown } | null | undefined)?.type;
+  if (typeof type !== 'string' || type === 'file') return {};
+  const specifier = BuiltinPlugins.stores[type];
+  if (!specifier) return {};
+  let module: { default?: unknown };
+  try {
+    module = (await import(locate(specifier, baseDir))) as { default?: unknown };
+  } catch (error) {
+    return { issue: { at: ['store', 'type'], message: `needs ${specifier}: cannot load "${specifier}": ${loadFailure(error)}; install it with "npm install ${specifier}"` } };
+  }
+  const store = module.default as StoreModule<unknown> | undefined;
+  if (!store || typeof store.create !== 'function' || store.type !== type) return { issue: { at: ['store', 'type'], message: `${specifier} does not default-export a store module of type "${type}"` } };
+  return { store };
+}
 
 /** Import the built-in plugins the raw config uses and `known` does not already provide. */
 export async function importBuiltins(

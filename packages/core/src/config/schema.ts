@@ -63,6 +63,11 @@ export const CoreConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Where the directory, the outbox, alert state and plugins' documents are kept: `{ type: file }`
+     * (the default, in `dataDir`) or a store module's type (`redis`), validated by that module.
+     */
+    store: z.object({ type: z.string().min(1) }).passthrough().default({ type: 'file' }),
     /** Log file; logs go to stderr when absent. Relative to the config file. */
     logFile: z.string().min(1).optional(),
     /** Extra command prefix, e.g. `!`; `/` always works. */

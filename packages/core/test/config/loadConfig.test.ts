@@ -64,7 +64,7 @@ users:
     identities: [nocolon]
 `;
     expect(issues(text)).toEqual([
-      'colour: unknown key (expected one of dataDir, logLevel, locale, audit, logFile, prefix, guest, dispatcher, outbox, notifications, adapters, users, plugins, commands) @3',
+      'colour: unknown key (expected one of dataDir, logLevel, locale, audit, store, logFile, prefix, guest, dispatcher, outbox, notifications, adapters, users, plugins, commands) @3',
       'dispatcher.timeout: "soon" is not a duration; use e.g. 30s, 5m, 1h30m @5',
       'users.0.tier: must be one of root, admin, user (got "superuser") @11',
       'users.1.identities.0: "nocolon" is not an identity; expected platform:id, e.g. console:alice @14',

@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import type { Logger } from '../util/Logger.js';
+import type { Store } from './Store.js';
+
+/** What a store module is given to build its store. */
+export interface StoreContext {
+  readonly logger: Logger;
+  /** The absolute data directory (the audit log and log file stay there whatever the store). */
+  readonly dataDir: string;
+}
+
+/**
+ * A `Store` implementation the config file can pick with `store: { type: NAME, … }` (the file store
+ * is `type: file`, the default). Its package default-exports this; the loader imports it when the
+ * file names its type (`BuiltinStores`), and validates the `store:` section with `config`.
+ */
+export interface StoreModule<Config = unknown> {
+  readonly type: string;
+  readonly config: z.ZodType<Config, z.ZodTypeDef, unknown>;
+  create(config: Config, context: StoreContext): Store;
+  /** One line for `switchboard check`, with no secret in it. */
+  describe?(config: Config): string;
+}
+
+/** Identity helper that keeps the config type. */
+export function defineStore<Config>(module: StoreModule<Config>): StoreModule<Config> {
+  return module;
+}
+
+/** A store module and its validated section, as a loaded config carries it. */
+export interface ConfiguredStore {
+  readonly module: StoreModule<unknown>;
+  readonly config: unknown;
+}
