@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const here = (path: string): string => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
-const packages = ['core', 'cli', 'relay', 'ops', 'adapter-qq', 'adapter-wechat'];
+const packages = ['core', 'cli', 'relay', 'ops', 'store-redis', 'adapter-qq', 'adapter-wechat'];
 
 export default defineConfig({
   resolve: {

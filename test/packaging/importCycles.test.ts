@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { imports, sourceFiles } from './imports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const packages = ['core', 'relay', 'ops', 'adapter-qq', 'adapter-wechat', 'cli'];
+const packages = ['core', 'relay', 'ops', 'store-redis', 'adapter-qq', 'adapter-wechat', 'cli'];
 
 /** Each source file's relative imports (type-only ones included), as file paths. */
 async function graph(dir: string): Promise<Map<string, string[]>> {

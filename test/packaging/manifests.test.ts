@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { imports, sourceFiles } from './imports.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const packages = ['core', 'relay', 'ops', 'adapter-qq', 'adapter-wechat', 'cli'];
+const packages = ['core', 'relay', 'ops', 'store-redis', 'adapter-qq', 'adapter-wechat', 'cli'];
 
 interface Manifest {
   name: string;
@@ -38,7 +38,7 @@ describe('package manifests', () => {
     }
     expect([...imported].filter((name) => !declared.has(name)).sort(), 'imported but not declared').toEqual([]);
     // The CLI ships the built-in plugins that the core imports by name when a config file uses them.
-    if (pkg === 'cli') for (const name of [...Object.values(BuiltinPlugins.adapters), ...Object.values(BuiltinPlugins.sections)]) imported.add(name);
+    if (pkg === 'cli') for (const name of [...Object.values(BuiltinPlugins.adapters), ...Object.values(BuiltinPlugins.sections), ...Object.values(BuiltinPlugins.stores)]) imported.add(name);
     // Type packages are there for the declarations we publish (they mention ws's types).
     expect([...declared].filter((name) => !imported.has(name) && !name.startsWith('@types/')).sort(), 'declared but never imported').toEqual([]);
   });

@@ -12,6 +12,7 @@ export async function checkCommand(file: string, out: NodeJS.WritableStream = pr
   const lines = [
     `config ok: ${config.file}`,
     `data directory: ${core.dataDir}`,
+    `store: ${config.store ? (config.store.module.describe?.(config.store.config) ?? config.store.module.type) : `file, in ${core.dataDir}`}`,
     `log: ${core.logLevel}${core.logFile ? ` → ${core.logFile}` : ' → stderr'}`,
     'adapters:',
     ...config.plugins.filter((p) => p.path.startsWith('adapters.')).map((p) => `  ${p.plugin.describe?.(p.config) ?? p.plugin.name}`),

@@ -1,0 +1,293 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
+import { assertJournalName, assertStoreKey, errorInfo, silentLogger, SwitchboardError, type AppendOptions, type Journal, type Logger, type Store } from '@switchboard/core';
+
+/** Options of {@link RedisStore}. */
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
+  readonly url: string;
+  /** Put before every key, so that several bridges (or other programs) can share one Redis. @defaultValue 'sb:' */
+  readonly prefix?: string;
+  /**
+   * Take the prefix's lock so that no second bridge (or `switchboard users` while a bridge runs)
+   * writes the same keys. A lock whose holder died is taken over once it expires, or at once when
+   * the holder was a process of this machine that no longer exists.
+   * @defaultValue true
+   */
+  readonly lock?: boolean;
+  /** How long a lock lasts without renewal (it is renewed at a third of this). @defaultValue 15000 */
+  readonly lockTtlMs?: number;
+  readonly logger?: Logger;
+  /** Extra ioredis options (timeouts, TLS). */
+  readonly redis?: RedisOptions;
+}
+
+/** The Redis connection, as {@link RedisStore.connection$} reports it. */
+export type RedisConnectionState = 'ready' | 'reconnecting' | 'closed';
+
+/** Records per stream entry when a compaction rewrites a journal, and entries read per XRANGE. */
+const ChunkRecords = 1000;
+const ReadCount = 2000;
+
+/** Renew the lock only while we hold it; release it likewise (never someone else's). */
+const RenewScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+const ReleaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * The `Store` port on Redis. Documents are strings (`<prefix>doc:<key>`, JSON, replaced by one SET,
+ * so a reader sees the old or the new value). Journals are Redis Streams (`<prefix>journal:<name>`),
+ * one entry per append holding its records; a compaction replaces a stream in one MULTI. Writes
+ * are as durable as the server makes them: `appendonly yes` with `appendfsync always` gives the
+ * file store's guarantee (an acknowledged write survives a crash of the server's machine);
+ * `everysec`, Redis' default, may lose the last second. The store says which at open.
+ */
+export class RedisStore implements Store {
+  readonly prefix: string;
+  private readonly client: Redis;
+  private readonly logger: Logger;
+  private readonly journals = new Map<string, RedisJournal>();
+  private readonly lockKey: string;
+  private readonly lockToken = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private opened = false;
+  private readonly connection = new BehaviorSubject<RedisConnectionState>('closed');
+
+  /** The connection's state as it changes: `ready`, `reconnecting` while Redis is away (writes wait), `closed`. */
+  readonly connection$: Observable<RedisConnectionState> = this.connection.pipe(distinctUntilChanged());
+
+  constructor(private readonly options: RedisStoreOptions) {
+    if (!options.url) throw new TypeError('RedisStore needs a url (redis://host:port)');
+    this.prefix = options.prefix ?? 'sb:';
+    this.lockKey = `${this.prefix}lock`;
+    this.logger = (options.logger ?? silentLogger).child({ component: 'store', store: 'redis' });
+    this.client = new Redis(options.url, {
+      lazyConnect: true,
+      // Commands issued while the connection is down wait for it (in order), up to the reconnect; nothing is dropped silently.
+      maxRetriesPerRequest: null,
+      connectTimeout: 5000,
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+      ...options.redis,
+    });
+    this.client.on('error', (error: Error) => this.logger.warn({ err: { name: error.name, message: error.message } }, 'redis connection error'));
+    this.client.on('ready', () => this.connection.next('ready'));
+    this.client.on('reconnecting', () => this.connection.next('reconnecting'));
+    this.client.on('end', () => this.connection.next('closed'));
+  }
+
+  async open(): Promise<void> {
+    try {
+      await this.client.connect();
+    } catch (error) {
+      // Stop the client's own reconnect loop: a store that did not open must not keep the process alive.
+      this.client.disconnect();
+      throw new SwitchboardError('STORE_UNAVAILABLE', `cannot reach Redis at ${safeUrl(this.options.url)}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      await this.reportPersistence();
+      if (this.options.lock ?? true) await this.takeLock();
+    } catch (error) {
+      this.client.disconnect();
+      throw error;
+    }
+    this.opened = true;
+  }
+
+  async close(): Promise<void> {
+    if (!this.opened) {
+      this.client.disconnect();
+      this.connection.next('closed');
+      return;
+    }
+    this.opened = false;
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+    for (const journal of this.journals.values()) await journal.idle();
+    if (this.options.lock ?? true) await this.client.eval(ReleaseScript, 1, this.lockKey, this.lockToken).catch(() => undefined);
+    await this.client.quit().catch(() => this.client.disconnect());
+    this.connection.next('closed');
+    this.connection.complete();
+  }
+
+  async get<T>(key: string): Promise<T | undefined> {
+    assertStoreKey(key);
+    const raw = await this.client.get(`${this.prefix}doc:${key}`);
+    if (raw === null) return undefined;
+    try {
+      return JSON.parse(raw) as T;
+    } catch (error) {
+      throw new SwitchboardError('STORE_CORRUPT', `${this.prefix}doc:${key} in Redis is not valid JSON; restore it from a backup or delete it`, { cause: error });
+    }
+  }
+
+  async put(key: string, value: unknown): Promise<void> {
+    assertStoreKey(key);
+    await this.client.set(`${this.prefix}doc:${key}`, JSON.stringify(value));
+  }
+
+  journal(name: string): Journal {
+    let journal = this.journals.get(name);
+    if (!journal) {
+      assertJournalName(name);
+      journal = new RedisJournal(this.client, `${this.prefix}journal:${name}`);
+      this.journals.set(name, journal);
+    }
+    return journal;
+  }
+
+  /** Open, connected, and answering a PING within 2 s. */
+  async check(): Promise<void> {
+    if (!this.opened) throw new Error('the Redis store is not open');
+    if (this.client.status !== 'ready') throw new Error(`Redis at ${safeUrl(this.options.url)} is ${this.client.status}`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([this.client.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('Redis did not answer PING within 2 s')), 2000)))]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async reportPersistence(): Promise<void> {
+    try {
+      const [, aof] = (await this.client.config('GET', 'appendonly')) as [string, string];
+      const [, fsync] = (await this.client.config('GET', 'appendfsync')) as [string, string];
+      if (aof !== 'yes') this.logger.warn({ appendonly: aof }, 'Redis runs without its append-only file: a restart of Redis loses what was written since its last snapshot; set appendonly yes');
+      else if (fsync !== 'always') this.logger.info({ appendfsync: fsync }, 'Redis fsyncs its append-only file every second: a crash of its machine may lose the last second of writes');
+    } catch {
+      // Managed Redis often refuses CONFIG: nothing to report then.
+    }
+  }
+
+  private async takeLock(): Promise<void> {
+    const ttl = this.options.lockTtlMs ?? 15_000;
+    for (let tries = 0; tries < 2; tries++) {
+      if ((await this.client.set(this.lockKey, this.lockToken, 'PX', ttl, 'NX')) === 'OK') {
+        this.renewTimer = setInterval(() => {
+          this.client.eval(RenewScript, 1, this.lockKey, this.lockToken, String(ttl)).then(
+            (renewed) => {
+              if (renewed !== 1) this.logger.error({ lock: this.lockKey }, 'lost the Redis store lock: another process may be writing the same keys');
+            },
+            (error: unknown) => this.logger.warn({ ...errorInfo(error), lock: this.lockKey }, 'could not renew the Redis store lock'),
+          );
+        }, Math.max(100, Math.floor(ttl / 3)));
+        this.renewTimer.unref();
+        return;
+      }
+      const holder = await this.client.get(this.lockKey);
+      // A holder of this machine that is gone (a SIGKILLed bridge) need not be waited out.
+      const [host, pid] = (holder ?? '').split(':');
+      if (holder && host === hostname() && !alive(Number(pid))) {
+        await this.client.eval(ReleaseScript, 1, this.lockKey, holder);
+        this.logger.warn({ holder }, 'took over the Redis store lock of a process that no longer runs');
+        continue;
+      }
+      const left = await this.client.pttl(this.lockKey);
+      throw new SwitchboardError(
+        'STORE_LOCKED',
+        `another process holds ${this.lockKey} on ${safeUrl(this.options.url)} (${holder ?? 'unknown'}; it expires in ${Math.max(0, Math.ceil(left / 1000))} s unless renewed): one bridge per prefix`,
+      );
+    }
+  }
+}
+
+/**
+ * A journal on one stream. Appends are sent at once: ioredis keeps a connection's commands in order,
+ * so concurrent appends keep call order without waiting for each other. A compaction goes in line
+ * after what was sent before it, and whatever is asked for while anything waits in that line (the
+ * compaction, or appends queued behind it) queues too, so the order of calls is the order in Redis.
+ */
+class RedisJournal implements Journal {
+  /** Settles when everything asked for so far has been answered. */
+  private tail: Promise<unknown> = Promise.resolve();
+  /** Operations in the line not sent yet (a compaction counts until it is done). */
+  private queued = 0;
+
+  constructor(
+    private readonly client: Redis,
+    private readonly key: string,
+  ) {}
+
+  append(records: readonly unknown[], _options?: AppendOptions): Promise<void> {
+    if (this.queued === 0) {
+      if (records.length === 0) return this.tail.then(() => undefined);
+      const sent = this.add(records);
+      this.tail = sent.catch(() => undefined);
+      return sent;
+    }
+    this.queued++;
+    const sent = this.tail.then(() => {
+      this.queued--;
+      return records.length > 0 ? this.add(records) : undefined;
+    });
+    this.tail = sent.catch(() => undefined);
+    return sent;
+  }
+
+  async readAll(): Promise<unknown[]> {
+    const out: unknown[] = [];
+    let from = '-';
+    for (;;) {
+      const entries = await this.client.xrange(this.key, from, '+', 'COUNT', ReadCount);
+      for (const [id, fields] of entries) {
+        const at = fields.indexOf('r');
+        if (at < 0 || at + 1 >= fields.length) continue;
+        try {
+          out.push(...(JSON.parse(fields[at + 1]!) as unknown[]));
+        } catch {
+          throw new SwitchboardError('STORE_CORRUPT', `entry ${id} of ${this.key} in Redis is not valid JSON`);
+        }
+      }
+      if (entries.length < ReadCount) return out;
+      from = `(${entries[entries.length - 1]![0]}`;
+    }
+  }
+
+  compact(snapshot: () => readonly unknown[]): Promise<void> {
+    this.queued++;
+    const run = this.tail.then(async () => {
+      try {
+        const records = snapshot();
+        const multi = this.client.multi().del(this.key);
+        for (let i = 0; i < records.length; i += ChunkRecords) multi.xadd(this.key, '*', 'r', JSON.stringify(records.slice(i, i + ChunkRecords)));
+        const results = await multi.exec();
+        const failed = results?.find(([error]) => error);
+        if (failed) throw failed[0]!;
+      } finally {
+        this.queued--;
+      }
+    });
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves when what was asked for has been answered. */
+  async idle(): Promise<void> {
+    await this.tail;
+  }
+
+  private async add(records: readonly unknown[]): Promise<void> {
+    await this.client.xadd(this.key, '*', 'r', JSON.stringify(records));
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The URL without its password, for messages and logs. */
+export function safeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return '(unparsable url)';
+  }
+}

@@ -1,0 +1,30 @@
+import { defineStore } from '@switchboard/core';
+import { z } from 'zod';
+import { RedisStore, safeUrl } from './RedisStore.js';
+
+/** The `store:` section for Redis: `{ type: redis, url: redis://127.0.0.1:6379, prefix: "sb:" }`. */
+export const RedisStoreConfigSchema = z
+  .object({
+    type: z.literal('redis'),
+    url: z
+      .string()
+      .url()
+      .refine((url) => /^rediss?:\/\//.test(url), 'must be a redis:// or rediss:// address'),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (1–64)')
+      .default('sb:'),
+    /** How long the store's lock lasts without renewal. */
+    lockTtl: z.number().int().min(1000).max(300_000).default(15_000),
+  })
+  .strict();
+
+export type RedisStoreConfig = z.output<typeof RedisStoreConfigSchema>;
+
+/** The Redis store as the config file's `store: { type: redis }` picks it. */
+export const redisStore = defineStore({
+  type: 'redis',
+  config: RedisStoreConfigSchema,
+  create: (config, { logger }) => new RedisStore({ url: config.url, prefix: config.prefix, lockTtlMs: config.lockTtl, logger }),
+  describe: (config) => `redis ${safeUrl(config.url)}, keys under ${config.prefix}`,
+});

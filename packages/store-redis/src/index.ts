@@ -1,0 +1,3 @@
+export * from './RedisStore.js';
+export * from './config.js';
+export { redisStore as default } from './config.js';

@@ -1,0 +1,110 @@
+// The Redis store on a real redis-server started here: the Store contract, the lock, readiness, and what survives
+// a SIGKILL of Redis itself (append-only file, fsync always).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SwitchboardError } from '@switchboard/core';
+import { storeContract } from '@switchboard/core/testing';
+import { RedisStore } from '@switchboard/store-redis';
+import { redisPresent, startRedis, type TestRedis } from '@switchboard/store-redis/testing';
+
+const present = redisPresent();
+
+let redis: TestRedis;
+let n = 0;
+beforeAll(async () => {
+  if (!present) return;
+  redis = await startRedis();
+}, 20_000);
+afterAll(async () => {
+  await redis?.stop();
+});
+
+/** A store under a prefix of its own: every case starts empty. */
+const fresh = () => new RedisStore({ url: redis.url, prefix: `t${++n}:` });
+
+describe.skipIf(!present)('RedisStore meets the Store contract', () => {
+  for (const c of storeContract(async () => fresh(), async (closed) => new RedisStore({ url: redis.url, prefix: (closed as RedisStore).prefix }))) it(c.name, c.run);
+});
+
+describe.skipIf(!present)('RedisStore', () => {
+  it('lets one process hold a prefix: a second store is refused, naming the lock, until the first closes', async () => {
+    const first = fresh();
+    await first.open();
+    const second = new RedisStore({ url: redis.url, prefix: first.prefix });
+    const refused = await second.open().then(() => undefined, (error: unknown) => error);
+    expect(refused).toBeInstanceOf(SwitchboardError);
+    expect((refused as SwitchboardError).code).toBe('STORE_LOCKED');
+    expect((refused as Error).message).toMatch(new RegExp(`another process holds ${first.prefix}lock on redis://127\\.0\\.0\\.1:\\d+ .*one bridge per prefix`));
+    await second.close();
+    await first.close();
+    const third = new RedisStore({ url: redis.url, prefix: first.prefix });
+    await third.open();
+    await third.close();
+  });
+
+  it('keeps the lock alive past its ttl while open, and it expires once its holder is gone for good', async () => {
+    const first = new RedisStore({ url: redis.url, prefix: `t${++n}:`, lockTtlMs: 1000 });
+    await first.open();
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = new RedisStore({ url: redis.url, prefix: first.prefix, lockTtlMs: 1000 });
+    await expect(second.open()).rejects.toThrow(/another process holds/);
+    await second.close();
+    await first.close();
+  });
+
+  it('says it is not ready when Redis is gone, and why; writes made then wait and land when it is back', async () => {
+    const own = await startRedis();
+    try {
+      const store = new RedisStore({ url: own.url });
+      await store.open();
+      await store.check();
+      await store.put('directory', { v: 1 });
+      await own.kill();
+      await expect(store.check()).rejects.toThrow(/Redis at redis:\/\/127\.0\.0\.1:\d+ is (reconnecting|connecting|close)/);
+      const pending = store.put('directory', { v: 2 });
+      await own.restart();
+      await pending;
+      await new Promise((r) => setTimeout(r, 50));
+      await store.check();
+      expect(await store.get('directory')).toEqual({ v: 2 });
+      await store.close();
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('loses nothing acknowledged when Redis itself is SIGKILLed (appendfsync always)', async () => {
+    const own = await startRedis();
+    try {
+      const store = new RedisStore({ url: own.url, lock: false });
+      await store.open();
+      const journal = store.journal('outbox');
+      for (let i = 0; i < 200; i++) await journal.append([{ i }]);
+      await store.put('directory', { users: 3 });
+      await own.kill();
+      await own.restart();
+      await new Promise((r) => setTimeout(r, 100));
+      const again = new RedisStore({ url: own.url, lock: false });
+      await again.open();
+      expect((await again.journal('outbox').readAll()).length).toBe(200);
+      expect(await again.get('directory')).toEqual({ users: 3 });
+      await again.close();
+      await store.close();
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('cannot reach a Redis that is not there: a clear error at open', async () => {
+    const store = new RedisStore({ url: 'redis://127.0.0.1:1', redis: { retryStrategy: () => null } });
+    await expect(store.open()).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    await store.close();
+  });
+
+  it('never shows the password of its URL', async () => {
+    const store = new RedisStore({ url: 'redis://user:hunter2-secret@127.0.0.1:1', redis: { retryStrategy: () => null } });
+    const error = await store.open().then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).not.toContain('hunter2');
+    expect(error?.message).toContain('***');
+    await store.close();
+  });
+});
