@@ -5,6 +5,7 @@
 //
 //   npm run bench            (builds first)
 //   node bench/dispatcher.bench.mjs [--commands 100000] [--rate 20000] [--window 256] [--warmup 20000] [--only file:rate:1000] [--ops]
+//   (stores: file, memory, redis — the last on a redis-server the run starts itself)
 //
 // --ops runs the bridge with the operations server (`http:`) as well: /metrics counting every
 // outcome, the web console following deliveries, and a scrape of /metrics every --scrape-ms
@@ -54,9 +55,19 @@ const measured = Number(values.commands);
 const warmup = Number(values.warmup);
 const window = Number(values.window);
 const rate = Number(values.rate);
+// redis: a redis-server of the run's own (Debian's, appendfsync always), started for it; its CPU counts as the benchmark's.
+let redisServer;
 const stores = {
   file: ['file (fsync)', (dir) => new FileStore({ dir })],
   memory: ['memory', () => new MemoryStore()],
+  redis: [
+    'redis (appendfsync always)',
+    async () => {
+      const [{ RedisStore }, { startRedis }] = await Promise.all([import('@switchboard/store-redis'), import('@switchboard/store-redis/testing')]);
+      redisServer = await startRedis({ appendfsync: process.env.BENCH_APPENDFSYNC ?? 'always' });
+      return new RedisStore({ url: redisServer.url });
+    },
+  ],
 };
 
 /** What command `i` is, and the reply it must get. */
@@ -79,7 +90,7 @@ async function measure(storeName, mode, userCount) {
   // Each simulated user sends far more than a person types (up to 2,000 commands a second): the
   // per-sender rate limit, which would refuse nearly all of it, is off here.
   const plugins = values.ops ? [{ plugin: (await import('@switchboard/ops')).opsPlugin, config: { http: { listen: '127.0.0.1:0' } } }] : [];
-  const bridge = new Bridge({ store: makeStore(dir), adapters: [adapter], users, limits: { userRate: 0 }, plugins });
+  const bridge = new Bridge({ store: await makeStore(dir), adapters: [adapter], users, limits: { userRate: 0 }, plugins });
   const total = warmup + measured;
   const arrivedAt = new Float64Array(total);
   const acceptedAt = new Float64Array(total);
@@ -161,7 +172,7 @@ async function measure(storeName, mode, userCount) {
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
-  const load = startLoadMonitor();
+  const load = startLoadMonitor(redisServer ? [redisServer.process.pid] : []);
   const cpuBefore = process.cpuUsage();
   const mainBefore = mainThreadCpuMicros();
   // A run that cannot finish (a reply never delivered) stops after two minutes and reports what is missing.
@@ -177,6 +188,7 @@ async function measure(storeName, mode, userCount) {
   scraper?.kill();
   await bridge.stop();
   await rm(dir, { recursive: true, force: true });
+  await redisServer?.stop();
 
   const toDelivery = [];
   const toAcceptance = [];

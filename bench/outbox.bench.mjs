@@ -44,7 +44,14 @@ async function measure(storeName, path) {
   const { FileStore, MemoryStore, Outbox } = await import('@switchboard/core');
   const { MemoryAdapter } = await import('@switchboard/core/testing');
   const dir = await mkdtemp(join(tmpdir(), 'sb-outbox-bench-'));
-  const store = storeName === 'file' ? new FileStore({ dir }) : new MemoryStore();
+  // redis: a redis-server of the run's own (Debian's, appendfsync always); its CPU counts as the benchmark's.
+  let redisServer;
+  let store;
+  if (storeName === 'redis') {
+    const [{ RedisStore }, { startRedis }] = await Promise.all([import('@switchboard/store-redis'), import('@switchboard/store-redis/testing')]);
+    redisServer = await startRedis();
+    store = new RedisStore({ url: redisServer.url });
+  } else store = storeName === 'file' ? new FileStore({ dir }) : new MemoryStore();
   await store.open?.();
   const adapter = new MemoryAdapter({ record: false });
   const outbox = new Outbox({ store });
@@ -112,7 +119,7 @@ async function measure(storeName, path) {
   await run(warmup);
   const delivered0 = adapter.deliveredCount;
   peakPending = 0;
-  const load = startLoadMonitor();
+  const load = startLoadMonitor(redisServer ? [redisServer.process.pid] : []);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await run(batches);
@@ -124,8 +131,9 @@ async function measure(storeName, path) {
   await outbox.stop();
   await store.close?.();
   await rm(dir, { recursive: true, force: true });
+  await redisServer?.stop();
   return {
-    store: storeName === 'file' ? 'file (fsync)' : 'memory',
+    store: { file: 'file (fsync)', memory: 'memory', redis: 'redis (appendfsync always)' }[storeName],
     path: path === 'replies' ? 'replies (1 per enqueue)' : `fan-out (${recipients} per batch)`,
     messages,
     'messages/s': Math.round((messages / ms) * 1000),

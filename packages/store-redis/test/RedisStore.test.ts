@@ -108,3 +108,45 @@ describe.skipIf(!present)('RedisStore', () => {
     await store.close();
   });
 });
+
+describe.skipIf(!present)('a Redis journal under interleaved appends and compactions (property)', () => {
+  it('ends exactly as a list would: every append in call order, each compaction replacing what came before it', async () => {
+    const fc = await import('fast-check');
+    const op = fc.oneof(
+      fc.record({ type: fc.constant('append' as const), n: fc.integer({ min: 0, max: 3 }), durable: fc.boolean() }),
+      fc.record({ type: fc.constant('compact' as const) }),
+      fc.record({ type: fc.constant('pause' as const), ms: fc.integer({ min: 0, max: 3 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        const store = fresh();
+        await store.open();
+        const journal = store.journal('j');
+        let model: unknown[] = [];
+        let next = 0;
+        const inFlight: Promise<void>[] = [];
+        for (const o of ops) {
+          if (o.type === 'pause') {
+            await new Promise((r) => setTimeout(r, o.ms));
+            continue;
+          }
+          if (o.type === 'append') {
+            const records = Array.from({ length: o.n }, () => ({ i: next++ }));
+            model.push(...records);
+            inFlight.push(journal.append(records, { durable: o.durable }));
+          } else {
+            // What the journal holds at this call, in call order, is what the snapshot stands for.
+            const covered = model.length;
+            model = [{ compacted: covered }];
+            inFlight.push(journal.compact(() => [{ compacted: covered }]));
+          }
+        }
+        await Promise.all(inFlight);
+        const actual = await journal.readAll();
+        await store.close();
+        return JSON.stringify(actual) === JSON.stringify(model);
+      }),
+      { numRuns: 40 },
+    );
+  }, 60_000);
+});
