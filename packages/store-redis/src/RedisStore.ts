@@ -34,8 +34,14 @@ const MaxInFlight = 2;
 const ChunkRecords = 1000;
 const ReadCount = 2000;
 
-/** Renew the lock only while we hold it; release it likewise (never someone else's). */
-const RenewScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+/**
+ * Renew the lock while we hold it (1); take it again when it lapsed while Redis was away and nobody
+ * took it meanwhile (2); 0 when someone else holds it. Release likewise: never someone else's.
+ */
+const RenewScript = `local holder = redis.call('get', KEYS[1])
+if holder == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if holder == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
+return 0`;
 const ReleaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
@@ -169,7 +175,8 @@ export class RedisStore implements Store {
         this.renewTimer = setInterval(() => {
           this.client.eval(RenewScript, 1, this.lockKey, this.lockToken, String(ttl)).then(
             (renewed) => {
-              if (renewed !== 1) this.logger.error({ lock: this.lockKey }, 'lost the Redis store lock: another process may be writing the same keys');
+              if (renewed === 2) this.logger.warn({ lock: this.lockKey }, 'the Redis store lock lapsed while Redis was away; taken again');
+              else if (renewed !== 1) this.logger.error({ lock: this.lockKey }, 'lost the Redis store lock: another process may be writing the same keys');
             },
             (error: unknown) => this.logger.warn({ ...errorInfo(error), lock: this.lockKey }, 'could not renew the Redis store lock'),
           );
