@@ -116,6 +116,7 @@ describe('/metrics', () => {
     expect(value(text, 'switchboard_feed_up', { feed: 'lab' })).toBe(0);
     expect(value(text, 'switchboard_feed_status', { feed: 'lab', state: 'reconnecting' })).toBe(1);
     expect(value(text, 'switchboard_ready')).toBe(0);
+    expect(value(text, 'switchboard_store_up')).toBe(1);
   });
 
   it('is off with metrics: false', async () => {

@@ -150,6 +150,14 @@ export function createMetrics(sources: MetricsSources): { readonly registry: Reg
     for (const tier of Tiers) yield [{ tier }, users.filter((u) => u.tier === tier).length];
   });
   new Gauge({
+    name: 'switchboard_store_up',
+    help: '1 when the store answers (the Redis store: connected and answering PING; the file store: open and writable)',
+    registers,
+    async collect(this: Gauge) {
+      this.set(await host.store.check?.().then(() => 1, () => 0) ?? 1);
+    },
+  });
+  new Gauge({
     name: 'switchboard_ready',
     help: '1 when /readyz answers 200',
     registers,
