@@ -73,7 +73,15 @@ export const opsPlugin = definePlugin({
       watch.unref();
       ctx.onDispose(() => clearInterval(watch));
       ctx.messages(opsMessages);
-      ctx.command(webCommand(server));
+      ctx.command(
+        webCommand(server, {
+          privateChats: (name) => {
+            const user = ctx.host.directory.get(name);
+            return user ? ctx.host.notifier.route(user).send.filter((a) => a.kind === 'user' || a.kind === 'dm') : [];
+          },
+          send: (message) => ctx.host.outbox.enqueue(message),
+        }),
+      );
     }
     ctx.onDispose(async () => {
       for (const sub of subs) sub.unsubscribe();

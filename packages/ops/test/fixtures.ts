@@ -2,7 +2,7 @@
 // operations server on a free loopback port. Everything is stopped after each test.
 import { afterEach } from 'vitest';
 import { Bridge, MemoryStore, type Logger, type Tier } from '@switchboard/core';
-import { MemoryAdapter, waitUntil } from '@switchboard/core/testing';
+import { MemoryAdapter, waitUntil, type MemoryAdapterOptions } from '@switchboard/core/testing';
 import { Relay, RelaySections, type Update } from '@switchboard/relay';
 import { ManualSource } from '@switchboard/relay/testing';
 import { opsPlugin, type OpsServer } from '@switchboard/ops';
@@ -24,6 +24,7 @@ export interface OpsBridgeOptions {
   /** `commands:` overrides. */
   readonly commands?: Readonly<Record<string, { minTier?: Tier; disabled?: boolean }>>;
   readonly logger?: Logger;
+  readonly adapter?: MemoryAdapterOptions;
 }
 
 /** A logger that keeps every line, at every level, as text: to look for what must never be logged. */
@@ -38,7 +39,7 @@ export function recordingLogger(): Logger & { readonly lines: string[] } {
 
 /** A started bridge with the relay and the operations server; `say` chats, `fire` makes the feed report. */
 export async function opsBridge(options: OpsBridgeOptions = {}) {
-  const adapter = new MemoryAdapter();
+  const adapter = new MemoryAdapter(options.adapter);
   const sources: ManualSource[] = [];
   const relay = new Relay({
     feeds: RelaySections.feeds.parse([{ name: 'lab', type: 'websocket', url: 'ws://127.0.0.1:1' }]),

@@ -1,5 +1,6 @@
 // The web console's trust boundary: one-time links, the session cookie, CSRF. Each test is an attack that must fail.
 import { describe, expect, it } from 'vitest';
+import { waitUntil } from '@switchboard/core/testing';
 import { opsBridge, recordingLogger, sameOrigin, signIn, useOps } from '../fixtures.js';
 
 useOps();
@@ -57,14 +58,23 @@ describe('login links', () => {
     await signIn(base, `${base}/login#${token}`);
   });
 
-  it('sends no link in a group chat, and none to guests', async () => {
-    const { say, inbox, adapter, bridge } = await opsBridge();
-    expect(await say('bob', 'web', { kind: 'group', id: 'ops-room' })).toMatch(/one-to-one/);
+  it('asked in a group, sends the link one-to-one and never to the group; sends none to guests', async () => {
+    const { say, inbox, adapter, bridge, base } = await opsBridge();
+    expect(await say('bob', 'web', { kind: 'group', id: 'ops-room' })).toBe('I sent you a login link in our one-to-one chat (memory).');
+    await waitUntil(() => inbox('bob').some((t) => t.includes('/login#')), 'the link in bob\'s own chat');
     expect(inbox('ops-room').join('\n')).not.toMatch(/login#/);
+    const link = /(http:\/\/\S+\/login#\S+)/.exec(inbox('bob').find((t) => t.includes('/login#'))!)![1]!;
+    expect((await signIn(base, link)).cookie).toMatch(/^sb_session=/);
     adapter.inject({ from: 'mallory', text: 'web' });
     await bridge.dispatcher.idle(1000);
     await bridge.outbox.drain(1000);
-    expect(adapter.delivered.map((d) => d.text).join('\n')).not.toMatch(/login#/);
+    expect(adapter.delivered.filter((d) => d.to.id === 'mallory').map((d) => d.text).join('\n')).not.toMatch(/login#/);
+  });
+
+  it('refuses in a group when it cannot reach the caller one-to-one', async () => {
+    const { say, inbox } = await opsBridge({ adapter: { addressFor: () => undefined } });
+    expect(await say('bob', 'web', { kind: 'group', id: 'ops-room' })).toMatch(/cannot reach you in one yet/);
+    expect([...inbox('ops-room'), ...inbox('bob')].join('\n')).not.toMatch(/login#/);
   });
 
   it('the link is in the user\'s language', async () => {
