@@ -78,6 +78,20 @@ describe('the web console acts with the chat tiers', () => {
     ]);
   });
 
+  it('reads the tier on every request: a promotion or demotion in chat applies to an open session at once', async () => {
+    const fx = await opsBridge();
+    await withAlert(fx);
+    const carol = await as(fx, 'carol');
+    expect((await carol.post('/api/alerts/1/resolve')).status).toBe(403);
+    expect(await fx.say('alice', 'promote carol')).toMatch(/carol is now admin/);
+    expect((await carol.get('/api/session')).body.tier).toBe('admin');
+    expect((await carol.get('/api/users')).status).toBe(200);
+    expect(await fx.say('alice', 'demote carol')).toMatch(/carol is now user/);
+    expect((await carol.post('/api/alerts/1/resolve')).status).toBe(403);
+    expect((await carol.get('/api/users')).status).toBe(403);
+    expect(fx.relay.context!.alerts.get(1)?.status).toBe('firing');
+  });
+
   it('follows the config\'s command overrides, as chat does', async () => {
     const fx = await opsBridge({ commands: { resolve: { minTier: 'user' }, ack: { disabled: true } } });
     await withAlert(fx);
