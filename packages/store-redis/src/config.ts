@@ -1,6 +1,7 @@
 import { defineStore } from '@switchboard/core';
 import { z } from 'zod';
 import { RedisStore, safeUrl } from './RedisStore.js';
+import { RedisAuditLog } from './RedisAuditLog.js';
 
 /** The `store:` section for Redis: `{ type: redis, url: redis://127.0.0.1:6379, prefix: "sb:" }`. */
 export const RedisStoreConfigSchema = z
@@ -16,6 +17,8 @@ export const RedisStoreConfigSchema = z
       .default('sb:'),
     /** How long the store's lock lasts without renewal. */
     lockTtl: z.number().int().min(1000).max(300_000).default(15_000),
+    /** Audit entries kept in `<prefix>audit` (about: Redis trims streams approximately). */
+    auditMaxEntries: z.number().int().min(100).max(100_000_000).default(100_000),
   })
   .strict();
 
@@ -26,5 +29,6 @@ export const redisStore = defineStore({
   type: 'redis',
   config: RedisStoreConfigSchema,
   create: (config, { logger }) => new RedisStore({ url: config.url, prefix: config.prefix, lockTtlMs: config.lockTtl, logger }),
+  audit: (config, { logger }) => new RedisAuditLog({ url: config.url, prefix: config.prefix, maxEntries: config.auditMaxEntries, logger }),
   describe: (config) => `redis ${safeUrl(config.url)}, keys under ${config.prefix}`,
 });

@@ -66,7 +66,11 @@ describe.skipIf(!present)('the switchboard command on the Redis store', () => {
     const listed = await cli(['users', 'list', '-c', config]);
     expect(listed.code).toBe(0);
     expect(listed.out).toContain('carol\tadmin\tconsole:carol');
-    expect(first.out + second.out + listed.out).not.toContain('not-the-password');
+    // The audit trail is in Redis too, beside the store.
+    const audit = await cli(['audit', '-c', config]);
+    expect(audit.code).toBe(0);
+    expect(audit.out).toMatch(/alice \(root, console:alice\) promote carol → ok/);
+    expect(first.out + second.out + listed.out + audit.out).not.toContain('not-the-password');
   });
 
   it('refuses a second bridge on the same prefix while one runs', async () => {

@@ -1,4 +1,4 @@
-import { configuredAuditLog, configuredStore, DirectoryError, identityKey, silentLogger, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
+import { configuredAudit, configuredStore, DirectoryError, identityKey, silentLogger, isTier, parseIdentity, systemActor, SwitchboardError, UserDirectory, type Identity } from '@switchboard/core';
 import { CliExit, ExitCode, readConfig } from './common.js';
 
 type UsersAction =
@@ -22,7 +22,7 @@ export async function usersCommand(file: string, action: UsersAction, out: NodeJ
     }
     throw error;
   }
-  const audit = configuredAuditLog(config.core);
+  const audit = configuredAudit(config, silentLogger);
   // Changes made at the shell land in the same audit trail as those made in chat.
   const record = (outcome: string, detail?: string): Promise<void> =>
     action.type === 'list'

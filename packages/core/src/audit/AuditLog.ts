@@ -38,6 +38,8 @@ export interface AuditQuery {
  * durable once they resolve. The file store's is JSON lines in the data directory.
  */
 export interface AuditLog {
+  /** Where the entries are kept, for messages (a file path, a Redis key). */
+  readonly location?: string;
   append(entry: AuditEntry): Promise<void>;
   /** The latest entries, oldest first. */
   latest(query?: AuditQuery): Promise<AuditEntry[]>;

@@ -48,6 +48,11 @@ export class FileAuditLog implements AuditLog {
     if (!(this.keep >= 0 && Number.isInteger(this.keep))) throw new RangeError('the audit log keep must be a whole number');
   }
 
+  /** Where the entries are kept: the current file. */
+  get location(): string {
+    return this.path;
+  }
+
   /** The current file (rotated ones are `audit.N.jsonl` beside it). */
   get path(): string {
     return this.file;

@@ -33,7 +33,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
     dataDir: core.dataDir,
     locale: core.locale,
     configDir: config.file.startsWith('<') ? process.cwd() : dirname(config.file),
-    audit: options.audit ?? configuredAuditLog(core, logger),
+    audit: options.audit ?? configuredAudit(config, logger),
     users: core.users,
     commandOverrides: core.commands,
     guest: core.guest,
@@ -61,6 +61,12 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
 export function configuredStore(config: LoadedConfig, logger: Logger): Store {
   if (config.store) return config.store.module.create(config.store.config, { logger, dataDir: config.core.dataDir });
   return new FileStore({ dir: config.core.dataDir, logger });
+}
+
+/** The audit log the config picks: its store module's, or `audit.jsonl` in the data directory. */
+export function configuredAudit(config: LoadedConfig, logger: Logger): AuditLog {
+  const own = config.store?.module.audit?.(config.store.config, { logger, dataDir: config.core.dataDir });
+  return own ?? configuredAuditLog(config.core, logger);
 }
 
 /** A configured plugin whose failure to apply names its entry, line and cause (a ConfigError: exit 2 in the CLI). */

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from '../util/Logger.js';
 import type { Store } from './Store.js';
+import type { AuditLog } from '../audit/AuditLog.js';
 
 /** What a store module is given to build its store. */
 export interface StoreContext {
@@ -18,6 +19,8 @@ export interface StoreModule<Config = unknown> {
   readonly type: string;
   readonly config: z.ZodType<Config, z.ZodTypeDef, unknown>;
   create(config: Config, context: StoreContext): Store;
+  /** The audit log to keep beside the store (the file store's is `audit.jsonl` in the data directory). */
+  audit?(config: Config, context: StoreContext): AuditLog;
   /** One line for `switchboard check`, with no secret in it. */
   describe?(config: Config): string;
 }
