@@ -1,8 +1,8 @@
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
-import { assertJournalName, assertStoreKey, errorInfo, silentLogger, SwitchboardError, type AppendOptions, type Journal, type Logger, type Store } from '@switchboard/core';
+import { BehaviorSubject, distinctUntilChanged, EMPTY, type Observable } from 'rxjs';
+import { assertJournalName, assertStoreKey, silentLogger, SwitchboardError, type AppendOptions, type Journal, type Logger, type Store } from '@switchboard/core';
+import { isFenced, withFencedWrites } from './fenced.js';
+import { StoreLock } from './StoreLock.js';
 
 /** Options of {@link RedisStore}. */
 export interface RedisStoreOptions {
@@ -17,8 +17,13 @@ export interface RedisStoreOptions {
    * @defaultValue true
    */
   readonly lock?: boolean;
-  /** How long a lock lasts without renewal (it is renewed at a third of this). @defaultValue 15000 */
+  /** How long a lock lasts without renewal (it is renewed at a third of this); a standby takes over within about this. @defaultValue 5000 */
   readonly lockTtlMs?: number;
+  /**
+   * When another bridge holds the prefix, wait for it (a standby instance) instead of failing: `open`
+   * resolves once this process holds the lock. @defaultValue false
+   */
+  readonly standby?: boolean;
   readonly logger?: Logger;
   /** Extra ioredis options (timeouts, TLS). */
   readonly redis?: RedisOptions;
@@ -35,16 +40,6 @@ const ChunkRecords = 1000;
 const ReadCount = 2000;
 
 /**
- * Renew the lock while we hold it (1); take it again when it lapsed while Redis was away and nobody
- * took it meanwhile (2); 0 when someone else holds it. Release likewise: never someone else's.
- */
-const RenewScript = `local holder = redis.call('get', KEYS[1])
-if holder == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
-if holder == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 2 end
-return 0`;
-const ReleaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-
-/**
  * The `Store` port on Redis. Documents are strings (`<prefix>doc:<key>`, JSON, replaced by one SET,
  * so a reader sees the old or the new value). Journals are Redis Streams (`<prefix>journal:<name>`),
  * one entry per append holding its records; a compaction replaces a stream in one MULTI. Writes
@@ -54,31 +49,33 @@ const ReleaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redi
  */
 export class RedisStore implements Store {
   readonly prefix: string;
-  private readonly client: Redis;
+  private readonly client: ReturnType<typeof withFencedWrites>;
   private readonly logger: Logger;
   private readonly journals = new Map<string, RedisJournal>();
-  private readonly lockKey: string;
-  private readonly lockToken = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`;
-  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly lock: StoreLock | undefined;
+  private readonly stopping = new AbortController();
   private opened = false;
   private readonly connection = new BehaviorSubject<RedisConnectionState>('closed');
 
   /** The connection's state as it changes: `ready`, `reconnecting` while Redis is away (writes wait), `closed`. */
   readonly connection$: Observable<RedisConnectionState> = this.connection.pipe(distinctUntilChanged());
+  /** Emits once, why, when another instance took the prefix over: this one can no longer write (every write is fenced). */
+  readonly lost$: Observable<string>;
 
   constructor(private readonly options: RedisStoreOptions) {
     if (!options.url) throw new TypeError('RedisStore needs a url (redis://host:port)');
     this.prefix = options.prefix ?? 'sb:';
-    this.lockKey = `${this.prefix}lock`;
     this.logger = (options.logger ?? silentLogger).child({ component: 'store', store: 'redis' });
-    this.client = new Redis(options.url, {
+    this.client = withFencedWrites(new Redis(options.url, {
       lazyConnect: true,
       // Commands issued while the connection is down wait for it (in order), up to the reconnect; nothing is dropped silently.
       maxRetriesPerRequest: null,
       connectTimeout: 5000,
       retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
       ...options.redis,
-    });
+    }));
+    this.lock = (options.lock ?? true) ? new StoreLock(this.client, `${this.prefix}lock`, options.lockTtlMs ?? 5000, safeUrl(options.url), this.logger) : undefined;
+    this.lost$ = this.lock?.lost$ ?? EMPTY;
     this.client.on('error', (error: Error) => this.logger.warn({ err: { name: error.name, message: error.message } }, 'redis connection error'));
     this.client.on('ready', () => this.connection.next('ready'));
     this.client.on('reconnecting', () => this.connection.next('reconnecting'));
@@ -95,7 +92,7 @@ export class RedisStore implements Store {
     }
     try {
       await this.reportPersistence();
-      if (this.options.lock ?? true) await this.takeLock();
+      await this.lock?.take(this.options.standby ?? false, this.stopping.signal);
     } catch (error) {
       this.client.disconnect();
       throw error;
@@ -104,16 +101,15 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.stopping.abort();
     if (!this.opened) {
       this.client.disconnect();
       this.connection.next('closed');
       return;
     }
     this.opened = false;
-    clearInterval(this.renewTimer);
-    this.renewTimer = undefined;
     for (const journal of this.journals.values()) await journal.idle();
-    if (this.options.lock ?? true) await this.client.eval(ReleaseScript, 1, this.lockKey, this.lockToken).catch(() => undefined);
+    await this.lock?.release();
     await this.client.quit().catch(() => this.client.disconnect());
     this.connection.next('closed');
     this.connection.complete();
@@ -132,14 +128,41 @@ export class RedisStore implements Store {
 
   async put(key: string, value: unknown): Promise<void> {
     assertStoreKey(key);
-    await this.client.set(`${this.prefix}doc:${key}`, JSON.stringify(value));
+    const doc = `${this.prefix}doc:${key}`;
+    const json = JSON.stringify(value);
+    await this.fenced(() => (this.lock ? this.client.sbFencedSet(this.lock.key, doc, this.lock.token, this.lock.ttl, json) : this.client.set(doc, json)));
+  }
+
+  /** A write, refused (and the lock counted lost) when another instance holds the prefix now. */
+  private async fenced<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isFenced(error) || !this.lock) throw error;
+      this.lock.lost('a write found the lock held by another instance');
+      throw new SwitchboardError('STORE_FENCED', `another instance holds ${this.lock.key} now: this process may no longer write`, { cause: error });
+    }
   }
 
   journal(name: string): Journal {
     let journal = this.journals.get(name);
     if (!journal) {
       assertJournalName(name);
-      journal = new RedisJournal(this.client, `${this.prefix}journal:${name}`);
+      const stream = `${this.prefix}journal:${name}`;
+      const lock = this.lock;
+      journal = new RedisJournal(this.client, stream, {
+        add: (json) => this.fenced(() => (lock ? this.client.sbFencedAdd(lock.key, stream, lock.token, lock.ttl, json) : this.client.xadd(stream, '*', 'r', json))),
+        replace: (chunks) =>
+          this.fenced(async () => {
+            if (lock) return this.client.sbFencedReplace(lock.key, stream, lock.token, lock.ttl, ...chunks);
+            const multi = this.client.multi().del(stream);
+            for (const chunk of chunks) multi.xadd(stream, '*', 'r', chunk);
+            const results = await multi.exec();
+            const failed = results?.find(([error]) => error);
+            if (failed) throw failed[0]!;
+            return results;
+          }),
+      });
       this.journals.set(name, journal);
     }
     return journal;
@@ -165,38 +188,6 @@ export class RedisStore implements Store {
       else if (fsync !== 'always') this.logger.info({ appendfsync: fsync }, 'Redis fsyncs its append-only file every second: a crash of its machine may lose the last second of writes');
     } catch {
       // Managed Redis often refuses CONFIG: nothing to report then.
-    }
-  }
-
-  private async takeLock(): Promise<void> {
-    const ttl = this.options.lockTtlMs ?? 15_000;
-    for (let tries = 0; tries < 2; tries++) {
-      if ((await this.client.set(this.lockKey, this.lockToken, 'PX', ttl, 'NX')) === 'OK') {
-        this.renewTimer = setInterval(() => {
-          this.client.eval(RenewScript, 1, this.lockKey, this.lockToken, String(ttl)).then(
-            (renewed) => {
-              if (renewed === 2) this.logger.warn({ lock: this.lockKey }, 'the Redis store lock lapsed while Redis was away; taken again');
-              else if (renewed !== 1) this.logger.error({ lock: this.lockKey }, 'lost the Redis store lock: another process may be writing the same keys');
-            },
-            (error: unknown) => this.logger.warn({ ...errorInfo(error), lock: this.lockKey }, 'could not renew the Redis store lock'),
-          );
-        }, Math.max(100, Math.floor(ttl / 3)));
-        this.renewTimer.unref();
-        return;
-      }
-      const holder = await this.client.get(this.lockKey);
-      // A holder of this machine that is gone (a SIGKILLed bridge) need not be waited out.
-      const [host, pid] = (holder ?? '').split(':');
-      if (holder && host === hostname() && !alive(Number(pid))) {
-        await this.client.eval(ReleaseScript, 1, this.lockKey, holder);
-        this.logger.warn({ holder }, 'took over the Redis store lock of a process that no longer runs');
-        continue;
-      }
-      const left = await this.client.pttl(this.lockKey);
-      throw new SwitchboardError(
-        'STORE_LOCKED',
-        `another process holds ${this.lockKey} on ${safeUrl(this.options.url)} (${holder ?? 'unknown'}; it expires in ${Math.max(0, Math.ceil(left / 1000))} s unless renewed): one bridge per prefix`,
-      );
     }
   }
 }
@@ -225,6 +216,8 @@ class RedisJournal implements Journal {
   constructor(
     private readonly client: Redis,
     private readonly key: string,
+    /** The two writes, fenced by the store's lock: one entry of records, and the whole stream replaced by entries. */
+    private readonly writes: { add(json: string): Promise<unknown>; replace(chunks: string[]): Promise<unknown> },
   ) {}
 
   append(records: readonly unknown[], _options?: AppendOptions): Promise<void> {
@@ -297,11 +290,9 @@ class RedisJournal implements Journal {
     const run = this.tail.then(async () => {
       try {
         const records = snapshot();
-        const multi = this.client.multi().del(this.key);
-        for (let i = 0; i < records.length; i += ChunkRecords) multi.xadd(this.key, '*', 'r', JSON.stringify(records.slice(i, i + ChunkRecords)));
-        const results = await multi.exec();
-        const failed = results?.find(([error]) => error);
-        if (failed) throw failed[0]!;
+        const chunks: string[] = [];
+        for (let i = 0; i < records.length; i += ChunkRecords) chunks.push(JSON.stringify(records.slice(i, i + ChunkRecords)));
+        await this.writes.replace(chunks);
       } finally {
         this.queued--;
       }
@@ -316,17 +307,7 @@ class RedisJournal implements Journal {
   }
 
   private async add(records: readonly unknown[]): Promise<void> {
-    await this.client.xadd(this.key, '*', 'r', JSON.stringify(records));
-  }
-}
-
-function alive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    await this.writes.add(JSON.stringify(records));
   }
 }
 

@@ -15,8 +15,10 @@ export const RedisStoreConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'letters, digits and : _ . - only (1–64)')
       .default('sb:'),
-    /** How long the store's lock lasts without renewal. */
-    lockTtl: z.number().int().min(1000).max(300_000).default(15_000),
+    /** How long the store's lock lasts without renewal: a standby takes over within about this after the active instance dies. */
+    lockTtl: z.number().int().min(1000).max(300_000).default(5000),
+    /** Wait for the active instance to stop instead of refusing to start (active/standby). */
+    standby: z.boolean().default(false),
     /** Audit entries kept in `<prefix>audit` (about: Redis trims streams approximately). */
     auditMaxEntries: z.number().int().min(100).max(100_000_000).default(100_000),
   })
@@ -28,7 +30,7 @@ export type RedisStoreConfig = z.output<typeof RedisStoreConfigSchema>;
 export const redisStore = defineStore({
   type: 'redis',
   config: RedisStoreConfigSchema,
-  create: (config, { logger }) => new RedisStore({ url: config.url, prefix: config.prefix, lockTtlMs: config.lockTtl, logger }),
+  create: (config, { logger }) => new RedisStore({ url: config.url, prefix: config.prefix, lockTtlMs: config.lockTtl, standby: config.standby, logger }),
   audit: (config, { logger }) => new RedisAuditLog({ url: config.url, prefix: config.prefix, maxEntries: config.auditMaxEntries, logger }),
-  describe: (config) => `redis ${safeUrl(config.url)}, keys under ${config.prefix}`,
+  describe: (config) => `redis ${safeUrl(config.url)}, keys under ${config.prefix}${config.standby ? ', standby until the active instance stops' : ''}`,
 });

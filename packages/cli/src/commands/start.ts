@@ -1,4 +1,4 @@
-import { bridgeFromConfig, ConfigError, ConsoleAdapter, errorInfo } from '@switchboard/core';
+import { bridgeFromConfig, ConfigError, ConsoleAdapter, errorInfo, LostStoreReason } from '@switchboard/core';
 import { firstValueFrom } from 'rxjs';
 import { createLogger } from '../logger.js';
 import { CliExit, ExitCode, readConfig } from './common.js';
@@ -51,5 +51,6 @@ export async function startCommand(file: string): Promise<number> {
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   logger.flush?.();
-  return reason === 'error' ? ExitCode.failure : ExitCode.ok;
+  // Taken over by another instance (Redis store): exit non-zero, so that a supervisor starts it again, as a standby.
+  return reason === 'error' || reason.startsWith(LostStoreReason) ? ExitCode.failure : ExitCode.ok;
 }

@@ -19,6 +19,9 @@ import { NamedRegistry } from '../plugins/NamedRegistry.js';
 import { MemoryAuditLog, type AuditLog } from '../audit/AuditLog.js';
 import { coreCatalog, DefaultLocale, readerLocale, type Catalog, type Locale } from '../i18n/index.js';
 
+/** The start of the stop reason when the store was taken over by another instance (see `Store.lost$`). */
+export const LostStoreReason = 'lost the store';
+
 /** Options of {@link Bridge}. */
 export interface BridgeOptions {
   readonly store: Store;
@@ -201,6 +204,11 @@ export class Bridge implements PluginHost {
     this.state = 'starting';
     try {
       await this.store.open();
+      // Another instance took the store over: stop before anything else is sent twice.
+      this.store.lost$?.subscribe((why) => {
+        this.logger.error({ why }, 'the store was taken over by another instance; stopping');
+        this.requestShutdown(`${LostStoreReason}: ${why}`);
+      });
       await this.directory.load();
       const added = await this.directory.seed(this.options.users ?? []);
       if (added.length > 0) this.logger.info({ users: added }, 'added users from config');

@@ -1,3 +1,5 @@
+import type { Observable } from 'rxjs';
+
 /**
  * The persistence port. Two shapes cover what the core keeps:
  * - documents: small values replaced whole and atomically (the user directory, relay state);
@@ -19,6 +21,11 @@ export interface Store {
   journal(name: string): Journal;
   /** Resolves when the store is open and usable now (readiness probes); rejects saying why not. */
   check?(): Promise<void>;
+  /**
+   * Emits, with why, when this process may no longer write the store (another instance took it
+   * over: the Redis store's lock). The bridge stops then.
+   */
+  readonly lost$?: Observable<string>;
 }
 
 /** Options of {@link Journal.append}. */

@@ -1,0 +1,104 @@
+// Two `switchboard start` processes on one Redis prefix with `standby: true`: one is active, the other waits.
+// SIGKILL the active one and the standby takes over within the lock's ttl, with the state the first left; pause the
+// active one past its ttl instead, and when it wakes its writes are fenced and it stops (exit 1) rather than run twice.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { redisPresent, startRedis, type TestRedis } from '@switchboard/store-redis/testing';
+
+const present = redisPresent();
+const bin = new URL('../../cli/dist/bin.js', import.meta.url).pathname;
+let redis: TestRedis;
+let dir: string;
+let n = 0;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  if (!present) return;
+  redis = await startRedis();
+  dir = await mkdtemp(join(tmpdir(), 'sb-failover-'));
+}, 20_000);
+afterEach(() => {
+  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+});
+afterAll(async () => {
+  await redis?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function config(): Promise<string> {
+  const file = join(dir, `switchboard-${++n}.yaml`);
+  await writeFile(
+    file,
+    `
+dataDir: ./data-${n}
+store: { type: redis, url: "${redis.url}", prefix: "fo${n}:", standby: true, lockTtl: 2000 }
+adapters:
+  console: { user: alice }
+users:
+  - { name: alice, tier: root, identities: [console:alice] }
+  - { name: carol, tier: user, identities: [console:carol] }
+`,
+  );
+  return file;
+}
+
+function bridge(file: string) {
+  const child = spawn(process.execPath, [bin, 'start', '-c', file], { stdio: ['pipe', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const waitFor = async (pattern: RegExp, what: string, ms = 15_000): Promise<number> => {
+    const started = Date.now();
+    while (!pattern.test(out)) {
+      if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}; output:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return Date.now() - started;
+  };
+  return { child, waitFor, exited, say: (line: string) => void child.stdin!.write(`${line}\n`), output: () => out };
+}
+
+describe.skipIf(!present)('active and standby on one Redis', () => {
+  it('the standby takes over within the ttl after SIGKILL, with the state the active one left', async () => {
+    const file = await config();
+    const a = bridge(file);
+    await a.waitFor(/Switchboard is running/, 'A to run');
+    const b = bridge(file);
+    await b.waitFor(/standing by/, 'B to stand by');
+    a.say('promote carol');
+    await a.waitFor(/carol is now admin/, 'the promotion on A');
+    a.child.kill('SIGKILL');
+    const killedAt = Date.now();
+    await b.waitFor(/Switchboard is running/, 'B to take over');
+    const takeover = Date.now() - killedAt;
+    expect(takeover).toBeLessThan(10_000);
+    b.say('users');
+    await b.waitFor(/carol \(admin\)/, 'the directory A left');
+    b.say('quit');
+    expect(await b.exited).toBe(0);
+    console.log(`standby took over ${takeover} ms after the SIGKILL (lock ttl 2000 ms)`);
+  });
+
+  it('an active instance paused past its ttl is fenced when it wakes, and stops instead of running twice', async () => {
+    const file = await config();
+    const a = bridge(file);
+    await a.waitFor(/Switchboard is running/, 'A to run');
+    const b = bridge(file);
+    await b.waitFor(/standing by/, 'B to stand by');
+    a.child.kill('SIGSTOP');
+    await b.waitFor(/Switchboard is running/, 'B to take over');
+    a.child.kill('SIGCONT');
+    a.say('promote carol'); // a write A may no longer make
+    expect(await a.exited).toBe(1);
+    expect(a.output()).toMatch(/lost the Redis store lock to another instance/);
+    b.say('users');
+    await b.waitFor(/carol \(user\)/, 'B unchanged by A');
+    b.say('quit');
+    expect(await b.exited).toBe(0);
+  });
+});
