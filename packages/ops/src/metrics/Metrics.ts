@@ -1,7 +1,8 @@
-import { Counter, Gauge, Registry, type Metric } from 'prom-client';
-import { LatencyBuckets, ServiceNames, type AdapterStatus, type DispatchCounts, type PluginHost, type Tier } from '@switchboard/core';
-import type { RelayContext, SourceState } from '@switchboard/relay';
+import { Registry, type Metric } from 'prom-client';
+import { LatencyBuckets, ServiceNames, type AdapterStatus, type PlatformCounts, type DispatchCounts, type PluginHost, type Tier } from '@switchboard/core';
+import type { RelayContext, SourceState, SourceStats } from '@switchboard/relay';
 import { registerProcessMetrics } from './processMetrics.js';
+import { one, scraped, type Samples } from './scraped.js';
 
 /** What `/metrics` reads when it is scraped. */
 export interface MetricsSources {
@@ -26,35 +27,17 @@ const Severities = ['info', 'warning', 'error', 'critical'] as const;
  */
 export function createMetrics(sources: MetricsSources): { readonly registry: Registry; stop(): void } {
   const registry = new Registry();
-  const registers = [registry];
   const { host } = sources;
   const relay = (): RelayContext | undefined => host.services.get(ServiceNames.relay) as RelayContext | undefined;
   const adapterNames = (): string[] => host.adapters.map((a) => a.name);
+  /** One unlabelled value read from the running relay; none without it. */
+  const fromRelay = (read: (r: RelayContext) => number): Samples => {
+    const r = relay();
+    return one(r ? read(r) : undefined);
+  };
 
-  const counter = (name: string, help: string, labelNames: string[], read: () => Iterable<[Record<string, string>, number]>): void => {
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers,
-      collect(this: Counter) {
-        this.reset();
-        for (const [labels, value] of read()) this.inc(labels, value);
-      },
-    });
-  };
-  const gauge = (name: string, help: string, labelNames: string[], read: () => Iterable<[Record<string, string>, number]>): void => {
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers,
-      collect(this: Gauge) {
-        this.reset();
-        for (const [labels, value] of read()) this.set(labels, value);
-      },
-    });
-  };
+  const counter = (name: string, help: string, labelNames: string[], read: () => Samples | Promise<Samples>): void => scraped(registry, 'counter', name, help, labelNames, read);
+  const gauge = (name: string, help: string, labelNames: string[], read: () => Samples | Promise<Samples>): void => scraped(registry, 'gauge', name, help, labelNames, read);
 
   // Commands.
   counter('switchboard_commands_total', 'Messages dispatched, by registered command and outcome (ok, refused, unknown, error, timeout, limited…)', ['command', 'outcome'], function* () {
@@ -62,16 +45,10 @@ export function createMetrics(sources: MetricsSources): { readonly registry: Reg
   });
   registry.registerMetric(dispatchHistogram(sources.dispatch));
 
-  // The outbox, per adapter.
-  const perAdapter = (field: 'accepted' | 'delivered' | 'failed' | 'retried' | 'deferred' | 'withdrawn' | 'windowWaits') =>
-    function* (): Iterable<[Record<string, string>, number]> {
-      const counts = host.outbox.counts();
-      for (const adapter of new Set([...adapterNames(), ...counts.keys()])) yield [{ adapter }, counts.get(adapter)?.[field] ?? 0];
-    };
-  gauge('switchboard_outbox_pending', 'Messages accepted and not yet delivered or failed', ['adapter'], function* () {
-    const pending = host.outbox.pendingByPlatform();
-    for (const adapter of new Set([...adapterNames(), ...pending.keys()])) yield [{ adapter }, pending.get(adapter) ?? 0];
-  });
+  // The outbox, per adapter: every adapter running, and any other platform the outbox has seen, 0 when it has none.
+  const byAdapter = (values: ReadonlyMap<string, number>): Samples => [...new Set([...adapterNames(), ...values.keys()])].map((adapter) => [{ adapter }, values.get(adapter) ?? 0]);
+  const perAdapter = (field: keyof PlatformCounts) => (): Samples => byAdapter(new Map([...host.outbox.counts()].map(([adapter, counts]) => [adapter, counts[field]])));
+  gauge('switchboard_outbox_pending', 'Messages accepted and not yet delivered or failed', ['adapter'], () => byAdapter(host.outbox.pendingByPlatform()));
   counter('switchboard_outbox_accepted_total', 'Messages the outbox accepted (persisted) for delivery', ['adapter'], perAdapter('accepted'));
   counter('switchboard_outbox_delivered_total', 'Messages delivered', ['adapter'], perAdapter('delivered'));
   counter('switchboard_outbox_failed_total', 'Messages that failed for good (permanent error, or retried past the give-up time)', ['adapter'], perAdapter('failed'));
@@ -79,37 +56,26 @@ export function createMetrics(sources: MetricsSources): { readonly registry: Reg
   counter('switchboard_outbox_deferred_total', 'Messages the platform would take only later (outside a reply window)', ['adapter'], perAdapter('deferred'));
   counter('switchboard_outbox_withdrawn_total', 'Messages taken back by their sender before they went out', ['adapter'], perAdapter('withdrawn'));
   counter('switchboard_outbox_window_waits_total', 'Times a chat began to wait for a reply window (QQ)', ['adapter'], perAdapter('windowWaits'));
-  gauge('switchboard_outbox_window_waiting', 'Chats waiting for a reply window now (QQ)', ['adapter'], function* () {
-    const waiting = host.outbox.windowWaiting();
-    for (const adapter of new Set([...adapterNames(), ...waiting.keys()])) yield [{ adapter }, waiting.get(adapter) ?? 0];
-  });
+  gauge('switchboard_outbox_window_waiting', 'Chats waiting for a reply window now (QQ)', ['adapter'], () => byAdapter(host.outbox.windowWaiting()));
 
   // Adapters and feeds.
   gauge('switchboard_adapter_up', '1 when the adapter is ready, else 0', ['adapter'], function* () {
     for (const adapter of adapterNames()) yield [{ adapter }, sources.adapterStatus.get(adapter)?.state === 'ready' ? 1 : 0];
   });
-  gauge('switchboard_adapter_status', 'The adapter\'s state: 1 for the state it is in, 0 for the others', ['adapter', 'state'], function* () {
-    for (const adapter of adapterNames()) {
-      const now = sources.adapterStatus.get(adapter)?.state ?? 'starting';
-      for (const state of AdapterStates) yield [{ adapter, state }, state === now ? 1 : 0];
-    }
-  });
+  gauge('switchboard_adapter_status', 'The adapter\'s state: 1 for the state it is in, 0 for the others', ['adapter', 'state'], () =>
+    adapterNames().flatMap((adapter) => oneHot({ adapter }, AdapterStates, sources.adapterStatus.get(adapter)?.state ?? 'starting')),
+  );
   gauge('switchboard_feed_up', '1 when the feed is connected, else 0', ['feed'], function* () {
     for (const source of relay()?.sources ?? []) yield [{ feed: source.name }, source.stats().state === 'connected' ? 1 : 0];
   });
-  gauge('switchboard_feed_status', 'The feed\'s state: 1 for the state it is in, 0 for the others', ['feed', 'state'], function* () {
-    for (const source of relay()?.sources ?? []) {
-      const now = source.stats().state;
-      for (const state of FeedStates) yield [{ feed: source.name, state }, state === now ? 1 : 0];
-    }
-  });
-  const perFeed = (read: (stats: ReturnType<RelayContext['sources'][number]['stats']>) => number | undefined) =>
-    function* (): Iterable<[Record<string, string>, number]> {
-      for (const source of relay()?.sources ?? []) {
-        const value = read(source.stats());
-        if (value !== undefined) yield [{ feed: source.name }, value];
-      }
-    };
+  gauge('switchboard_feed_status', 'The feed\'s state: 1 for the state it is in, 0 for the others', ['feed', 'state'], () =>
+    (relay()?.sources ?? []).flatMap((source) => oneHot({ feed: source.name }, FeedStates, source.stats().state)),
+  );
+  const perFeed = (read: (stats: SourceStats) => number | undefined) => (): Samples =>
+    (relay()?.sources ?? []).flatMap((source) => {
+      const value = read(source.stats());
+      return value === undefined ? [] : [[{ feed: source.name }, value] as const];
+    });
   counter('switchboard_feed_frames_total', 'Frames received from the feed', ['feed'], perFeed((s) => s.frames));
   counter('switchboard_feed_malformed_frames_total', 'Frames that could not be read (skipped)', ['feed'], perFeed((s) => s.malformed));
   counter('switchboard_feed_reconnects_total', 'Connections opened after the first one', ['feed'], perFeed((s) => s.reconnects));
@@ -123,50 +89,28 @@ export function createMetrics(sources: MetricsSources): { readonly registry: Reg
     for (const alert of r.alerts.open()) counts.set(`${alert.severity}/${alert.status}`, (counts.get(`${alert.severity}/${alert.status}`) ?? 0) + 1);
     for (const severity of Severities) for (const state of ['firing', 'acknowledged']) yield [{ severity, state }, counts.get(`${severity}/${state}`) ?? 0];
   });
-  gauge('switchboard_alerts_acked', 'Open alerts someone has acknowledged', [], function* () {
-    const r = relay();
-    if (r) yield [{}, r.alerts.open().filter((a) => a.status === 'acknowledged').length];
-  });
-  counter('switchboard_alerts_paged_total', 'Alerts whose first page went out', [], function* () {
-    const r = relay();
-    if (r) yield [{}, r.alerting.counts.paged];
-  });
-  counter('switchboard_alerts_escalated_total', 'Escalation steps that paged someone', [], function* () {
-    const r = relay();
-    if (r) yield [{}, r.alerting.counts.escalated];
-  });
-  gauge('switchboard_silences_active', 'Silences in force', [], function* () {
-    const r = relay();
-    if (r) yield [{}, r.silences.active().length];
-  });
-  gauge('switchboard_quiet_hours_held', 'Notifications held for people in their quiet hours, to go out in their digest', [], function* () {
-    const r = relay();
-    if (r) yield [{}, r.quiet.heldCount()];
-  });
+  gauge('switchboard_alerts_acked', 'Open alerts someone has acknowledged', [], () => fromRelay((r) => r.alerts.open().filter((a) => a.status === 'acknowledged').length));
+  counter('switchboard_alerts_paged_total', 'Alerts whose first page went out', [], () => fromRelay((r) => r.alerting.counts.paged));
+  counter('switchboard_alerts_escalated_total', 'Escalation steps that paged someone', [], () => fromRelay((r) => r.alerting.counts.escalated));
+  gauge('switchboard_silences_active', 'Silences in force', [], () => fromRelay((r) => r.silences.active().length));
+  gauge('switchboard_quiet_hours_held', 'Notifications held for people in their quiet hours, to go out in their digest', [], () => fromRelay((r) => r.quiet.heldCount()));
 
   // The bridge.
   gauge('switchboard_users', 'Users in the directory, by tier', ['tier'], function* () {
     const users = host.directory.list();
     for (const tier of Tiers) yield [{ tier }, users.filter((u) => u.tier === tier).length];
   });
-  new Gauge({
-    name: 'switchboard_store_up',
-    help: '1 when the store answers (the Redis store: connected and answering PING; the file store: open and writable)',
-    registers,
-    async collect(this: Gauge) {
-      this.set(await host.store.check?.().then(() => 1, () => 0) ?? 1);
-    },
-  });
-  new Gauge({
-    name: 'switchboard_ready',
-    help: '1 when /readyz answers 200',
-    registers,
-    async collect(this: Gauge) {
-      this.set((await sources.ready()) ? 1 : 0);
-    },
-  });
+  gauge('switchboard_store_up', '1 when the store answers (the Redis store: connected and answering PING; the file store: open and writable)', [], async () =>
+    one((await host.store.check?.().then(() => 1, () => 0)) ?? 1),
+  );
+  gauge('switchboard_ready', '1 when /readyz answers 200', [], async () => one((await sources.ready()) ? 1 : 0));
   const stopSampler = registerProcessMetrics(registry);
   return { registry, stop: stopSampler };
+}
+
+/** One series per state, 1 for the one `now` is in. */
+function oneHot(labels: Readonly<Record<string, string>>, states: readonly string[], now: string): [Record<string, string>, number][] {
+  return states.map((state) => [{ ...labels, state }, state === now ? 1 : 0]);
 }
 
 /** The dispatch latency histogram, read from {@link DispatchCounts}' buckets. */

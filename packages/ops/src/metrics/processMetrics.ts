@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { one, scraped } from './scraped.js';
 
 /**
  * The process metrics Prometheus' own client libraries export (`process_cpu_seconds_total`,
@@ -14,21 +15,11 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  * @returns a disposer that stops the sampler.
  */
 export function registerProcessMetrics(registry: Registry, prefix = 'switchboard_'): () => void {
-  const registers = [registry];
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
   const startedAt = Math.round(Date.now() / 1000 - process.uptime());
-  const value = (name: string, help: string, read: () => number | undefined, type: 'counter' | 'gauge' = 'gauge'): void => {
-    const collect = function (this: Gauge | Counter) {
-      const v = read();
-      this.reset();
-      if (v === undefined) return;
-      if (this instanceof Counter) this.inc(v);
-      else this.set(v);
-    };
-    if (type === 'counter') new Counter({ name: prefix + name, help, registers, collect });
-    else new Gauge({ name: prefix + name, help, registers, collect });
-  };
+  const value = (name: string, help: string, read: () => number | undefined, type: 'counter' | 'gauge' = 'gauge'): void =>
+    scraped(registry, type, prefix + name, help, [], () => one(read()));
   value('process_cpu_seconds_total', 'User and system CPU time spent, in seconds', () => {
     const { user, system } = process.cpuUsage();
     return (user + system) / 1e6;
@@ -55,27 +46,18 @@ export function registerProcessMetrics(registry: Registry, prefix = 'switchboard
   value('nodejs_heap_size_total_bytes', 'V8 heap reserved, in bytes', () => process.memoryUsage().heapTotal);
   value('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JavaScript ones, in bytes', () => process.memoryUsage().external);
   value('nodejs_active_resources', 'Resources keeping the event loop alive (sockets, timers, servers)', () => process.getActiveResourcesInfo().length);
-  new Gauge({
-    name: `${prefix}nodejs_eventloop_lag_seconds`,
-    help: 'Event-loop delay since the last scrape: median, 99th percentile and longest',
-    labelNames: ['quantile'],
-    registers,
-    collect(this: Gauge) {
-      this.set({ quantile: '0.5' }, loop.percentile(50) / 1e9);
-      this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
-      this.set({ quantile: 'max' }, loop.max / 1e9);
-      loop.reset();
-    },
+  scraped(registry, 'gauge', `${prefix}nodejs_eventloop_lag_seconds`, 'Event-loop delay since the last scrape: median, 99th percentile and longest', ['quantile'], () => {
+    const samples = [
+      [{ quantile: '0.5' }, loop.percentile(50) / 1e9],
+      [{ quantile: '0.99' }, loop.percentile(99) / 1e9],
+      [{ quantile: 'max' }, loop.max / 1e9],
+    ] as const;
+    loop.reset();
+    return samples;
   });
-  new Gauge({
-    name: `${prefix}nodejs_version_info`,
-    help: 'The Node.js version',
-    labelNames: ['version', 'major', 'minor', 'patch'],
-    registers,
-    collect(this: Gauge) {
-      const [major, minor, patch] = process.versions.node.split('.');
-      this.set({ version: process.version, major: major!, minor: minor!, patch: patch! }, 1);
-    },
-  });
+  const [major, minor, patch] = process.versions.node.split('.');
+  scraped(registry, 'gauge', `${prefix}nodejs_version_info`, 'The Node.js version', ['version', 'major', 'minor', 'patch'], () => [
+    [{ version: process.version, major: major!, minor: minor!, patch: patch! }, 1],
+  ]);
   return () => loop.disable();
 }
