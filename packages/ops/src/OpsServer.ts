@@ -6,15 +6,13 @@ import {
   errorInfo,
   listenHttp,
   parseListen,
-  readBody,
   replyJson,
-  type AdapterStatus,
   type Context,
   type Logger,
 } from '@switchboard/core';
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from './config.js';
-import { notReady } from './health.js';
+import { notReady, type ReadinessSources } from './health.js';
 import { jsonBody, WebApi, type ApiReply } from './web/api.js';
 import { LiveEvents } from './web/LiveEvents.js';
 import { Sessions, type WebSession } from './web/Sessions.js';
@@ -31,8 +29,8 @@ export interface OpsServerOptions {
   readonly metrics: Registry | undefined;
   /** Undefined when `console: false`. */
   readonly files: ReadonlyMap<string, StaticFile> | undefined;
-  readonly adapterStatus: ReadonlyMap<string, AdapterStatus>;
-  bridgeState(): 'starting' | 'running' | 'stopping';
+  /** What `/readyz` looks at. */
+  readonly readiness: ReadinessSources;
 }
 
 /** Headers of every answer: the page loads only its own files, is never framed, and sends no referrer. */
@@ -107,10 +105,10 @@ export class OpsServer {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     for (const [name, value] of Object.entries(SecurityHeaders)) res.setHeader(name, value);
-    if (path === '/healthz') return this.only(method, res, ['GET', 'HEAD'], () => replyJson(res, 200, { status: 'ok' }));
+    if ((path === '/healthz' || path === '/readyz') && method !== 'GET' && method !== 'HEAD') return this.methodNotAllowed(res, ['GET', 'HEAD']);
+    if (path === '/healthz') return replyJson(res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      if (method !== 'GET' && method !== 'HEAD') return this.methodNotAllowed(res, ['GET', 'HEAD']);
-      const problems = await notReady({ host: this.options.ctx.host, adapterStatus: this.options.adapterStatus, bridgeState: () => this.options.bridgeState() });
+      const problems = await notReady(this.options.readiness);
       return replyJson(res, problems.length === 0 ? 200 : 503, problems.length === 0 ? { status: 'ready' } : { status: 'not ready', notReady: problems });
     }
     if (path === '/metrics' && this.options.metrics) {
@@ -137,7 +135,7 @@ export class OpsServer {
   private async login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const problem = this.crossSite(req) ?? this.notJson(req);
     if (problem) return replyJson(res, 403, { error: problem });
-    const body = await jsonBody(req, readBody);
+    const body = await jsonBody(req);
     if (typeof body === 'string') return replyJson(res, 400, { error: body });
     const session = this.sessions.redeem(String(body.token ?? ''));
     const user = session ? this.api.userOf(session) : undefined;
@@ -172,7 +170,7 @@ export class OpsServer {
       res.setHeader('set-cookie', this.cookie('', 0));
       return replyJson(res, 200, { ok: true });
     }
-    const body = await jsonBody(req, readBody);
+    const body = await jsonBody(req);
     if (typeof body === 'string') return replyJson(res, 400, { error: body });
     const reply = await this.change(path, user, body);
     replyJson(res, reply.status, reply.body);
@@ -232,11 +230,6 @@ export class OpsServer {
 
   private cookie(value: string, maxAgeSeconds: number): string {
     return `${SessionCookie}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, maxAgeSeconds)}${this.secure ? '; Secure' : ''}`;
-  }
-
-  private only(method: string, res: ServerResponse, allowed: readonly string[], then: () => void): void {
-    if (!allowed.includes(method)) return this.methodNotAllowed(res, allowed);
-    then();
   }
 
   private methodNotAllowed(res: ServerResponse, allowed: readonly string[]): void {

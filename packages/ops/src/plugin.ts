@@ -4,7 +4,7 @@ import { merge, type Subscription } from 'rxjs';
 import { OpsConfigSchema } from './config.js';
 import { opsMessages } from './i18n.js';
 import { createMetrics } from './metrics/Metrics.js';
-import { notReady } from './health.js';
+import { notReady, type ReadinessSources } from './health.js';
 import { OpsServer } from './OpsServer.js';
 import { loadStatic } from './web/static.js';
 import { webCommand } from './web/webCommand.js';
@@ -20,13 +20,15 @@ export const opsPlugin = definePlugin({
   async apply(ctx, { http }) {
     const adapterStatus = new Map<string, AdapterStatus>();
     let state: 'starting' | 'running' | 'stopping' = 'starting';
+    // What /readyz and switchboard_ready both look at.
+    const readiness: ReadinessSources = { host: ctx.host, adapterStatus, bridgeState: () => state };
     const metrics = http.metrics
       ? createMetrics({
           host: ctx.host,
           // Counted inside the dispatcher, a few increments a message: following outcomes$ would build an object for each.
           dispatch: ctx.host.dispatcher.countOutcomes(),
           adapterStatus,
-          ready: async () => (await notReady({ host: ctx.host, adapterStatus, bridgeState: () => state })).length === 0,
+          ready: async () => (await notReady(readiness)).length === 0,
         })
       : undefined;
     const server = new OpsServer({
@@ -34,8 +36,7 @@ export const opsPlugin = definePlugin({
       config: http,
       metrics: metrics?.registry,
       files: http.console ? await loadStatic() : undefined,
-      adapterStatus,
-      bridgeState: () => state,
+      readiness,
     });
     ctx.on('status', (status) => {
       adapterStatus.set(status.adapter, status);

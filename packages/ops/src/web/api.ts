@@ -4,6 +4,7 @@ import {
   ServiceNames,
   formatDurationIn,
   parseDuration,
+  readBody,
   readerLocale,
   tierRank,
   Tiers,
@@ -267,8 +268,8 @@ function alertView(a: Alert): Record<string, unknown> {
 }
 
 /** Read a JSON object body of at most 16 KiB. */
-export async function jsonBody(req: IncomingMessage, read: (req: IncomingMessage, max: number) => Promise<Buffer | 'too large' | 'aborted'>): Promise<Record<string, unknown> | string> {
-  const raw = await read(req, 16 * 1024);
+export async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown> | string> {
+  const raw = await readBody(req, 16 * 1024);
   if (raw === 'too large') return 'The request body is over 16 KiB.';
   if (raw === 'aborted') return 'The request was cut off.';
   if (raw.length === 0) return {};
