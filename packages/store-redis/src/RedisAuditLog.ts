@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { redisClient } from './client.js';
 import { silentLogger, type AuditEntry, type AuditLog, type AuditQuery, type Logger } from '@switchboard/core';
 import { safeUrl } from './RedisStore.js';
 
@@ -34,8 +35,7 @@ export class RedisAuditLog implements AuditLog {
     this.maxEntries = options.maxEntries ?? 100_000;
     this.location = `${this.key} on ${safeUrl(options.url)}`;
     const logger = (options.logger ?? silentLogger).child({ component: 'audit', store: 'redis' });
-    this.client = new Redis(options.url, { maxRetriesPerRequest: null, connectTimeout: 5000, retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000), ...options.redis });
-    this.client.on('error', (error: Error) => logger.warn({ err: { name: error.name, message: error.message } }, 'redis connection error'));
+    this.client = redisClient(options.url, logger, options.redis);
   }
 
   async append(entry: AuditEntry): Promise<void> {

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { redisClient } from './client.js';
 import { BehaviorSubject, distinctUntilChanged, EMPTY, type Observable } from 'rxjs';
 import { assertJournalName, assertStoreKey, silentLogger, SwitchboardError, type AppendOptions, type Journal, type Logger, type Store } from '@switchboard/core';
 import { isFenced, withFencedWrites } from './fenced.js';
@@ -53,6 +54,7 @@ export class RedisStore implements Store {
   private readonly logger: Logger;
   private readonly journals = new Map<string, RedisJournal>();
   private readonly lock: StoreLock | undefined;
+  private readonly lockKey: string;
   private readonly stopping = new AbortController();
   private opened = false;
   private readonly connection = new BehaviorSubject<RedisConnectionState>('closed');
@@ -66,17 +68,10 @@ export class RedisStore implements Store {
     if (!options.url) throw new TypeError('RedisStore needs a url (redis://host:port)');
     this.prefix = options.prefix ?? 'sb:';
     this.logger = (options.logger ?? silentLogger).child({ component: 'store', store: 'redis' });
-    this.client = withFencedWrites(new Redis(options.url, {
-      lazyConnect: true,
-      // Commands issued while the connection is down wait for it (in order), up to the reconnect; nothing is dropped silently.
-      maxRetriesPerRequest: null,
-      connectTimeout: 5000,
-      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
-      ...options.redis,
-    }));
-    this.lock = (options.lock ?? true) ? new StoreLock(this.client, `${this.prefix}lock`, options.lockTtlMs ?? 5000, safeUrl(options.url), this.logger) : undefined;
+    this.client = withFencedWrites(redisClient(options.url, this.logger, { lazyConnect: true, ...options.redis }));
+    this.lockKey = `${this.prefix}lock`;
+    this.lock = (options.lock ?? true) ? new StoreLock(this.client, this.lockKey, options.lockTtlMs ?? 5000, safeUrl(options.url), this.logger) : undefined;
     this.lost$ = this.lock?.lost$ ?? EMPTY;
-    this.client.on('error', (error: Error) => this.logger.warn({ err: { name: error.name, message: error.message } }, 'redis connection error'));
     this.client.on('ready', () => this.connection.next('ready'));
     this.client.on('reconnecting', () => this.connection.next('reconnecting'));
     this.client.on('end', () => this.connection.next('closed'));
@@ -130,7 +125,7 @@ export class RedisStore implements Store {
     assertStoreKey(key);
     const doc = `${this.prefix}doc:${key}`;
     const json = JSON.stringify(value);
-    await this.fenced(() => (this.lock ? this.client.sbFencedSet(this.lock.key, doc, this.lock.token, this.lock.ttl, json) : this.client.set(doc, json)));
+    await this.fenced(() => this.client.sbFencedSet(this.lockKey, doc, this.lock?.token ?? '', this.lock?.ttl ?? '0', json));
   }
 
   /** A write, refused (and the lock counted lost) when another instance holds the prefix now. */
@@ -149,19 +144,10 @@ export class RedisStore implements Store {
     if (!journal) {
       assertJournalName(name);
       const stream = `${this.prefix}journal:${name}`;
-      const lock = this.lock;
+      const [token, ttl] = [this.lock?.token ?? '', this.lock?.ttl ?? '0'];
       journal = new RedisJournal(this.client, stream, {
-        add: (json) => this.fenced(() => (lock ? this.client.sbFencedAdd(lock.key, stream, lock.token, lock.ttl, json) : this.client.xadd(stream, '*', 'r', json))),
-        replace: (chunks) =>
-          this.fenced(async () => {
-            if (lock) return this.client.sbFencedReplace(lock.key, stream, lock.token, lock.ttl, ...chunks);
-            const multi = this.client.multi().del(stream);
-            for (const chunk of chunks) multi.xadd(stream, '*', 'r', chunk);
-            const results = await multi.exec();
-            const failed = results?.find(([error]) => error);
-            if (failed) throw failed[0]!;
-            return results;
-          }),
+        add: (json) => this.fenced(() => this.client.sbFencedAdd(this.lockKey, stream, token, ttl, json)),
+        replace: (chunks) => this.fenced(() => this.client.sbFencedReplace(this.lockKey, stream, token, ttl, ...chunks)),
       });
       this.journals.set(name, journal);
     }
@@ -205,12 +191,13 @@ class RedisJournal implements Journal {
   private tail: Promise<unknown> = Promise.resolve();
   /** Operations in the line not sent yet (a compaction counts until it is done). */
   private queued = 0;
-  /** The appends gathered for the next XADD: sent at the end of the turn, or when a batch in flight returns. */
+  /**
+   * The appends gathered for the next XADD. It goes out at the end of the turn once fewer than
+   * {@link MaxInFlight} are on their way, or, when it was opened behind a compaction, once that is done.
+   */
   private batch: { records: unknown[]; sent: Promise<void> } | undefined;
   private inFlight = 0;
-  /** Appends gathered behind a compaction, sent as one XADD once it is done. */
-  private waiting: { records: unknown[]; sent: Promise<void> } | undefined;
-  /** Sends the gathered batch, when it waits for a batch in flight to return. */
+  /** Lets the gathered batch go, when it waits for one in flight to return. */
   private release: (() => void) | undefined;
 
   constructor(
@@ -221,46 +208,20 @@ class RedisJournal implements Journal {
   ) {}
 
   append(records: readonly unknown[], _options?: AppendOptions): Promise<void> {
-    if (this.queued === 0) {
-      if (records.length === 0) return this.tail.then(() => undefined);
-      if (this.batch) {
-        this.batch.records.push(...records);
-        return this.batch.sent;
-      }
-      const batch: { records: unknown[]; sent: Promise<void> } = { records: [...records], sent: Promise.resolve() };
-      batch.sent = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => (this.inFlight < MaxInFlight ? undefined : new Promise<void>((resolve) => (this.release = resolve))))
-        .then(async () => {
-          if (this.batch === batch) this.batch = undefined;
-          this.inFlight++;
-          try {
-            await this.add(batch.records);
-          } finally {
-            this.inFlight--;
-            const release = this.release;
-            this.release = undefined;
-            release?.();
-          }
-        });
-      this.batch = batch;
-      this.tail = batch.sent.catch(() => undefined);
-      return batch.sent;
+    if (records.length === 0) return this.tail.then(() => undefined);
+    if (this.batch) {
+      this.batch.records.push(...records);
+      return this.batch.sent;
     }
-    // In line behind a compaction: appends still gather into one XADD, sent when the line clears.
-    if (this.waiting) {
-      this.waiting.records.push(...records);
-      return this.waiting.sent;
-    }
-    const waiting: { records: unknown[]; sent: Promise<void> } = { records: [...records], sent: Promise.resolve() };
-    this.queued++;
-    waiting.sent = this.tail.then(() => {
-      if (this.waiting === waiting) this.waiting = undefined;
-      this.queued--;
-      return waiting.records.length > 0 ? this.add(waiting.records) : undefined;
-    });
-    this.waiting = waiting;
-    this.tail = waiting.sent.catch(() => undefined);
-    return waiting.sent;
+    // Behind a compaction (or appends queued behind one), the batch is in that line and counts in it.
+    const behind = this.queued > 0;
+    if (behind) this.queued++;
+    const ready = behind ? this.tail : new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.slot());
+    const batch: { records: unknown[]; sent: Promise<void> } = { records: [...records], sent: Promise.resolve() };
+    batch.sent = ready.then(() => this.send(batch, behind));
+    this.batch = batch;
+    this.tail = batch.sent.catch(() => undefined);
+    return batch.sent;
   }
 
   async readAll(): Promise<unknown[]> {
@@ -283,9 +244,8 @@ class RedisJournal implements Journal {
   }
 
   compact(snapshot: () => readonly unknown[]): Promise<void> {
-    // The open batches go out first (the last is this.tail); appends after this call wait in line behind it.
+    // The open batch goes out first (it is this.tail); appends after this call gather behind the compaction.
     this.batch = undefined;
-    this.waiting = undefined;
     this.queued++;
     const run = this.tail.then(async () => {
       try {
@@ -306,8 +266,23 @@ class RedisJournal implements Journal {
     await this.tail;
   }
 
-  private async add(records: readonly unknown[]): Promise<void> {
-    await this.writes.add(JSON.stringify(records));
+  /** Resolves when fewer than {@link MaxInFlight} batches are on their way. */
+  private slot(): Promise<void> | undefined {
+    return this.inFlight < MaxInFlight ? undefined : new Promise<void>((resolve) => (this.release = resolve));
+  }
+
+  private async send(batch: { records: unknown[] }, behind: boolean): Promise<void> {
+    if (this.batch === batch) this.batch = undefined;
+    if (behind) this.queued--;
+    this.inFlight++;
+    try {
+      await this.writes.add(JSON.stringify(batch.records));
+    } finally {
+      this.inFlight--;
+      const release = this.release;
+      this.release = undefined;
+      release?.();
+    }
   }
 }
 

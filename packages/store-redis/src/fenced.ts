@@ -7,23 +7,25 @@ import type { Redis } from 'ioredis';
  * was away longer than its ttl) is taken again by the write. KEYS[1] is the lock, ARGV[1] the
  * token, ARGV[2] the lock's ttl in ms.
  */
+const Guard = `if ARGV[1] ~= '' then
+  local holder = redis.call('get', KEYS[1])
+  if holder == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) elseif holder ~= ARGV[1] then return redis.error_reply('FENCED') end
+end`;
+
 const Scripts = {
   sbFencedSet: {
     numberOfKeys: 2,
-    lua: `local holder = redis.call('get', KEYS[1])
-if holder == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) elseif holder ~= ARGV[1] then return redis.error_reply('FENCED') end
+    lua: `${Guard}
 return redis.call('set', KEYS[2], ARGV[3])`,
   },
   sbFencedAdd: {
     numberOfKeys: 2,
-    lua: `local holder = redis.call('get', KEYS[1])
-if holder == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) elseif holder ~= ARGV[1] then return redis.error_reply('FENCED') end
+    lua: `${Guard}
 return redis.call('xadd', KEYS[2], '*', 'r', ARGV[3])`,
   },
   sbFencedReplace: {
     numberOfKeys: 2,
-    lua: `local holder = redis.call('get', KEYS[1])
-if holder == false then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) elseif holder ~= ARGV[1] then return redis.error_reply('FENCED') end
+    lua: `${Guard}
 redis.call('del', KEYS[2])
 for i = 3, #ARGV do redis.call('xadd', KEYS[2], '*', 'r', ARGV[i]) end
 return #ARGV - 2`,
