@@ -1,31 +1,23 @@
 // The Redis store on a real redis-server started here: the Store contract, the lock, readiness, and what survives
 // a SIGKILL of Redis itself (append-only file, fsync always).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SwitchboardError } from '@switchboard/core';
 import { storeContract } from '@switchboard/core/testing';
 import { RedisStore } from '@switchboard/store-redis';
-import { redisPresent, startRedis, type TestRedis } from '@switchboard/store-redis/testing';
+import { startRedis } from '@switchboard/store-redis/testing';
+import { useRedis } from './fixtures.js';
 
-const present = redisPresent();
-
-let redis: TestRedis;
+const redis = useRedis();
 let n = 0;
-beforeAll(async () => {
-  if (!present) return;
-  redis = await startRedis();
-}, 20_000);
-afterAll(async () => {
-  await redis?.stop();
-});
 
 /** A store under a prefix of its own: every case starts empty. */
 const fresh = () => new RedisStore({ url: redis.url, prefix: `t${++n}:` });
 
-describe.skipIf(!present)('RedisStore meets the Store contract', () => {
+describe.skipIf(!redis.present)('RedisStore meets the Store contract', () => {
   for (const c of storeContract(async () => fresh(), async (closed) => new RedisStore({ url: redis.url, prefix: (closed as RedisStore).prefix }))) it(c.name, c.run);
 });
 
-describe.skipIf(!present)('RedisStore', () => {
+describe.skipIf(!redis.present)('RedisStore', () => {
   it('lets one process hold a prefix: a second store is refused, naming the lock, until the first closes', async () => {
     const first = fresh();
     await first.open();
@@ -109,7 +101,7 @@ describe.skipIf(!present)('RedisStore', () => {
   });
 });
 
-describe.skipIf(!present)('a Redis journal under interleaved appends and compactions (property)', () => {
+describe.skipIf(!redis.present)('a Redis journal under interleaved appends and compactions (property)', () => {
   it('ends exactly as a list would: every append in call order, each compaction replacing what came before it', async () => {
     const fc = await import('fast-check');
     const op = fc.oneof(

@@ -1,23 +1,15 @@
 // The audit log beside the Redis store: entries in order, by actor, trimmed, and kept across a restart of Redis.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '@switchboard/core';
 import { RedisAuditLog } from '@switchboard/store-redis';
-import { redisPresent, startRedis, type TestRedis } from '@switchboard/store-redis/testing';
+import { useRedis } from './fixtures.js';
 
-const present = redisPresent();
-let redis: TestRedis;
+const redis = useRedis();
 let n = 0;
-beforeAll(async () => {
-  if (!present) return;
-  redis = await startRedis();
-}, 20_000);
-afterAll(async () => {
-  await redis?.stop();
-});
 
 const entry = (i: number, actor = i % 2 === 0 ? 'ann' : 'bob'): AuditEntry => ({ at: new Date(1_800_000_000_000 + i * 1000).toISOString(), actor, tier: 'admin', command: 'promote', args: [`u${i}`], outcome: 'ok' });
 
-describe.skipIf(!present)('RedisAuditLog', () => {
+describe.skipIf(!redis.present)('RedisAuditLog', () => {
   it('returns the latest entries oldest first, by actor when asked, and survives a SIGKILL of Redis', async () => {
     const prefix = `a${++n}:`;
     const log = new RedisAuditLog({ url: redis.url, prefix });

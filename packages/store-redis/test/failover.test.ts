@@ -1,35 +1,18 @@
 // Two `switchboard start` processes on one Redis prefix with `standby: true`: one is active, the other waits.
 // SIGKILL the active one and the standby takes over within the lock's ttl, with the state the first left; pause the
 // active one past its ttl instead, and when it wakes its writes are fenced and it stops (exit 1) rather than run twice.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisPresent, startRedis, type TestRedis } from '@switchboard/store-redis/testing';
+import { describe, expect, it } from 'vitest';
+import { startCli, useCliProcesses, useRedis, useTempDir } from './fixtures.js';
 
-const present = redisPresent();
-const bin = new URL('../../cli/dist/bin.js', import.meta.url).pathname;
-let redis: TestRedis;
-let dir: string;
+const redis = useRedis();
+const dir = useTempDir('sb-failover-');
+useCliProcesses();
 let n = 0;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  if (!present) return;
-  redis = await startRedis();
-  dir = await mkdtemp(join(tmpdir(), 'sb-failover-'));
-}, 20_000);
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
-});
-afterAll(async () => {
-  await redis?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 async function config(): Promise<string> {
-  const file = join(dir, `switchboard-${++n}.yaml`);
+  const file = join(dir(), `switchboard-${++n}.yaml`);
   await writeFile(
     file,
     `
@@ -45,25 +28,9 @@ users:
   return file;
 }
 
-function bridge(file: string) {
-  const child = spawn(process.execPath, [bin, 'start', '-c', file], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  const waitFor = async (pattern: RegExp, what: string, ms = 15_000): Promise<number> => {
-    const started = Date.now();
-    while (!pattern.test(out)) {
-      if (Date.now() - started > ms) throw new Error(`timed out waiting for ${what}; output:\n${out}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return Date.now() - started;
-  };
-  return { child, waitFor, exited, say: (line: string) => void child.stdin!.write(`${line}\n`), output: () => out };
-}
+const bridge = (file: string) => startCli(['start', '-c', file]);
 
-describe.skipIf(!present)('active and standby on one Redis', () => {
+describe.skipIf(!redis.present)('active and standby on one Redis', () => {
   it('the standby takes over within the ttl after SIGKILL, with the state the active one left', async () => {
     const file = await config();
     const a = bridge(file);

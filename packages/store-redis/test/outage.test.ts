@@ -1,23 +1,15 @@
 // A bridge on Redis while Redis goes away: it keeps running, readiness names the store, replies wait instead of
 // failing, and once Redis is back every one is delivered, in order, and the store's lock is held again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Bridge } from '@switchboard/core';
 import { MemoryAdapter, waitUntil } from '@switchboard/core/testing';
 import { RedisStore } from '@switchboard/store-redis';
-import { redisPresent, startRedis, type TestRedis } from '@switchboard/store-redis/testing';
+import { useRedis } from './fixtures.js';
 import { Redis } from 'ioredis';
 
-const present = redisPresent();
-let redis: TestRedis;
-beforeAll(async () => {
-  if (!present) return;
-  redis = await startRedis();
-}, 20_000);
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = useRedis();
 
-describe.skipIf(!present)('a bridge on Redis when Redis goes away', () => {
+describe.skipIf(!redis.present)('a bridge on Redis when Redis goes away', () => {
   it('runs on degraded, loses no reply, keeps per-chat order, and holds its lock again after Redis is back', async () => {
     const store = new RedisStore({ url: redis.url, lockTtlMs: 1000 });
     const adapter = new MemoryAdapter();
