@@ -63,16 +63,20 @@ export async function importPlugins(
 
 /** The plugin a module default-exports. @throws Error saying why there is none, naming `use`. */
 async function importPlugin(use: string, baseDir: string): Promise<Plugin<unknown>> {
-  let module: { default?: unknown };
-  try {
-    module = (await import(locate(use, baseDir))) as { default?: unknown };
-  } catch (error) {
-    throw new Error(`cannot load "${use}": ${loadFailure(error)}`);
-  }
+  const module = await importModule(use, baseDir);
   if (module.default === undefined) throw new Error(`"${use}" has no default export; a plugin module exports { name, apply } as default`);
   const why = notAPlugin(module.default);
   if (why) throw new Error(`the default export of "${use}" is not a plugin: ${why}`);
   return module.default as Plugin<unknown>;
+}
+
+/** Import a module the config names. @throws Error "cannot load …" naming it and why. */
+async function importModule(use: string, baseDir: string): Promise<{ default?: unknown }> {
+  try {
+    return (await import(locate(use, baseDir))) as { default?: unknown };
+  } catch (error) {
+    throw new Error(`cannot load "${use}": ${loadFailure(error)}`);
+  }
 }
 
 /** What to pass to `import()` for a specifier. */
@@ -124,9 +128,9 @@ export async function importStore(raw: Record<string, unknown>, baseDir: string)
   if (!specifier) return {};
   let module: { default?: unknown };
   try {
-    module = (await import(locate(specifier, baseDir))) as { default?: unknown };
+    module = await importModule(specifier, baseDir);
   } catch (error) {
-    return { issue: { at: ['store', 'type'], message: `needs ${specifier}: cannot load "${specifier}": ${loadFailure(error)}; install it with "npm install ${specifier}"` } };
+    return { issue: { at: ['store', 'type'], message: `needs ${specifier}: ${(error as Error).message}; install it with "npm install ${specifier}"` } };
   }
   const store = module.default as StoreModule<unknown> | undefined;
   if (!store || typeof store.create !== 'function' || store.type !== type) return { issue: { at: ['store', 'type'], message: `${specifier} does not default-export a store module of type "${type}"` } };
