@@ -25,6 +25,7 @@ import { Contacts } from './Contacts.js';
 import { decodeDispatch, QqPlatform, type Decoded } from './decode.js';
 import { intentBits } from './gateway/closeCodes.js';
 import { GatewayShard, type ShardStatus } from './gateway/GatewayShard.js';
+import { eventQueue, type QueuedEvent } from './cluster/ClusterShards.js';
 import { ReplyWindows } from './ReplyWindows.js';
 import { RestClient } from './rest/RestClient.js';
 import { sendText } from './send.js';
@@ -80,6 +81,7 @@ export class QqAdapter implements Adapter {
   private readonly windowsSubject = new Subject<Address>();
   private readonly shardStates = new Map<number, ShardStatus>();
   private stopping = false;
+  private stopConsuming: (() => Promise<void>) | undefined;
 
   readonly inbound$: Observable<InboundMessage> = this.inboundSubject.asObservable();
   readonly status$: Observable<AdapterStatus> = this.statusSubject.asObservable();
@@ -126,6 +128,7 @@ export class QqAdapter implements Adapter {
       await this.contacts.load(context.store, `qq-contacts-${this.config.appId}`);
     }
     await this.tokens.token();
+    if (context?.cluster) return this.startConsuming(context.cluster);
     if (this.config.transport === 'webhook') return this.startWebhook();
     await this.startGateway();
   }
@@ -134,6 +137,7 @@ export class QqAdapter implements Adapter {
     this.stopping = true;
     for (const shard of this.shards.splice(0)) shard.stop();
     await this.receiver?.stop();
+    await this.stopConsuming?.();
     await this.intake;
     await this.seen?.settled();
     await this.contacts.flush();
@@ -208,6 +212,20 @@ export class QqAdapter implements Adapter {
       const decoded = decodeDispatch(payload.t, payload.d, payload.id);
       if (decoded.kind !== 'ignored') this.accept(decoded);
     });
+  }
+
+  /**
+   * Several instances share the store: every one of them holds gateway shards or receives webhooks
+   * (see `ClusterShards`) and queues what arrives; this one, active, handles the queue in order.
+   * A record is done once its id is stored and the message handed on, as for the adapter's own shards.
+   */
+  private startConsuming(cluster: NonNullable<AdapterContext['cluster']>): void {
+    this.stopConsuming = eventQueue(cluster, this.config.appId).consume((record) => {
+      // Not taken while nothing handles messages (before the dispatcher attaches, once the bridge stops intake): it stays queued.
+      if (!this.inboundSubject.observed) return Promise.reject(new Error('the bridge is not taking messages now'));
+      return this.dispatch((record as QueuedEvent).payload);
+    });
+    this.setStatus('ready', `handling the events every instance receives over ${this.config.transport} (cluster queue)`);
   }
 
   private async startWebhook(): Promise<void> {

@@ -14,3 +14,4 @@ export * from './config.js';
 export * from './QqAdapter.js';
 export * from './module.js';
 export { qqPlugin as default } from './module.js';
+export * from './cluster/ClusterShards.js';

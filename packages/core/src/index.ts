@@ -18,6 +18,7 @@ export * from './util/RecentIds.js';
 export * from './util/listen.js';
 export * from './util/http.js';
 export type * from './store/Store.js';
+export type * from './store/Cluster.js';
 export * from './store/MemoryStore.js';
 export * from './store/names.js';
 export * from './store/StoreModule.js';

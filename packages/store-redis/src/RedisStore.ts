@@ -3,6 +3,7 @@ import { redisClient } from './client.js';
 import { BehaviorSubject, distinctUntilChanged, EMPTY, type Observable } from 'rxjs';
 import { assertJournalName, assertStoreKey, silentLogger, SwitchboardError, type AppendOptions, type Journal, type Logger, type Store } from '@switchboard/core';
 import { isFenced, withFencedWrites } from './fenced.js';
+import { RedisCluster } from './RedisCluster.js';
 import { StoreLock } from './StoreLock.js';
 
 /** Options of {@link RedisStore}. */
@@ -22,7 +23,8 @@ export interface RedisStoreOptions {
   readonly lockTtlMs?: number;
   /**
    * When another bridge holds the prefix, wait for it (a standby instance) instead of failing: `open`
-   * resolves once this process holds the lock. @defaultValue false
+   * resolves once this process holds the lock. Such a store offers {@link RedisStore.cluster}, for
+   * the work instances share. @defaultValue false
    */
   readonly standby?: boolean;
   readonly logger?: Logger;
@@ -63,6 +65,8 @@ export class RedisStore implements Store {
   readonly connection$: Observable<RedisConnectionState> = this.connection.pipe(distinctUntilChanged());
   /** Emits once, why, when another instance took the prefix over: this one can no longer write (every write is fenced). */
   readonly lost$: Observable<string>;
+  /** With `standby`: leases, start slots and queues between the instances on this prefix. */
+  readonly cluster: RedisCluster | undefined;
 
   constructor(private readonly options: RedisStoreOptions) {
     if (!options.url) throw new TypeError('RedisStore needs a url (redis://host:port)');
@@ -72,6 +76,7 @@ export class RedisStore implements Store {
     this.lockKey = `${this.prefix}lock`;
     this.lock = (options.lock ?? true) ? new StoreLock(this.client, this.lockKey, options.lockTtlMs ?? 5000, safeUrl(options.url), this.logger) : undefined;
     this.lost$ = this.lock?.lost$ ?? EMPTY;
+    this.cluster = options.standby ? new RedisCluster(options.url, this.prefix, this.lock?.token ?? `pid:${process.pid}`, this.logger, options.redis) : undefined;
     this.client.on('ready', () => this.connection.next('ready'));
     this.client.on('reconnecting', () => this.connection.next('reconnecting'));
     this.client.on('end', () => this.connection.next('closed'));
@@ -99,12 +104,14 @@ export class RedisStore implements Store {
     this.stopping.abort();
     if (!this.opened) {
       this.client.disconnect();
+      await this.cluster?.close();
       this.connection.next('closed');
       return;
     }
     this.opened = false;
     for (const journal of this.journals.values()) await journal.idle();
     await this.lock?.release();
+    await this.cluster?.close();
     await this.client.quit().catch(() => this.client.disconnect());
     this.connection.next('closed');
     this.connection.complete();

@@ -50,7 +50,17 @@ export class StoreLock {
   async take(standby: boolean, signal?: AbortSignal): Promise<void> {
     let told = false;
     for (;;) {
-      if ((await this.client.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK') break;
+      const asked = Date.now();
+      const taken = (await this.client.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
+      if (standby && Date.now() - asked > this.ttlMs / 3) {
+        // The answer waited for Redis to come back: the active instance's lock may have lapsed only because Redis
+        // was away. Leave it a lock's lifetime to take it back (its renewals were waiting too) before trying again.
+        if (taken) await this.client.eval(ReleaseScript, 1, this.key, this.token);
+        this.logger.info({ lock: this.key }, 'Redis was away; leaving the active instance time to renew its lock');
+        await new Promise((r) => setTimeout(r, this.ttlMs));
+        continue;
+      }
+      if (taken) break;
       const holder = await this.client.get(this.key);
       const [host, pid] = (holder ?? '').split(':');
       if (holder && host === hostname() && !alive(Number(pid))) {

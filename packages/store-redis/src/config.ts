@@ -17,8 +17,11 @@ export const RedisStoreConfigSchema = z
       .default('sb:'),
     /** How long the store's lock lasts without renewal: a standby takes over within about this after the active instance dies. */
     lockTtl: z.number().int().min(1000).max(300_000).default(5000),
-    /** Wait for the active instance to stop instead of refusing to start (active/standby). */
-    standby: z.boolean().default(false),
+    /**
+     * A second bridge on the prefix stands by (taking QQ shards and webhooks for the active one) and
+     * takes over when the active one stops; false: it refuses to start instead.
+     */
+    standby: z.boolean().default(true),
     /** Audit entries kept in `<prefix>audit` (about: Redis trims streams approximately). */
     auditMaxEntries: z.number().int().min(100).max(100_000_000).default(100_000),
   })
@@ -30,7 +33,8 @@ export type RedisStoreConfig = z.output<typeof RedisStoreConfigSchema>;
 export const redisStore = defineStore({
   type: 'redis',
   config: RedisStoreConfigSchema,
-  create: (config, { logger }) => new RedisStore({ url: config.url, prefix: config.prefix, lockTtlMs: config.lockTtl, standby: config.standby, logger }),
+  create: (config, { logger, bridge }) =>
+    new RedisStore({ url: config.url, prefix: config.prefix, lockTtlMs: config.lockTtl, standby: config.standby && bridge === true, logger }),
   audit: (config, { logger }) => new RedisAuditLog({ url: config.url, prefix: config.prefix, maxEntries: config.auditMaxEntries, logger }),
-  describe: (config) => `redis ${safeUrl(config.url)}, keys under ${config.prefix}${config.standby ? ', standby until the active instance stops' : ''}`,
+  describe: (config) => `redis ${safeUrl(config.url)}, keys under ${config.prefix}${config.standby ? '; more instances stand by and share the QQ shards' : '; one instance only'}`,
 });

@@ -1,6 +1,7 @@
 // `store: { type: redis }` through the real switchboard command: check names it, start keeps the directory in Redis
-// (a promotion survives a restart), `switchboard users` reads it there, and a second bridge on the prefix is refused.
-import { writeFile } from 'node:fs/promises';
+// (a promotion survives a restart), `switchboard users` reads it there, and a second bridge on the prefix stands by
+// (or, with standby: false, is refused).
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli as cli, startCli, useCliProcesses, useRedis, useTempDir } from './fixtures.js';
@@ -52,12 +53,23 @@ describe.skipIf(!redis.present)('the switchboard command on the Redis store', ()
     expect(first.out + second.out + listed.out + audit.out).not.toContain('not-the-password');
   });
 
-  it('refuses a second bridge on the same prefix while one runs', async () => {
+  it('a second bridge on the prefix stands by; with standby: false it is refused, and so is switchboard users while one runs', async () => {
     const first = startCli(['start', '-c', config]);
     await first.waitFor(/Switchboard is running/, 'the first bridge to run');
-    const second = await cli(['start', '-c', config], 'quit\n');
-    expect(second.code).not.toBe(0);
-    expect(second.out).toMatch(/another process holds cli:lock/);
+    const second = startCli(['start', '-c', config]);
+    const log = join(dir(), 'data', 'switchboard.log');
+    for (let i = 0; i < 300 && !(await readFile(log, 'utf8')).includes('standing by'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await readFile(log, 'utf8')).toContain('standing by');
+    const alone = join(dir(), 'alone.yaml');
+    await writeFile(alone, (await readFile(config, 'utf8')).replace('prefix: "cli:"', 'prefix: "cli:", standby: false'));
+    const third = await cli(['start', '-c', alone], 'quit\n');
+    expect(third.code).not.toBe(0);
+    expect(third.out).toMatch(/another process holds cli:lock/);
+    const tool = await cli(['users', 'list', '-c', config]);
+    expect(tool.code).not.toBe(0);
+    expect(tool.out).toMatch(/another process holds cli:lock/);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).not.toBe(null);
     first.child.stdin!.end('quit\n');
     expect(await first.exited).toBe(0);
   });

@@ -27,6 +27,10 @@ export interface GatewayShardOptions {
   readonly WebSocketImpl?: typeof WebSocket;
   readonly random?: () => number;
   readonly logger?: Logger;
+  /** A session to resume first (one another instance held: see `ClusterShards`). */
+  readonly session?: { readonly sessionId?: string; readonly seq?: number };
+  /** Waits for a start slot before each Identify (the platform's `max_concurrency`, across instances). */
+  readonly beforeIdentify?: () => Promise<void>;
 }
 
 /**
@@ -53,6 +57,8 @@ export class GatewayShard {
     this.logger = (options.logger ?? silentLogger).child({ shard: options.shard[0] });
     this.status = new StatusCell<ShardStatus>({ shard: options.shard[0] }, 'stopped');
     this.status$ = this.status.changes$;
+    this.sessionId = options.session?.sessionId;
+    this.seq = options.session?.seq;
     this.reconnector = new Reconnector({
       connect: () => this.connect(),
       backoff: options.backoff ?? DefaultBackoff,
@@ -119,6 +125,7 @@ export class GatewayShard {
           send(socket, { op: 6, d: { token, session_id: this.sessionId, seq: this.seq } });
         } else {
           this.sessionId = undefined;
+          await this.options.beforeIdentify?.();
           send(socket, {
             op: 2,
             d: { token, intents: this.options.intents, shard: [...this.options.shard], properties: { $os: process.platform, $browser: 'switchboard', $device: 'switchboard' } },

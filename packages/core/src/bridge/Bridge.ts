@@ -84,6 +84,8 @@ export class Bridge implements PluginHost {
   private readonly adapterList: Adapter[] = [];
   /** Per running adapter: how to take it out again (status and intake subscriptions, outbox entry). */
   private readonly attached = new Map<Adapter, () => void>();
+  /** What plugins run on every instance of a shared store (see `Plugin.cluster`), to stop last. */
+  private readonly clusterWork: (() => Promise<void>)[] = [];
   private readonly statusSubject = new Subject<AdapterStatus>();
   private readonly readySubject = new Subject<void>();
   private readonly stoppingSubject = new Subject<string>();
@@ -186,8 +188,24 @@ export class Bridge implements PluginHost {
       unregister();
     });
     this.notifier.refresh();
-    await adapter.start({ store: this.store });
+    await adapter.start({ store: this.store, ...(this.store.cluster ? { cluster: this.store.cluster } : {}) });
     if (this.attached.has(adapter)) subs.push(this.dispatcher.attach(adapter.inbound$));
+  }
+
+  /**
+   * Several instances share the store: connect to the others, and let adapters take their share of
+   * work while `store.open` waits for this instance's turn to be active (at once when it is free).
+   */
+  private async standBy(): Promise<void> {
+    const cluster = this.store.cluster;
+    if (!cluster) return;
+    await cluster.open();
+    for (const entry of this.options.plugins ?? []) {
+      const { plugin, config } = 'plugin' in entry ? entry : { plugin: entry, config: undefined };
+      if (!plugin.cluster) continue;
+      const parsed = plugin.config ? plugin.config.parse(config ?? {}) : config;
+      this.clusterWork.push(await plugin.cluster(cluster, parsed, this.logger));
+    }
   }
 
   /** True between a successful start and the beginning of stop. */
@@ -203,6 +221,7 @@ export class Bridge implements PluginHost {
     if (this.state !== 'new') throw new Error(`the bridge cannot start: it is ${this.state}`);
     this.state = 'starting';
     try {
+      await this.standBy();
       await this.store.open();
       // Another instance took the store over: stop before anything else is sent twice.
       this.store.lost$?.subscribe((why) => {
@@ -287,6 +306,9 @@ export class Bridge implements PluginHost {
     this.directory.close();
     this.registry.close();
     await this.audit.close().catch((error: unknown) => this.logger.error(errorInfo(error), 'could not close the audit log'));
+    for (const stop of this.clusterWork.splice(0)) {
+      await stop().catch((error: unknown) => this.logger.error(errorInfo(error), 'cluster work failed to stop'));
+    }
     await this.store.close();
     this.statusSubject.complete();
     this.readySubject.complete();

@@ -28,7 +28,7 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
   const logger = options.logger ?? silentLogger;
   const { core } = config;
   return new Bridge({
-    store: options.store ?? configuredStore(config, logger),
+    store: options.store ?? configuredStore(config, logger, { bridge: true }),
     logger,
     dataDir: core.dataDir,
     locale: core.locale,
@@ -58,8 +58,8 @@ export function bridgeFromConfig(config: LoadedConfig, options: BridgeFromConfig
 }
 
 /** The store the config picks: its module's (`store: { type: redis, … }`), or the file store in the data directory. */
-export function configuredStore(config: LoadedConfig, logger: Logger): Store {
-  if (config.store) return config.store.module.create(config.store.config, { logger, dataDir: config.core.dataDir });
+export function configuredStore(config: LoadedConfig, logger: Logger, options: { readonly bridge?: boolean } = {}): Store {
+  if (config.store) return config.store.module.create(config.store.config, { logger, dataDir: config.core.dataDir, ...options });
   return new FileStore({ dir: config.core.dataDir, logger });
 }
 
@@ -74,6 +74,7 @@ export function located(configured: ConfiguredPlugin, file: string): Plugin<unkn
   const { plugin } = configured;
   return {
     name: plugin.name,
+    ...(plugin.cluster ? { cluster: plugin.cluster.bind(plugin) } : {}),
     async apply(ctx, config) {
       try {
         await plugin.apply(ctx, config);

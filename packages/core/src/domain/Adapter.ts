@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { Cluster } from '../store/Cluster.js';
 import type { Store } from '../store/Store.js';
 import type { Address, Identity } from './address.js';
 import type { InboundMessage, SendResult } from './messages.js';
@@ -39,6 +40,8 @@ export interface AdapterLimits {
 export interface AdapterContext {
   /** The bridge's store, already open: adapters keep what must survive a restart here (dedupe ids…). */
   readonly store: Store;
+  /** Present when several instances share the store: leases and the queue to the active instance. */
+  readonly cluster?: Cluster;
 }
 
 /** One text part the outbox hands to an adapter. */

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { CommandSpec } from '../commands/Command.js';
 import type { Middleware } from '../commands/middleware.js';
 import type { Adapter } from '../domain/Adapter.js';
+import type { Cluster } from '../store/Cluster.js';
 import { satisfiesTier, type Tier } from '../domain/tiers.js';
 import { ConfigError } from '../errors.js';
 import type { NotifyOptions } from '../notify/Notifier.js';
@@ -37,6 +38,13 @@ export interface Plugin<Config = unknown> {
   readonly sections?: readonly string[];
   /** One line for `switchboard check`, with no secret in it. */
   describe?(config: Config): string;
+  /**
+   * Work to do on every instance when several share one store, whether active or standing by
+   * (QQ gateway shards by lease, webhooks), handing what arrives to the active instance through
+   * `cluster.queue`. Runs before the store opens (a standby waits there); what it returns runs at
+   * the bridge's stop, after the adapters stopped.
+   */
+  cluster?(cluster: Cluster, config: Config, logger: Logger): Promise<() => Promise<void>>;
 }
 
 /** A plugin and the configuration it is applied with. */

@@ -1,4 +1,5 @@
 import type { Observable } from 'rxjs';
+import type { Cluster } from './Cluster.js';
 
 /**
  * The persistence port. Two shapes cover what the core keeps:
@@ -26,6 +27,11 @@ export interface Store {
    * over: the Redis store's lock). The bridge stops then.
    */
   readonly lost$?: Observable<string>;
+  /**
+   * Present when several instances share this store (the Redis store): what they coordinate with
+   * while one of them holds it. Usable before {@link open} resolves (a standby waits there).
+   */
+  readonly cluster?: Cluster | undefined;
 }
 
 /** Options of {@link Journal.append}. */

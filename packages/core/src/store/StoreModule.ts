@@ -8,6 +8,11 @@ export interface StoreContext {
   readonly logger: Logger;
   /** The absolute data directory (the audit log and log file stay there whatever the store). */
   readonly dataDir: string;
+  /**
+   * True when a bridge opens the store (`switchboard start`): it may stand by for another instance
+   * and share work with it. Tools (`switchboard users`, `audit`) open it alone or fail.
+   */
+  readonly bridge?: boolean;
 }
 
 /**
