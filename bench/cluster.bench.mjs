@@ -6,7 +6,7 @@
 //                clock runs from the first message sent to the last reply received, and every reply is
 //                checked against its message (missing, doubled).
 //   failover     --kills K times, at a random moment (2–5 s apart) under --rate messages a second and an
-//                alarm every 50 messages, one instance (either) is SIGKILLed and a supervisor starts a
+//                alarm every 50 messages, one instance (the active one and a standby by turns) is SIGKILLed and a supervisor starts a
 //                new one. Per kill: the ms until an instance is active again and every shard has a ready
 //                gateway session. At the end: messages unanswered (lost), answered twice (doubled),
 //                commands run twice (rerun), alarms not paged or paged twice.
@@ -136,12 +136,13 @@ async function failover() {
     const roles = [];
     for (let k = 0; k < kills; k++) {
       await sleep(2000 + Math.random() * 3000);
-      const alive = cluster.instances.filter((i) => i.alive());
-      const victim = alive[Math.floor(Math.random() * alive.length)];
+      // The active instance and a standing-by one by turns, so that both kinds of failover are measured.
+      const alive = cluster.instances.filter((i) => i.alive() && i.role() !== 'starting');
+      const victim = alive.find((i) => (i.role() === 'active') === (k % 2 === 0)) ?? alive[0];
       roles.push(victim.role());
-      victim.child.kill('SIGKILL');
       const killedAt = performance.now();
-      await until(() => cluster.instances.some((i) => i.alive() && i.role() === 'active') && cluster.shardHolders().every(Boolean), 'the work to move', 30_000).catch(() => undefined);
+      const moved = await cluster.kill(victim);
+      await until(moved, 'the work to move', 30_000).catch(() => undefined);
       times.push(performance.now() - killedAt);
       // The replacement stands by (and takes its shard share) before the next kill.
       await until(() => cluster.instances.filter((i) => i.alive() && i.role() !== 'starting').length === 2, 'the replacement', 30_000).catch(() => undefined);

@@ -9,6 +9,7 @@ export interface ClusterInstance {
   output(): string;
   role(): 'active' | 'standby' | 'starting';
   alive(): boolean;
+  shards(): number[];
 }
 
 export interface Tally {
@@ -32,6 +33,7 @@ export interface Cluster {
   alarm(): number;
   tally(): Tally;
   shardHolders(): (ReturnType<FakeGateway['holderOf']>)[];
+  kill(victim: ClusterInstance): Promise<() => boolean>;
   stop(): Promise<void>;
 }
 

@@ -102,6 +102,17 @@ plugins:
       output: () => out,
       role: () => (out.includes('"bridge started"') ? 'active' : out.includes('standing by') ? 'standby' : 'starting'),
       alive: () => child.exitCode === null && child.signalCode === null,
+      /** The shards its log says it holds now. */
+      shards: () => {
+        const held = new Set();
+        for (const line of out.split('\n')) {
+          const shard = /"shard":(\d+)/.exec(line)?.[1];
+          if (shard === undefined) continue;
+          if (line.includes('"holding a gateway shard"')) held.add(Number(shard));
+          if (line.includes('"no longer holding a gateway shard"')) held.delete(Number(shard));
+        }
+        return [...held].sort((a, b) => a - b);
+      },
     };
     instances.push(it);
     return it;
@@ -166,8 +177,23 @@ plugins:
     };
   };
 
-  /** Which instance holds each shard now (by the gateway's newest ready connection), or undefined. */
+  /** Each shard's newest ready gateway connection, or undefined. */
   const shardHolders = () => Array.from({ length: shards }, (_, i) => gateway.holderOf(i));
+
+  /**
+   * SIGKILL an instance; resolves, once it is gone, with a check that holds when its work has moved: an
+   * instance is active, and each shard it held has a ready session opened after the kill.
+   */
+  const kill = async (victim) => {
+    const held = victim.shards();
+    const before = gateway.connections.length;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    return () =>
+      instances.some((i) => i.alive() && i.role() === 'active') &&
+      shardHolders().every(Boolean) &&
+      held.every((i) => gateway.connections.indexOf(gateway.holderOf(i)) >= before);
+  };
 
   const stop = async () => {
     for (const it of instances) if (it.alive()) it.child.kill('SIGKILL');
@@ -178,7 +204,7 @@ plugins:
     await http.stop();
   };
 
-  return { http, gateway, config, instance, instances, send, alarm, tally, shardHolders, stop };
+  return { http, gateway, config, instance, instances, send, alarm, tally, shardHolders, kill, stop };
 }
 
 /** Resolves once `predicate()` holds, polling every 10 ms; rejects after `ms` naming `what`. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { addressKey, type Address } from '@switchboard/core';
 import type { WindowOpening } from './decode.js';
 
@@ -29,6 +30,12 @@ export interface ReplyTicket {
   readonly msgId?: string;
   readonly eventId?: string;
   readonly seq: number;
+  /**
+   * The seq comes from the send's own id (see {@link stableSeq}): the same part sent again through the
+   * same window (a retry, or another process after a crash) carries the same seq, so a 40054005
+   * refusal means the platform has it already.
+   */
+  readonly stable?: boolean;
   /**
    * Set when a reply could not use its own message's window and took another of the chat's: why
    * (the adapter logs it at debug level).
@@ -101,7 +108,7 @@ export class ReplyWindows {
    * Spend one reply in the chat `to`: for a reply, its own message's window first; otherwise (or
    * when that one is spent or expired) the best other window of the chat. Undefined when none is usable.
    */
-  take(to: Address, target?: ReplyTarget): ReplyTicket | undefined {
+  take(to: Address, target?: ReplyTarget, sendId?: string): ReplyTicket | undefined {
     const key = addressKey(to);
     let chat = this.chats.get(key);
     let fallback: ReplyTicket['fallback'];
@@ -115,7 +122,7 @@ export class ReplyWindows {
       }
       if (own && this.usable(own)) {
         own.answered = true;
-        return this.spend(own);
+        return this.spend(own, undefined, sendId);
       }
       fallback = !own ? 'unknown' : own.used >= this.maxReplies ? 'spent' : 'expired';
     }
@@ -124,7 +131,7 @@ export class ReplyWindows {
       if (chat && chat.size === 0) this.chats.delete(key);
       return undefined;
     }
-    return this.spend(best, fallback);
+    return this.spend(best, fallback, sendId);
   }
 
   /** Replies left in the chat's open windows (or in one message's window). */
@@ -151,11 +158,11 @@ export class ReplyWindows {
     ticket.window.used = Math.max(0, ticket.window.used - 1);
   }
 
-  private spend(window: OpenWindow, fallback?: ReplyTicket['fallback']): ReplyTicket {
+  private spend(window: OpenWindow, fallback: ReplyTicket['fallback'], sendId: string | undefined): ReplyTicket {
     window.used++;
     return {
       ...(window.isEvent ? { eventId: window.id } : { msgId: window.id }),
-      seq: window.nextSeq++,
+      ...(sendId === undefined ? { seq: window.nextSeq++ } : { seq: stableSeq(sendId, window.id), stable: true }),
       ...(fallback ? { fallback } : {}),
       window,
     };
@@ -195,4 +202,14 @@ export class ReplyWindows {
       if (chat.size === 0) this.chats.delete(key);
     }
   }
+}
+
+/**
+ * The msg_seq of one send through one window, from the send's id (stable across retries and
+ * restarts): 1 to 2^31 − 1. Two different sends through one window (at most 5) collide with odds
+ * of about 1 in 200 million.
+ */
+export function stableSeq(sendId: string, windowId: string): number {
+  const digest = createHash('sha256').update(`${windowId}\n${sendId}`).digest();
+  return (digest.readUInt32BE(0) % 0x7fff_ffff) + 1;
 }

@@ -25,7 +25,7 @@ export interface SendOptions {
 export async function sendText(rest: RestClient, windows: ReplyWindows, request: SendRequest, options: SendOptions): Promise<SendResult> {
   const { to, text } = request;
   const target = replyTargetOf(request.replyContext);
-  const ticket = windows.take(to, target);
+  const ticket = windows.take(to, target, request.id);
   if (!ticket && !options.activeMessages) {
     return { type: 'deferred', reason: `no open reply window for ${to.kind} ${to.id}; the platform accepts only replies since 2025-04-21` };
   }
@@ -55,6 +55,8 @@ function refused(error: unknown, windows: ReplyWindows, to: Address, ticket: Rep
     return { type: 'retry', reason: error instanceof Error ? error.message : String(error) };
   }
   const code = error.platformCode;
+  // The same part through the same window with the same seq: the platform has it (sent before a retry or a crash).
+  if (code === DuplicateSeqCode && ticket?.stable) return { type: 'delivered' };
   if (code === DuplicateSeqCode) {
     if (ticket) windows.refund(ticket);
     return { type: 'retry', afterMs: 0, reason: error.message };

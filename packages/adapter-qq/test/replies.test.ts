@@ -78,7 +78,7 @@ describe('QQ replies', () => {
     const stamp = second();
     for (let i = 0; i < 5; i++) group(`G1-M${i}`, i, `echo ${i}`, stamp);
     await until(() => http.sent.length === 5, 'five replies');
-    expect(http.sent.map((s) => [String(s.body.content), s.replyTo, s.seq]).sort()).toEqual([0, 1, 2, 3, 4].map((i) => [String(i), `G1-M${i}`, 1]));
+    expect(http.sent.map((s) => [String(s.body.content), s.replyTo, s.seq]).sort()).toEqual([0, 1, 2, 3, 4].map((i) => [String(i), `G1-M${i}`, expect.any(Number)]));
     expect(http.refusals).toEqual([]);
   });
 
@@ -105,7 +105,7 @@ describe('QQ replies', () => {
     await until(() => sentTo({ kind: 'user', id: 'U1' }).length === 1, 'the other chat’s reply');
     expect(sentTo({ kind: 'user', id: 'U1' })[0]!.at - asked).toBeLessThan(300);
     await until(() => sentTo({ kind: 'group', id: 'G1' }).length === 1, 'the limited chat’s reply after its retries');
-    expect(sentTo({ kind: 'group', id: 'G1' })[0]).toMatchObject({ replyTo: 'L1', seq: 4 });
+    expect(sentTo({ kind: 'group', id: 'G1' })[0]).toMatchObject({ replyTo: 'L1' });
   });
 
   it('uses another window of the chat only when the message’s own is spent, and logs it at debug level', async () => {
@@ -113,14 +113,15 @@ describe('QQ replies', () => {
     await until(() => http.sent.length === 1, 'the first reply');
     c2c('CHATTY', 'chatty');
     await until(() => http.sent.length === 7, 'six more replies');
-    expect(http.sent.slice(1).map((s) => [String(s.body.content), s.replyTo, s.seq])).toEqual([
-      ['part 1', 'CHATTY', 1],
-      ['part 2', 'CHATTY', 2],
-      ['part 3', 'CHATTY', 3],
-      ['part 4', 'CHATTY', 4],
-      ['part 5', 'CHATTY', 5],
-      ['part 6', 'EARLIER', 2],
+    expect(http.sent.slice(1).map((s) => [String(s.body.content), s.replyTo])).toEqual([
+      ['part 1', 'CHATTY'],
+      ['part 2', 'CHATTY'],
+      ['part 3', 'CHATTY'],
+      ['part 4', 'CHATTY'],
+      ['part 5', 'CHATTY'],
+      ['part 6', 'EARLIER'],
     ]);
+    expect(new Set(http.sent.filter((s) => s.replyTo === 'CHATTY').map((s) => s.seq)).size).toBe(5);
     expect(debugLines.some((l) => l.obj.answers === 'CHATTY' && l.obj.via === 'EARLIER' && l.obj.why === 'spent')).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger, type SendRequest } from '@switchboard/core';
-import { decodeDispatch, QqApiError, ReplyWindows, RestClient, sendText, TokenManager } from '@switchboard/adapter-qq';
+import { decodeDispatch, QqApiError, ReplyWindows, RestClient, sendText, stableSeq, TokenManager } from '@switchboard/adapter-qq';
 import { FakeQqHttp } from '@switchboard/adapter-qq/testing';
 
 const secret = 'DG5g3B4j9X2KOErG';
@@ -65,7 +65,26 @@ describe('sending within reply windows', () => {
     const results = [];
     for (let i = 0; i < 6; i++) results.push((await sendText(rest, windows, req(`reply ${i}`, decoded.inbound.replyContext), opts)).type);
     expect(results).toEqual(['delivered', 'delivered', 'delivered', 'delivered', 'delivered', 'deferred']);
-    expect(fake.sent.map((s) => [s.body.msg_id, s.body.msg_seq])).toEqual([1, 2, 3, 4, 5].map((n) => ['M1', n]));
+    // Each send's msg_seq comes from its own id: the same part sent again (a retry, another process) has the same one.
+    expect(fake.sent.map((s) => [s.body.msg_id, s.body.msg_seq])).toEqual([2, 3, 4, 5, 6].map((n) => ['M1', stableSeq(`o${n}`, 'M1')]));
+    expect(new Set(fake.sent.map((s) => s.body.msg_seq)).size).toBe(5);
+  });
+
+  it('a part sent again after a crash (a fresh process, same outbox id) is refused by the platform as a repeat, and counts as delivered', async () => {
+    const decoded = c2c(fake.issueMsgId('M9', { kind: 'user', id: 'U1' }));
+    if (decoded.kind !== 'message') throw new Error('expected a message');
+    const part: SendRequest = { id: 'o-crash#1', to, text: 'once', attempt: 1, replyContext: decoded.inbound.replyContext };
+    const before = new ReplyWindows();
+    before.open(decoded.window);
+    expect(await sendText(rest, before, part, opts)).toMatchObject({ type: 'delivered' });
+    // The process died before it recorded the delivery; the next one knows the window only from the reply context.
+    const after = new ReplyWindows();
+    expect(await sendText(rest, after, { ...part, attempt: 2 }, opts)).toMatchObject({ type: 'delivered' });
+    expect(fake.sent.filter((s) => s.body.msg_id === 'M9').map((s) => s.body.content)).toEqual(['once']);
+    expect(fake.refusals.map((r) => r.code)).toContain(40054005);
+    // A different part through the same window is a new reply.
+    expect(await sendText(rest, after, { ...part, id: 'o-crash#2', text: 'twice' }, opts)).toMatchObject({ type: 'delivered' });
+    expect(fake.sent.filter((s) => s.body.msg_id === 'M9')).toHaveLength(2);
   });
 
   it('retries 429, recovers from a reused msg_seq, and fails policy refusals with the platform’s reason', async () => {

@@ -11,17 +11,7 @@ const dir = useTempDir('sb-cluster-');
 useCliProcesses();
 let n = 0;
 
-/** The shards an instance's log says it holds now. */
-function shardsOf(instance: ClusterInstance): number[] {
-  const held = new Set<number>();
-  for (const line of instance.output().split('\n')) {
-    const shard = /"shard":(\d+)/.exec(line)?.[1];
-    if (shard === undefined) continue;
-    if (line.includes('"holding a gateway shard"')) held.add(Number(shard));
-    if (line.includes('"no longer holding a gateway shard"')) held.delete(Number(shard));
-  }
-  return [...held].sort();
-}
+const shardsOf = (instance: ClusterInstance): number[] => instance.shards();
 
 async function twoInstances(): Promise<{ cluster: Cluster; a: ClusterInstance; b: ClusterInstance }> {
   const cluster = await startCluster({ redisUrl: redis.url, dir: dir(), prefix: `cl${++n}:`, shards: 2 });
@@ -61,9 +51,9 @@ describe.skipIf(!redis.present)('several instances, one bot', () => {
       let moved = 0;
       await underLoad(cluster, async () => {
         await new Promise((r) => setTimeout(r, 1000));
-        a.child.kill('SIGKILL');
         const killedAt = Date.now();
-        await until(() => b.role() === 'active' && shardsOf(b).length === 2 && cluster.shardHolders().every(Boolean), 'the survivor to hold everything', 10_000);
+        const movedAway = await cluster.kill(a);
+        await until(() => movedAway() && b.role() === 'active' && shardsOf(b).length === 2, 'the survivor to hold everything', 10_000);
         moved = Date.now() - killedAt;
       });
       const tally = cluster.tally();
@@ -86,9 +76,9 @@ describe.skipIf(!redis.present)('several instances, one bot', () => {
       let moved = 0;
       await underLoad(cluster, async () => {
         await new Promise((r) => setTimeout(r, 500));
-        b.child.kill('SIGKILL');
         const killedAt = Date.now();
-        await until(() => shardsOf(a).includes(mine) && cluster.shardHolders().every(Boolean), 'the active instance to resume the shard', 10_000);
+        const movedAway = await cluster.kill(b);
+        await until(() => movedAway() && shardsOf(a).includes(mine), 'the active instance to resume the shard', 10_000);
         moved = Date.now() - killedAt;
       });
       expect(cluster.tally()).toMatchObject({ unanswered: 0, doubledReplies: 0, rerun: 0, pagedTwice: 0 });
