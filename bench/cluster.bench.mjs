@@ -2,7 +2,8 @@
 // redis-server (Debian's, started here, appendfsync always), a fake QQ platform with sharded gateway and
 // strict passive replies, a device feed, and a command that records its runs.
 //
-//   throughput   --messages N sent as fast as the gateway takes them, with 1 and with 2 instances; the
+//   throughput   --messages N sent as fast as the gateway takes them: one bridge on the file store, then
+//                on Redis with 1 and with 2 instances; the
 //                clock runs from the first message sent to the last reply received, and every reply is
 //                checked against its message (missing, doubled).
 //   failover     --kills K times, at a random moment (2–5 s apart) under --rate messages a second and an
@@ -37,10 +38,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 let runs = 0;
-async function withCluster(fn) {
+async function withCluster(fn, store = 'redis') {
   const redis = await startRedis({ appendfsync: 'always' });
   const dir = await mkdtemp(join(tmpdir(), 'sb-cluster-bench-'));
-  const cluster = await startCluster({ redisUrl: redis.url, dir, prefix: `b${++runs}:`, shards: 2, chats: 50 });
+  const cluster = await startCluster({ redisUrl: redis.url, dir, prefix: `b${++runs}:`, shards: 2, chats: 2000, store });
   try {
     return await fn(cluster, redis);
   } finally {
@@ -63,7 +64,7 @@ async function ready(cluster, count) {
   await until(() => cluster.shardHolders().every(Boolean), 'every shard held', 30_000);
 }
 
-async function throughput(count) {
+async function throughput(count, store = 'redis') {
   const total = Number(values.messages);
   return withCluster(async (cluster) => {
     await ready(cluster, count);
@@ -75,10 +76,10 @@ async function throughput(count) {
     await until(() => cluster.tally().answered === total, 'every reply', 120_000).catch(() => undefined);
     const seconds = (performance.now() - t0) / 1000;
     const t = cluster.tally();
-    const row = { instances: count, messages: total, 'replies/s': Math.round(t.answered / seconds), missing: t.unanswered, doubled: t.doubledReplies, rerun: t.rerun };
-    emitRows([{ bench: 'cluster', config: `throughput:${count}`, covers: 'gateway event → queue → command → reply at the fake REST', rate: row['replies/s'], unit: 'replies/s', ok: t.unanswered + t.doubledReplies + t.rerun === 0 }]);
+    const row = { store, instances: count, messages: total, 'replies/s': Math.round(t.answered / seconds), missing: t.unanswered, doubled: t.doubledReplies, rerun: t.rerun };
+    emitRows([{ bench: 'cluster', config: `throughput:${store}:${count}`, covers: 'gateway event → queue → command → reply at the fake REST', rate: row['replies/s'], unit: 'replies/s', ok: t.unanswered + t.doubledReplies + t.rerun === 0 }]);
     return row;
-  });
+  }, store);
 }
 
 /** Keep `count` instances running: a killed one is replaced, as a supervisor would. */
@@ -206,7 +207,7 @@ function ok(t) {
 
 let failed = false;
 if (!values.only || values.only === 'throughput') {
-  const rows = [await throughput(1), await throughput(2)];
+  const rows = [await throughput(1, 'file'), await throughput(1), await throughput(2)];
   console.table(rows);
   failed ||= rows.some((r) => r.missing + r.doubled + r.rerun > 0);
 }

@@ -45,6 +45,8 @@ export function startCluster(options: {
   chats?: number;
   lockTtl?: number;
   maxConcurrency?: number;
+  /** `file`: one bridge on the file store in the temp directory (no Redis), for comparison. */
+  store?: 'redis' | 'file';
 }): Promise<Cluster>;
 
 export function until(predicate: () => boolean, what: string, ms?: number): Promise<number>;

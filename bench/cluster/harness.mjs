@@ -31,7 +31,7 @@ export default {
 
 /**
  * Start the platform and the feed and write the config; `instance()` starts a bridge.
- * @param {{ redisUrl: string, dir: string, prefix: string, shards?: number, chats?: number, lockTtl?: number, maxConcurrency?: number }} options
+ * @param {{ redisUrl: string, dir: string, prefix: string, shards?: number, chats?: number, lockTtl?: number, maxConcurrency?: number, store?: 'redis' | 'file' }} options
  */
 export async function startCluster(options) {
   const { redisUrl, dir, prefix } = options;
@@ -63,7 +63,7 @@ export async function startCluster(options) {
   await writeFile(
     config,
     `logLevel: info
-store: { type: redis, url: "${redisUrl}", prefix: "${prefix}", lockTtl: ${options.lockTtl ?? 2000} }
+${options.store === 'file' ? `dataDir: ./data-${prefix.replace(/[^A-Za-z0-9]/g, '_')}` : `store: { type: redis, url: "${redisUrl}", prefix: "${prefix}", lockTtl: ${options.lockTtl ?? 2000} }`}
 dispatcher: { userRate: 0 }
 outbox: { retryBase: 50ms, retryMax: 500ms }
 adapters:

@@ -1,3 +1,4 @@
+import { silentLogger } from '@switchboard/core';
 import { waitUntil as until } from '@switchboard/core/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { classifyClose, type GatewayPayload, GatewayShard, intentBits, type ShardStatus } from '@switchboard/adapter-qq';
@@ -35,6 +36,32 @@ afterEach(async () => {
 const ready = () => until(() => statuses.at(-1)?.state === 'ready', 'ready');
 
 describe('gateway shard', () => {
+  it('waits for its start slot before identifying, and stopped meanwhile sends nothing and keeps no heartbeat', async () => {
+    let release!: () => void;
+    const slot = new Promise<void>((r) => (release = r));
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_: unknown, msg: string) => void warnings.push(msg), child: () => logger };
+    const waiting = new GatewayShard({
+      url: gateway.url,
+      shard: [1, 2],
+      intents: 1,
+      token: async () => 'tok',
+      onDispatch: () => undefined,
+      beforeIdentify: () => slot,
+      logger,
+    });
+    gateway.heartbeatInterval = 20;
+    waiting.start();
+    await until(() => gateway.connections.length === 1 && gateway.connections[0]!.socket.readyState === 1, 'the connection');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ops(0)).toEqual([]);
+    waiting.stop();
+    release();
+    await new Promise((r) => setTimeout(r, 150));
+    expect(ops(0)).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
   it('identifies with the access token, intents and shard, and becomes ready', async () => {
     shard.start();
     await ready();

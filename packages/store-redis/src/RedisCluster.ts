@@ -150,31 +150,32 @@ export class RedisCluster implements Cluster {
    * One consumer (group `active`, consumer = this instance) on its own connection, since XREADGROUP
    * blocks it. Records other consumers took and never acknowledged (an active instance that died)
    * come first, then new ones; each is acknowledged and deleted once handled. A failed `handle` is
-   * retried, backing off to 5 s, before anything after it.
+   * retried, backing off to 5 s, before the next batch.
    */
   private consume(key: string, handle: (record: unknown) => Promise<void>): () => Promise<void> {
     const reader = redisClient(this.url, this.logger, this.redisOptions);
     let stopping = false;
+    // A batch is handed out at once (handle keeps order itself, as the QQ adapter's intake does) and acknowledged
+    // in one step; what failed is tried again, after a backoff, before the next batch.
     const handleInOrder = async (entries: [string, string[]][]): Promise<void> => {
+      let left: { id: string; record: unknown }[] = [];
       for (const [id, fields] of entries) {
-        const json = fields[fields.indexOf('r') + 1];
-        let record: unknown;
         try {
-          record = JSON.parse(json ?? 'null');
+          left.push({ id, record: JSON.parse(fields[fields.indexOf('r') + 1] ?? 'null') });
         } catch {
           this.logger.error({ queue: key, id }, 'a queued record is not JSON; dropped');
+          await this.client.multi().xack(key, 'active', id).xdel(key, id).exec();
         }
-        for (let attempt = 0; record !== undefined && !stopping; attempt++) {
-          try {
-            await handle(record);
-            break;
-          } catch (error) {
-            this.logger[attempt < 3 ? 'debug' : 'warn']({ ...errorInfo(error), queue: key, id, attempt }, 'could not handle a queued record; retrying');
-            await sleep(Math.min(5000, 100 * 2 ** attempt));
-          }
-        }
-        if (stopping) return;
-        await this.client.multi().xack(key, 'active', id).xdel(key, id).exec();
+      }
+      for (let attempt = 0; left.length > 0 && !stopping; attempt++) {
+        const results = await Promise.allSettled(left.map((e) => handle(e.record)));
+        const done = left.filter((_, i) => results[i]!.status === 'fulfilled').map((e) => e.id);
+        if (done.length > 0) await this.client.multi().xack(key, 'active', ...done).xdel(key, ...done).exec();
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        left = left.filter((_, i) => results[i]!.status === 'rejected');
+        if (!failed) return;
+        this.logger[attempt < 3 ? 'debug' : 'warn']({ ...errorInfo(failed.reason), queue: key, left: left.length, attempt }, 'could not handle queued records; retrying');
+        await sleep(Math.min(5000, 100 * 2 ** attempt));
       }
     };
     const claim = async (): Promise<void> => {

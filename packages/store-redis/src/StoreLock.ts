@@ -16,6 +16,8 @@ const ReleaseScript = "if redis.call('get', KEYS[1]) == ARGV[1] then return redi
 
 /** How often a standby tries for the lock. */
 const StandbyPollMs = 250;
+/** The longest gap between two clients' reconnects to a Redis that is back (their backoff's cap, see `client.ts`) and some. */
+const ReconnectSlackMs = 6000;
 
 /**
  * The lease on a prefix that makes one process its writer: `SET NX PX`, renewed at a third of its
@@ -50,14 +52,18 @@ export class StoreLock {
   async take(standby: boolean, signal?: AbortSignal): Promise<void> {
     let told = false;
     for (;;) {
+      if (standby && (await this.stalled())) {
+        // Redis was away: the active instance's lock may have lapsed only because of that. Leave it a lock's
+        // lifetime after its own reconnect (up to 5 s later) to take the lock back before trying for it.
+        this.logger.info({ lock: this.key }, 'Redis was away; leaving the active instance time to renew its lock');
+        await new Promise((r) => setTimeout(r, this.ttlMs + ReconnectSlackMs));
+        continue;
+      }
       const asked = Date.now();
       const taken = (await this.client.set(this.key, this.token, 'PX', this.ttlMs, 'NX')) === 'OK';
-      if (standby && Date.now() - asked > this.ttlMs / 3) {
-        // The answer waited for Redis to come back: the active instance's lock may have lapsed only because Redis
-        // was away. Leave it a lock's lifetime to take it back (its renewals were waiting too) before trying again.
-        if (taken) await this.client.eval(ReleaseScript, 1, this.key, this.token);
-        this.logger.info({ lock: this.key }, 'Redis was away; leaving the active instance time to renew its lock');
-        await new Promise((r) => setTimeout(r, this.ttlMs));
+      if (taken && standby && Date.now() - asked > this.ttlMs / 3) {
+        // It went out just before Redis went away: give it back, as above.
+        await this.client.eval(ReleaseScript, 1, this.key, this.token);
         continue;
       }
       if (taken) break;
@@ -83,6 +89,13 @@ export class StoreLock {
     if (told) this.logger.info({ lock: this.key }, 'took over the store: this instance is active now');
     this.timer = setInterval(() => this.renew(), Math.max(100, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
+  }
+
+  /** True when a PING waited (for Redis to come back) longer than a third of the ttl. */
+  private async stalled(): Promise<boolean> {
+    const asked = Date.now();
+    await this.client.ping();
+    return Date.now() - asked > this.ttlMs / 3;
   }
 
   /** Another process holds the lease now (a fenced write, or a renewal, found it). */

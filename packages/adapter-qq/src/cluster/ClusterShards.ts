@@ -27,6 +27,14 @@ export interface ClusterShardsOptions {
   readonly backoff?: { readonly baseMs: number; readonly maxMs: number };
 }
 
+/** A shard this instance runs: the seq of the last event that reached the queue, of session `sessionId`. */
+interface HeldShard {
+  readonly shard: GatewayShard;
+  sessionId: string | undefined;
+  forwarded: number | undefined;
+  sent: Promise<void>;
+}
+
 /** How long a gateway session stays resumable by another instance. */
 const SessionKeptMs = 10 * 60_000;
 
@@ -50,7 +58,7 @@ export class ClusterShards {
   private readonly rest: RestClient;
   private readonly queue: ClusterQueue;
   private readonly logger: Logger;
-  private readonly held = new Map<number, { shard: GatewayShard; forwarded: number | undefined; sent: Promise<void> }>();
+  private readonly held = new Map<number, HeldShard>();
   private readonly stopping = new AbortController();
   private receiver: WebhookReceiver | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -155,8 +163,19 @@ export class ClusterShards {
       ...(this.options.backoff ? { backoff: this.options.backoff } : {}),
       ...(this.options.WebSocketImpl ? { WebSocketImpl: this.options.WebSocketImpl } : {}),
     });
-    this.held.set(i, { shard, forwarded: session?.seq, sent: Promise.resolve() });
-    shard.status$.subscribe((s) => this.logger.info({ shard: i, state: s.state, detail: s.detail }, 'gateway shard'));
+    const entry: HeldShard = { shard, sessionId: session?.sessionId, forwarded: session?.seq, sent: Promise.resolve() };
+    this.held.set(i, entry);
+    shard.status$.subscribe((s) => {
+      if (s.state !== 'stopped') this.logger.info({ shard: i, state: s.state, detail: s.detail }, 'gateway shard');
+      if (s.state !== 'ready' || this.held.get(i) !== entry) return;
+      // Resumable from its first moment: whatever comes after READY is replayed to the next holder if this one dies.
+      const now = shard.session;
+      if (now.sessionId !== entry.sessionId) {
+        entry.sessionId = now.sessionId;
+        entry.forwarded = now.seq;
+      }
+      this.saveSession(i, entry).catch((error: unknown) => this.logger.warn({ ...errorInfo(error), shard: i }, 'could not store the gateway session'));
+    });
     this.logger.info({ shard: i, resume: session?.sessionId !== undefined }, 'holding a gateway shard');
     shard.start();
   }
@@ -186,8 +205,8 @@ export class ClusterShards {
     this.logger.info({ shard: i, handedOver: keepSession }, 'no longer holding a gateway shard');
   }
 
-  private async saveSession(i: number, entry: { shard: GatewayShard; forwarded: number | undefined }): Promise<void> {
-    const { sessionId } = entry.shard.session;
+  private async saveSession(i: number, entry: HeldShard): Promise<void> {
+    const { sessionId } = entry;
     if (sessionId === undefined || entry.forwarded === undefined) return;
     await this.options.cluster.setState(this.leaseName(i), { sessionId, seq: entry.forwarded }, SessionKeptMs);
   }

@@ -121,11 +121,14 @@ export class GatewayShard {
       case 10: {
         const interval = Number((payload.d as { heartbeat_interval?: number } | undefined)?.heartbeat_interval ?? 45_000);
         const token = `QQBot ${await this.options.token()}`;
+        // Stopped, or on another socket, while the token came: this Hello is no one's now.
+        if (this.socket !== socket) return;
         if (this.sessionId && this.seq !== undefined) {
           send(socket, { op: 6, d: { token, session_id: this.sessionId, seq: this.seq } });
         } else {
           this.sessionId = undefined;
           await this.options.beforeIdentify?.();
+          if (this.socket !== socket) return;
           send(socket, {
             op: 2,
             d: { token, intents: this.options.intents, shard: [...this.options.shard], properties: { $os: process.platform, $browser: 'switchboard', $device: 'switchboard' } },

@@ -37,8 +37,10 @@ export interface ClusterQueue {
   /** Resolves once the record is stored (it survives this process). */
   add(record: unknown): Promise<void>;
   /**
-   * Hand records to `handle`, in order, each removed once `handle` resolved; records a consumer
-   * that died had taken are handed out again. Returns a stop function.
+   * Hand records to `handle`, each removed once `handle` resolved; records a consumer that died had
+   * taken are handed out again. Calls start in order without waiting for each other (a batch at a
+   * time), so `handle` keeps order itself; one that failed is retried after a backoff, behind the
+   * others of its batch. Returns a stop function.
    */
   consume(handle: (record: unknown) => Promise<void>): () => Promise<void>;
 }
