@@ -9,8 +9,9 @@
 //   failover     --kills K times, at a random moment (2–5 s apart) under --rate messages a second and an
 //                alarm every 50 messages, one instance (the active one and a standby by turns) is SIGKILLed and a supervisor starts a
 //                new one. Per kill: the ms until an instance is active again and every shard has a ready
-//                gateway session. At the end: messages unanswered (lost), answered twice (doubled),
-//                commands run twice (rerun), alarms not paged or paged twice.
+//                gateway session. At the end: messages unanswered (lost), answered "may or may not have
+//                run" instead of by their command (interrupted: a dead instance had begun it), answered
+//                twice (doubled), commands run twice (rerun), alarms not paged or paged twice.
 //   outage       redis-server is SIGKILLed for --outage seconds under load, then started again; both
 //                bridges must still run, and the same counts are taken.
 //
@@ -160,6 +161,7 @@ async function failover() {
       'max ms': Math.round(sorted.at(-1)),
       messages: t.sent,
       lost: t.unanswered,
+      interrupted: t.interrupted,
       doubled: t.doubledReplies,
       rerun: t.rerun,
       alarms: t.alarms,

@@ -16,6 +16,7 @@ export interface Tally {
   readonly sent: number;
   readonly answered: number;
   readonly unanswered: number;
+  readonly interrupted: number;
   readonly doubledReplies: number;
   readonly rerun: number;
   readonly alarms: number;

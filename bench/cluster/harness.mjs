@@ -143,10 +143,14 @@ plugins:
   const tally = () => {
     const replies = new Map();
     const pages = new Map();
+    const told = new Set();
     for (const s of http.sent) {
       const text = String(s.body.content ?? '');
       const reply = /^ok (\d+)$/.exec(text.trim());
       if (reply && s.replyTo === `ROBOT1.0_M${reply[1]}`) replies.set(Number(reply[1]), (replies.get(Number(reply[1])) ?? 0) + 1);
+      // The survivor's word on a message whose command a dead instance had begun (it is not run again).
+      const interrupted = /^ROBOT1\.0_M(\d+)$/.exec(s.replyTo ?? '');
+      if (interrupted && text.includes('may or may not have run')) told.add(Number(interrupted[1]));
       const page = /dev(\d+)/.exec(text);
       if (page && s.chat.id === pager) pages.set(Number(page[1]), (pages.get(Number(page[1])) ?? 0) + 1);
     }
@@ -163,11 +167,14 @@ plugins:
       }
       return { lost, doubled };
     };
+    for (const k of told) if (!replies.has(k)) replies.set(k, 1);
     const r = count(sentCount, replies);
     const p = count(alarms, pages);
     return {
       sent: sentCount,
       answered: sentCount - r.lost,
+      /** Answered with "may or may not have run" instead of the command's reply. */
+      interrupted: [...told].length,
       unanswered: r.lost,
       doubledReplies: r.doubled,
       rerun: [...runs.values()].filter((v) => v > 1).length,

@@ -48,6 +48,14 @@ export interface QqAdapterOptions {
   readonly shardStartWindowMs?: number;
 }
 
+/** How long a queued message waits for its command to end before its record is let go anyway. */
+const OutcomeWaitMs = 120_000;
+
+/** To someone whose message an instance that died had begun to handle (both languages: the locale is the bridge's). */
+const InterruptedText =
+  '处理这条消息的实例中途停止了：命令可能已执行，也可能没有。请先确认，再决定是否重发。\n' +
+  'The instance handling this message stopped midway: the command may or may not have run. Check before you send it again.';
+
 /** Ids kept in memory when the adapter runs without a store (tests that build it by hand). */
 const MemoryDedupe = 20_000;
 /** Ids remembered in the store at most (about 100 s of 2,000 events a second). */
@@ -128,7 +136,7 @@ export class QqAdapter implements Adapter {
       await this.contacts.load(context.store, `qq-contacts-${this.config.appId}`);
     }
     await this.tokens.token();
-    if (context?.cluster) return this.startConsuming(context.cluster);
+    if (context?.cluster) return this.startConsuming(context.cluster, context);
     if (this.config.transport === 'webhook') return this.startWebhook();
     await this.startGateway();
   }
@@ -176,18 +184,19 @@ export class QqAdapter implements Adapter {
   /**
    * Handle one dispatch from the gateway or the webhook: drop it when its id was seen already,
    * otherwise remember the id durably and then open its reply window and hand the message on.
-   * Resolves once that is done; rejects when the id could not be stored (the webhook then asks the
+   * Resolves (true when it was handed on) once that is done; rejects when the id could not be stored (the webhook then asks the
    * platform to send the event again).
    */
-  dispatch(payload: GatewayPayload): Promise<void> {
-    if (!payload.t) return Promise.resolve();
+  dispatch(payload: GatewayPayload): Promise<boolean> {
+    if (!payload.t) return Promise.resolve(false);
     const decoded = decodeDispatch(payload.t, payload.d, payload.id);
-    if (decoded.kind === 'ignored') return Promise.resolve();
+    if (decoded.kind === 'ignored') return Promise.resolve(false);
     // Resume replays, the platform's repeats and replayed webhooks carry the same id.
     const id = decoded.kind === 'message' ? decoded.inbound.id : payload.id;
     const admitted = id === undefined ? Promise.resolve(true) : this.seen ? this.seen.admit(id) : Promise.resolve(this.recent.add(id));
     const handled = this.intake.then(() => admitted).then((fresh) => {
       if (fresh) this.accept(decoded);
+      return fresh;
     });
     this.intake = handled.catch(() => undefined);
     return handled;
@@ -216,16 +225,47 @@ export class QqAdapter implements Adapter {
 
   /**
    * Several instances share the store: every one of them holds gateway shards or receives webhooks
-   * (see `ClusterShards`) and queues what arrives; this one, active, handles the queue in order.
-   * A record is done once its id is stored and the message handed on, as for the adapter's own shards.
+   * (see `ClusterShards`) and queues what arrives; this one, active, handles the queue. A record is
+   * done once its message's command has ended (the dispatcher's outcome), so one in hand when this
+   * instance dies goes to the next. There, a message whose id was stored already (its command had
+   * begun) is not run again: its sender is told it may or may not have run.
    */
-  private startConsuming(cluster: NonNullable<AdapterContext['cluster']>): void {
-    this.stopConsuming = eventQueue(cluster, this.config.appId).consume((record) => {
+  private startConsuming(cluster: NonNullable<AdapterContext['cluster']>, context: AdapterContext): void {
+    const waiting = new Map<string, () => void>();
+    const outcomes = context.outcomes$?.subscribe((o) => waiting.get(o.messageId)?.());
+    const stop = eventQueue(cluster, this.config.appId).consume(async (record, { redelivered }) => {
       // Not taken while nothing handles messages (before the dispatcher attaches, once the bridge stops intake): it stays queued.
-      if (!this.inboundSubject.observed) return Promise.reject(new Error('the bridge is not taking messages now'));
-      return this.dispatch((record as QueuedEvent).payload);
+      if (!this.inboundSubject.observed) throw new Error('the bridge is not taking messages now');
+      const { payload } = record as QueuedEvent;
+      const decoded = payload.t ? decodeDispatch(payload.t, payload.d, payload.id) : undefined;
+      const message = decoded?.kind === 'message' ? decoded.inbound : undefined;
+      if (!message || !outcomes) {
+        await this.dispatch(payload);
+        return;
+      }
+      let timer: NodeJS.Timeout | undefined;
+      const ended = new Promise<void>((resolve) => {
+        waiting.set(message.id, resolve);
+        timer = setTimeout(resolve, OutcomeWaitMs);
+      });
+      try {
+        if (await this.dispatch(payload)) await ended;
+        else if (redelivered) await this.tellInterrupted(message, context);
+      } finally {
+        clearTimeout(timer);
+        waiting.delete(message.id);
+      }
     });
+    this.stopConsuming = async () => {
+      await stop();
+      outcomes?.unsubscribe();
+    };
     this.setStatus('ready', `handling the events every instance receives over ${this.config.transport} (cluster queue)`);
+  }
+
+  private async tellInterrupted(message: InboundMessage, context: AdapterContext): Promise<void> {
+    this.logger.warn({ message: message.id, chat: `${message.chat.kind}:${message.chat.id}` }, 'a message was being handled by an instance that stopped; not running it again');
+    await context.enqueue?.({ to: message.chat, text: InterruptedText, replyContext: message.replyContext, dedupeKey: `interrupted:${message.id}` });
   }
 
   private async startWebhook(): Promise<void> {
@@ -242,7 +282,7 @@ export class QqAdapter implements Adapter {
         headersTimeoutMs: this.config.webhook.headersTimeout,
         maxConnections: this.config.webhook.maxConnections,
       },
-      onDispatch: (payload) => this.dispatch(payload),
+      onDispatch: async (payload) => void (await this.dispatch(payload)),
       logger: this.logger,
     });
     await this.receiver.start();

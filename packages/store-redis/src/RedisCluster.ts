@@ -1,5 +1,5 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import { errorInfo, sleep, type Cluster, type ClusterQueue, type Logger } from '@switchboard/core';
+import { errorInfo, sleep, type Cluster, type ClusterQueue, type Logger, type QueueHandler } from '@switchboard/core';
 import { redisClient } from './client.js';
 
 /**
@@ -57,6 +57,8 @@ return math.max(1, tonumber(oldest[2]) + window - now)`;
 
 /** Records read per XREADGROUP, and how long one blocks. */
 const ReadCount = 200;
+/** Records handed out and not yet handled, at most: reading waits beyond this. */
+const MaxInFlight = 2000;
 const BlockMs = 1000;
 /** A record another consumer took and left this long is taken over (a fenced-out active that is still running). */
 const ClaimIdleMs = 10_000;
@@ -149,42 +151,53 @@ export class RedisCluster implements Cluster {
   /**
    * One consumer (group `active`, consumer = this instance) on its own connection, since XREADGROUP
    * blocks it. Records other consumers took and never acknowledged (an active instance that died)
-   * come first, then new ones; each is acknowledged and deleted once handled. A failed `handle` is
-   * retried, backing off to 5 s, before the next batch.
+   * come first, marked `redelivered`, then new ones. Each is handed to `handle` as it is read (calls
+   * start in order; up to {@link MaxInFlight} at once) and acknowledged and deleted once its `handle`
+   * resolved; one that failed is tried again after a backoff (up to 5 s).
    */
-  private consume(key: string, handle: (record: unknown) => Promise<void>): () => Promise<void> {
+  private consume(key: string, handle: QueueHandler): () => Promise<void> {
     const reader = redisClient(this.url, this.logger, this.redisOptions);
     let stopping = false;
-    // A batch is handed out at once (handle keeps order itself, as the QQ adapter's intake does) and acknowledged
-    // in one step; what failed is tried again, after a backoff, before the next batch.
-    const handleInOrder = async (entries: [string, string[]][]): Promise<void> => {
-      let left: { id: string; record: unknown }[] = [];
+    const inFlight = new Set<string>();
+    let room: (() => void) | undefined;
+    const finish = (id: string): void => {
+      inFlight.delete(id);
+      room?.();
+    };
+    const run = (id: string, record: unknown, redelivered: boolean, attempt: number): void => {
+      handle(record, { redelivered }).then(
+        () => {
+          if (stopping) return finish(id);
+          this.client.multi().xack(key, 'active', id).xdel(key, id).exec().then(
+            () => finish(id),
+            (error: unknown) => {
+              this.logger.warn({ ...errorInfo(error), queue: key, id }, 'could not acknowledge a queued record; it may be handled again');
+              finish(id);
+            },
+          );
+        },
+        (error: unknown) => {
+          if (stopping) return finish(id);
+          this.logger[attempt < 3 ? 'debug' : 'warn']({ ...errorInfo(error), queue: key, id, attempt }, 'could not handle a queued record; retrying');
+          setTimeout(() => (stopping ? finish(id) : run(id, record, redelivered, attempt + 1)), Math.min(5000, 100 * 2 ** attempt));
+        },
+      );
+    };
+    const start = async (entries: [string, string[] | null][], redelivered: boolean): Promise<void> => {
       for (const [id, fields] of entries) {
+        if (fields === null || inFlight.has(id)) continue;
+        let record: unknown;
         try {
-          left.push({ id, record: JSON.parse(fields[fields.indexOf('r') + 1] ?? 'null') });
+          record = JSON.parse(fields[fields.indexOf('r') + 1] ?? 'null');
         } catch {
           this.logger.error({ queue: key, id }, 'a queued record is not JSON; dropped');
           await this.client.multi().xack(key, 'active', id).xdel(key, id).exec();
+          continue;
         }
+        inFlight.add(id);
+        run(id, record, redelivered, 0);
       }
-      for (let attempt = 0; left.length > 0 && !stopping; attempt++) {
-        const results = await Promise.allSettled(left.map((e) => handle(e.record)));
-        const done = left.filter((_, i) => results[i]!.status === 'fulfilled').map((e) => e.id);
-        if (done.length > 0) await this.client.multi().xack(key, 'active', ...done).xdel(key, ...done).exec();
-        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-        left = left.filter((_, i) => results[i]!.status === 'rejected');
-        if (!failed) return;
-        this.logger[attempt < 3 ? 'debug' : 'warn']({ ...errorInfo(failed.reason), queue: key, left: left.length, attempt }, 'could not handle queued records; retrying');
-        await sleep(Math.min(5000, 100 * 2 ** attempt));
-      }
-    };
-    const claim = async (): Promise<void> => {
-      let cursor = '0-0';
-      do {
-        const [next, entries] = (await reader.xautoclaim(key, 'active', this.instance, ClaimIdleMs, cursor, 'COUNT', ReadCount)) as [string, [string, string[]][]];
-        await handleInOrder(entries.filter((e) => e[1] !== null));
-        cursor = next;
-      } while (cursor !== '0-0' && !stopping);
+      while (inFlight.size >= MaxInFlight && !stopping) await new Promise<void>((r) => (room = r));
     };
     const loop = async (): Promise<void> => {
       await reader.xgroup('CREATE', key, 'active', '0', 'MKSTREAM').catch((error: Error) => {
@@ -192,17 +205,23 @@ export class RedisCluster implements Cluster {
       });
       // An active instance that died left what it had taken; it is this one's now, first.
       await claimAll(reader, key, this.instance);
-      await handleInOrder(await pending(reader, key, this.instance));
+      await start(await pending(reader, key, this.instance), true);
       let lastClaim = Date.now();
       while (!stopping) {
         if (Date.now() - lastClaim > ClaimIdleMs) {
-          await claim();
+          // A fenced-out active instance still running may have taken some; this one's own in flight are skipped.
+          let cursor = '0-0';
+          do {
+            const [next, entries] = (await reader.xautoclaim(key, 'active', this.instance, ClaimIdleMs, cursor, 'COUNT', ReadCount)) as [string, [string, string[] | null][]];
+            await start(entries, true);
+            cursor = next;
+          } while (cursor !== '0-0' && !stopping);
           lastClaim = Date.now();
         }
         const reply = (await reader.xreadgroup('GROUP', 'active', this.instance, 'COUNT', ReadCount, 'BLOCK', BlockMs, 'STREAMS', key, '>')) as
           | [string, [string, string[]][]][]
           | null;
-        if (reply) await handleInOrder(reply[0]![1]);
+        if (reply) await start(reply[0]![1], false);
       }
     };
     const done = loop().catch((error: unknown) => {
@@ -210,6 +229,7 @@ export class RedisCluster implements Cluster {
     });
     return async () => {
       stopping = true;
+      room?.();
       reader.disconnect();
       await done;
     };

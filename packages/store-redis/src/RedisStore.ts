@@ -65,6 +65,8 @@ export class RedisStore implements Store {
   readonly connection$: Observable<RedisConnectionState> = this.connection.pipe(distinctUntilChanged());
   /** Emits once, why, when another instance took the prefix over: this one can no longer write (every write is fenced). */
   readonly lost$: Observable<string>;
+  /** Emits the active instance (`host:pid:…`) when this one starts standing by for it. */
+  readonly standingBy$: Observable<string>;
   /** With `standby`: leases, start slots and queues between the instances on this prefix. */
   readonly cluster: RedisCluster | undefined;
 
@@ -76,6 +78,7 @@ export class RedisStore implements Store {
     this.lockKey = `${this.prefix}lock`;
     this.lock = (options.lock ?? true) ? new StoreLock(this.client, this.lockKey, options.lockTtlMs ?? 5000, safeUrl(options.url), this.logger) : undefined;
     this.lost$ = this.lock?.lost$ ?? EMPTY;
+    this.standingBy$ = this.lock?.standingBy$ ?? EMPTY;
     this.cluster = options.standby ? new RedisCluster(options.url, this.prefix, this.lock?.token ?? `pid:${process.pid}`, this.logger, options.redis) : undefined;
     this.client.on('ready', () => this.connection.next('ready'));
     this.client.on('reconnecting', () => this.connection.next('reconnecting'));

@@ -29,6 +29,9 @@ export class StoreLock {
   private timer: NodeJS.Timeout | undefined;
   private readonly lostSubject = new Subject<string>();
   private lostOnce = false;
+  private readonly standingBySubject = new Subject<string>();
+  /** Emits the holder when `take` starts waiting for it. */
+  readonly standingBy$: Observable<string> = this.standingBySubject.asObservable();
   /** Emits once, why, when another process holds the lease now: this one must stop writing. */
   readonly lost$: Observable<string> = this.lostSubject.asObservable();
 
@@ -81,12 +84,16 @@ export class StoreLock {
           `another process holds ${this.key} on ${this.where} (${holder ?? 'unknown'}; it expires in ${Math.max(0, Math.ceil(left / 1000))} s unless renewed): one bridge per prefix, or standby: true to wait for it`,
         );
       }
-      if (!told) this.logger.info({ holder, lock: this.key }, 'standing by: another instance holds the store; taking over when it stops');
+      if (!told) {
+        this.logger.info({ holder, lock: this.key }, 'standing by: another instance holds the store; taking over when it stops');
+        this.standingBySubject.next(holder ?? 'another instance');
+      }
       told = true;
       if (signal?.aborted) throw new SwitchboardError('STORE_LOCKED', `stopped while standing by for ${this.key}`);
       await new Promise((r) => setTimeout(r, StandbyPollMs));
     }
     if (told) this.logger.info({ lock: this.key }, 'took over the store: this instance is active now');
+    this.standingBySubject.complete();
     this.timer = setInterval(() => this.renew(), Math.max(100, Math.floor(this.ttlMs / 3)));
     this.timer.unref();
   }

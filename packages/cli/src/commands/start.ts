@@ -26,6 +26,10 @@ export async function startCommand(file: string): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  // Another instance is active on the store (Redis): say so here too, the log may be in a file.
+  const standing = bridge.store.standingBy$?.subscribe((holder) =>
+    process.stderr.write(`Standing by: ${holder} is active on this store. This instance takes its share of QQ shards and takes over when it stops.\n`),
+  );
   try {
     await bridge.start();
   } catch (error) {
@@ -33,6 +37,8 @@ export async function startCommand(file: string): Promise<number> {
     // A plugin that fails to apply is a problem of the config: it names the entry and its line.
     if (error instanceof ConfigError) throw new CliExit(`switchboard could not start: ${error.message}`, ExitCode.config);
     throw new CliExit(`switchboard could not start: ${(error as Error).message}`, ExitCode.failure);
+  } finally {
+    standing?.unsubscribe();
   }
   // The console adapter is the console plugin's; its end of input (replayed if it came already) stops the bridge.
   const consoleAdapter = bridge.adapters.find((a): a is ConsoleAdapter => a instanceof ConsoleAdapter);

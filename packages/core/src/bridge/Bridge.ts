@@ -188,7 +188,12 @@ export class Bridge implements PluginHost {
       unregister();
     });
     this.notifier.refresh();
-    await adapter.start({ store: this.store, ...(this.store.cluster ? { cluster: this.store.cluster } : {}) });
+    await adapter.start({
+      store: this.store,
+      outcomes$: this.dispatcher.outcomes$,
+      enqueue: (message) => this.outbox.enqueue(message),
+      ...(this.store.cluster ? { cluster: this.store.cluster } : {}),
+    });
     if (this.attached.has(adapter)) subs.push(this.dispatcher.attach(adapter.inbound$));
   }
 

@@ -1,8 +1,9 @@
 import type { Observable } from 'rxjs';
+import type { DispatchOutcome } from '../commands/outcome.js';
 import type { Cluster } from '../store/Cluster.js';
 import type { Store } from '../store/Store.js';
 import type { Address, Identity } from './address.js';
-import type { InboundMessage, SendResult } from './messages.js';
+import type { InboundMessage, OutboundMessage, SendResult } from './messages.js';
 
 /** Connection state an adapter reports on `status$`. */
 export interface AdapterStatus {
@@ -42,6 +43,10 @@ export interface AdapterContext {
   readonly store: Store;
   /** Present when several instances share the store: leases and the queue to the active instance. */
   readonly cluster?: Cluster;
+  /** How each message handed on ended, by its id (an adapter that must know when a message is done). */
+  readonly outcomes$?: Observable<DispatchOutcome>;
+  /** The bridge's outbox: for what an adapter itself must tell someone (it leaves like every reply). */
+  readonly enqueue?: (message: OutboundMessage) => Promise<unknown>;
 }
 
 /** One text part the outbox hands to an adapter. */

@@ -37,10 +37,13 @@ export interface ClusterQueue {
   /** Resolves once the record is stored (it survives this process). */
   add(record: unknown): Promise<void>;
   /**
-   * Hand records to `handle`, each removed once `handle` resolved; records a consumer that died had
-   * taken are handed out again. Calls start in order without waiting for each other (a batch at a
-   * time), so `handle` keeps order itself; one that failed is retried after a backoff, behind the
-   * others of its batch. Returns a stop function.
+   * Hand records to `handle` as they come (calls start in order without waiting for each other, so
+   * `handle` keeps order itself), each removed once its `handle` resolved, so that one in hand when
+   * this instance dies is handed to the next consumer, marked `redelivered`. One that failed is
+   * retried after a backoff. Returns a stop function.
    */
-  consume(handle: (record: unknown) => Promise<void>): () => Promise<void>;
+  consume(handle: QueueHandler): () => Promise<void>;
 }
+
+/** What a {@link ClusterQueue} consumer is handed: a record, and whether a consumer that died had it already. */
+export type QueueHandler = (record: unknown, info: { readonly redelivered: boolean }) => Promise<void>;

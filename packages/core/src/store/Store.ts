@@ -27,6 +27,8 @@ export interface Store {
    * over: the Redis store's lock). The bridge stops then.
    */
   readonly lost$?: Observable<string>;
+  /** Emits, naming the active instance, when `open` starts waiting for it (a standby). */
+  readonly standingBy$?: Observable<string>;
   /**
    * Present when several instances share this store (the Redis store): what they coordinate with
    * while one of them holds it. Usable before {@link open} resolves (a standby waits there).
