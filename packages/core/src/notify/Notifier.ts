@@ -51,6 +51,8 @@ export interface NotifyOptions {
   readonly priority?: Priority;
   /** A critical page: it falls back to the person's next platform if not delivered in time. */
   readonly critical?: boolean;
+  /** While a message with this key waits in the outbox for the same chat, another is not added (a page decided again after a crash). */
+  readonly dedupeKey?: string;
 }
 
 /** A page's due time when there is no platform left to try. */
@@ -195,7 +197,7 @@ export class Notifier {
    * again), then {@link NotifyBatch.send}.
    */
   batch(options: NotifyOptions = {}): NotifyBatch {
-    return new NotifyBatch(this, options.priority ?? 'normal', options.critical === true);
+    return new NotifyBatch(this, options.priority ?? 'normal', options.critical === true, options.dedupeKey);
   }
 
   /** Send a batch's messages; watch its critical pages for their fallback. @internal */
@@ -385,6 +387,7 @@ export class NotifyBatch {
     private readonly notifier: Notifier,
     private readonly priority: Priority,
     private readonly critical: boolean,
+    private readonly dedupeKey?: string,
   ) {}
 
   /** Add one person's notification. @returns false when the route reaches nowhere. */
@@ -392,7 +395,9 @@ export class NotifyBatch {
     const { send } = route;
     if (send.length === 0) return false;
     if (this.critical && route.fallback.length > 0) this.watched.push({ user, text, at: this.messages.length, route });
-    for (let i = 0; i < send.length; i++) this.messages.push({ to: send[i]!, text, priority: this.priority });
+    for (let i = 0; i < send.length; i++) {
+      this.messages.push({ to: send[i]!, text, priority: this.priority, ...(this.dedupeKey !== undefined ? { dedupeKey: this.dedupeKey } : {}) });
+    }
     return true;
   }
 

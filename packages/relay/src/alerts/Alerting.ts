@@ -51,6 +51,8 @@ export class Alerting {
   private readonly say: Say;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Alerts whose first page is on its way to the outbox (not recorded as paged yet). */
+  private readonly paging = new Set<number>();
   /** The escalation pass running now, and whether another was asked for meanwhile. */
   private pass: Promise<void> | undefined;
   private again = false;
@@ -133,7 +135,6 @@ export class Alerting {
       return true;
     }
     if (!news) return true;
-    const first = policy.escalate[0];
     const now = Date.now();
     const group = `${route.name ?? ''}|${policy.groupBy.map((f) => fieldOf(update, f) ?? '').join('|')}`;
     // While a silence matches (or the feed is down), the alert is tracked but pages nobody; its first
@@ -142,7 +143,7 @@ export class Alerting {
     const joining = this.options.book.open().find((a) => a.group === group && a.pendingUntil !== undefined && a.pendingUntil > now);
     const pendingUntil = held || policy.groupWait <= 0 ? undefined : joining?.pendingUntil ?? now + policy.groupWait;
     const pageNow = !held && pendingUntil === undefined;
-    const alert = await book.commit((id) => noted({
+    const opened = (id: number): Alert => ({
       id,
       key,
       source: update.source,
@@ -155,21 +156,17 @@ export class Alerting {
       openedAt: update.at,
       lastSeenAt: update.at,
       count: 1,
-      notified: pageNow ? recipients.map((u) => u.name) : [],
+      notified: [],
       route: route.name ?? '',
       step: 0,
       group,
       ...(pendingUntil !== undefined ? { pendingUntil } : {}),
-      ...(pageNow ? { pagedAt: now, remindAt: now + policy.repeatInterval } : {}),
-      ...(pageNow && first ? { nextAt: now + first.after } : {}),
       timeline: [{ at: now, ...event('relay.tl.opened', { text: update.text }, `opened: ${update.text}`) }],
-    }, pageNow
-      ? event('relay.tl.paged', { names: names(recipients) }, `paged ${names(recipients)}`)
-      : held
-        ? event('relay.tl.held', {}, 'held: silenced or its feed is down')
-        : event('relay.tl.waiting', { ms: policy.groupWait }, `waiting ${formatDuration(policy.groupWait)} for its group`), now));
-    if (pageNow) this.counts.paged++;
-    if (pageNow) await this.options.notify(recipients, (l) => pageText(this.say, l, [alert]), alert.severity);
+    });
+    const why = held ? event('relay.tl.held', {}, 'held: silenced or its feed is down') : event('relay.tl.waiting', { ms: policy.groupWait }, `waiting ${formatDuration(policy.groupWait)} for its group`);
+    await book.commit((id) => (pageNow ? opened(id) : noted(opened(id), why, now)));
+    // Paged as a due alert is: sent before it is recorded as paged, so a crash in between pages it again, not never.
+    if (pageNow) await this.pageDue(now, recipients);
     this.schedule();
     return true;
   }
@@ -306,7 +303,9 @@ export class Alerting {
     let next = Infinity;
     for (const alert of this.options.book.open()) {
       if (alert.status !== 'firing') continue;
-      const soonest = Math.min(alert.nextAt ?? Infinity, alert.pendingUntil ?? Infinity, alert.remindAt ?? Infinity);
+      // An alert not paged yet is due at the end of its group wait, or now (its page was refused, or a crash came first).
+      const firstPage = wasPaged(alert) || this.paging.has(alert.id) ? Infinity : alert.pendingUntil ?? now;
+      const soonest = Math.min(alert.nextAt ?? Infinity, firstPage, alert.remindAt ?? Infinity);
       if (alert.snoozedUntil !== undefined && alert.snoozedUntil > now) next = Math.min(next, alert.snoozedUntil);
       else if (soonest < next && !this.held(asUpdate(alert), now)) next = soonest;
     }
@@ -321,34 +320,37 @@ export class Alerting {
 
   /**
    * First pages that are due: alerts whose group wait is over, and alerts opened under a silence or
-   * an outage that has ended. Each user gets one message for all of theirs.
+   * an outage that has ended. Each user gets one message for all of theirs. The pages are accepted by
+   * the outbox before the alerts are recorded as paged: a crash in between leaves them due, to be
+   * decided again by the next start, whose page the outbox drops while the first waits (same key).
    */
-  private async pageDue(now: number): Promise<void> {
+  private async pageDue(now: number, chosen?: readonly User[]): Promise<void> {
     const due = this.options.book
       .open()
-      .filter((a) => a.status === 'firing' && !wasPaged(a) && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.heldAlert(a, now));
+      .filter((a) => a.status === 'firing' && !wasPaged(a) && !this.paging.has(a.id) && !(a.pendingUntil !== undefined && a.pendingUntil > now) && !this.heldAlert(a, now));
     if (due.length === 0) return;
     const pages = new PerPerson();
-    for (const alert of due) {
-      const recipients = this.options.router
-        .recipients(asUpdate(alert))
-        .map((r) => r.user)
-        .filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now));
-      const { pendingUntil: _p, nextAt: _n, ...rest } = alert;
-      const policy = this.routeOf(alert)?.alert;
-      const first = policy?.escalate[0];
-      await this.options.book.commit(() => noted({
-        ...rest,
-        notified: recipients.map((u) => u.name),
-        pagedAt: now,
-        ...(policy ? { remindAt: now + policy.repeatInterval } : {}),
-        // Escalation counts from this first page.
-        ...(first ? { nextAt: now + first.after } : {}),
-      }, event('relay.tl.paged', { names: names(recipients) }, `paged ${names(recipients)}`), now));
-      this.counts.paged++;
+    const decided = due.map((alert) => {
+      this.paging.add(alert.id);
+      const recipients = (due.length === 1 && chosen) || this.options.router.recipients(asUpdate(alert)).map((r) => r.user).filter((u) => !(u.mutedUntil !== undefined && u.mutedUntil > now));
       for (const user of recipients) pages.add(user, alert);
+      return { alert, recipients };
+    });
+    try {
+      await pages.send((l, alerts) => pageText(this.say, l, alerts), this.options.notify, this.options.locale, (alerts) => `page:${alerts.map((a) => a.id).join(',')}`);
+      for (const { alert, recipients } of decided) {
+        const { pendingUntil: _p, nextAt: _n, ...rest } = this.options.book.get(alert.id) ?? alert;
+        // Acked or resolved while its page was on its way: paged, without a schedule (escalation counts from here).
+        const policy = rest.status === 'firing' ? this.routeOf(alert)?.alert : undefined;
+        const first = policy?.escalate[0];
+        const schedule = { ...(policy ? { remindAt: now + policy.repeatInterval } : {}), ...(first ? { nextAt: now + first.after } : {}) };
+        const paged = { ...rest, notified: recipients.map((u) => u.name), pagedAt: now, ...schedule };
+        await this.options.book.commit(() => noted(paged, event('relay.tl.paged', { names: names(recipients) }, `paged ${names(recipients)}`), now));
+        this.counts.paged++;
+      }
+    } finally {
+      for (const { alert } of decided) this.paging.delete(alert.id);
     }
-    await pages.send((l, alerts) => pageText(this.say, l, alerts), this.options.notify, this.options.locale);
   }
 
   /** Resolves whose group wait is over: one message per person for all of theirs. */

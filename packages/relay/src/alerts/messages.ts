@@ -61,14 +61,14 @@ export class PerPerson {
   }
 
   /** Send each person their message, rendered in their language (`locale` for those who chose none). */
-  async send(render: (locale: Locale, alerts: readonly Alert[]) => string, notify: Notify, locale: Locale): Promise<void> {
-    const byText = new Map<string, { users: User[]; severity: Severity }>();
+  async send(render: (locale: Locale, alerts: readonly Alert[]) => string, notify: Notify, locale: Locale, keyed?: (alerts: readonly Alert[]) => string): Promise<void> {
+    const byText = new Map<string, { users: User[]; severity: Severity; dedupeKey?: string }>();
     for (const { user, alerts } of this.people.values()) {
       const text = render(readerLocale(user, locale), alerts);
-      const entry = byText.get(text) ?? { users: [], severity: worstOf(alerts) };
+      const entry = byText.get(text) ?? { users: [], severity: worstOf(alerts), ...(keyed ? { dedupeKey: keyed(alerts) } : {}) };
       entry.users.push(user);
       byText.set(text, entry);
     }
-    for (const [text, { users, severity }] of byText) await notify(users, text, severity);
+    for (const [text, { users, severity, dedupeKey }] of byText) await notify(users, text, severity, dedupeKey !== undefined ? { dedupeKey } : undefined);
   }
 }

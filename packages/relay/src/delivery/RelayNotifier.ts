@@ -6,6 +6,12 @@ import type { Severity } from '../Update.js';
 /** How a text is sent: a reminder is dropped, not held, for someone in quiet hours. */
 export interface NotifyOptions {
   readonly reminder?: boolean;
+  /**
+   * While a message with this key waits in the outbox for the same chat, another is not added (a page
+   * decided again after a crash). With a key, a batch the outbox refused is thrown, not just logged:
+   * the caller keeps it due.
+   */
+  readonly dedupeKey?: string;
 }
 
 /** A text for everyone, or one rendered in each reader's language. */
@@ -76,7 +82,7 @@ export class RelayNotifier {
     const now = Date.now();
     const names: string[] = [];
     const critical = severity === 'critical';
-    const batch = notifier.batch({ priority: priorityOf(severity), critical });
+    const batch = notifier.batch({ priority: priorityOf(severity), critical, ...(options.dedupeKey !== undefined ? { dedupeKey: options.dedupeKey } : {}) });
     const single = typeof texts === 'string' ? (texts.length > maxText ? clip(texts, maxText - 1) : texts) : undefined;
     let held = false;
     for (let i = 0; i < users.length; i++) {
@@ -115,6 +121,7 @@ export class RelayNotifier {
       return names;
     } catch (error) {
       this.options.logger.error(errorInfo(error), 'could not queue notifications');
+      if (options.dedupeKey !== undefined) throw error;
       return [];
     }
   }

@@ -119,6 +119,35 @@ describe('alert lifecycle', () => {
     expect(second.relay.context!.alerts.get(1)).toMatchObject({ count: 2, step: 1 });
   });
 
+  it('an alert whose first page the outbox did not take stays due, and the next start pages it (never recorded as paged unsent)', async () => {
+    // The outbox refuses appends while `down`: what a crash between deciding a page and its acceptance leaves.
+    let down = false;
+    class FlakyStore extends MemoryStore {
+      override journal(name: string) {
+        const journal = super.journal(name);
+        if (name !== 'outbox') return journal;
+        return { ...journal, readAll: () => journal.readAll(), compact: (s: () => readonly unknown[]) => journal.compact(s), append: (records: readonly unknown[], o?: { durable?: boolean }) => (down ? Promise.reject(new Error('outbox down')) : journal.append(records, o)) };
+      }
+    }
+    const store = new FlakyStore();
+    const first = await setup(store);
+    down = true;
+    await first.feed({}).catch(() => undefined);
+    await settle(1000);
+    expect(first.inbox('uma')).toEqual([]);
+    expect(first.relay.context!.alerts.get(1)).toMatchObject({ status: 'firing', notified: [] });
+    expect(first.relay.context!.alerts.get(1)!.pagedAt).toBeUndefined();
+    await first.bridge.stop().catch(() => undefined);
+    running.length = 0;
+
+    down = false;
+    const second = await setup(store);
+    await second.feed({});
+    await settle(1000);
+    expect(second.inbox('uma')).toEqual(['⚠️ #1 oven: Oven at 70 °C']);
+    expect(second.relay.context!.alerts.get(1)).toMatchObject({ notified: ['uma'] });
+  });
+
   it('lists open alerts and hides alerts about devices the caller may not see', async () => {
     const { feed, say } = await setup();
     await feed({});
