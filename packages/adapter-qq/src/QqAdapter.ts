@@ -26,11 +26,12 @@ import { decodeDispatch, QqPlatform, type Decoded } from './decode.js';
 import { intentBits } from './gateway/closeCodes.js';
 import { GatewayShard, type ShardStatus } from './gateway/GatewayShard.js';
 import { eventQueue, type QueuedEvent } from './cluster/ClusterShards.js';
+import { apiBaseOf, gatewayPlan, webhookReceiver, type GatewayPlan } from './plan.js';
 import { ReplyWindows } from './ReplyWindows.js';
 import { RestClient } from './rest/RestClient.js';
 import { sendText } from './send.js';
 import type { GatewayPayload } from './types.js';
-import { WebhookReceiver } from './webhook/WebhookReceiver.js';
+import type { WebhookReceiver } from './webhook/WebhookReceiver.js';
 
 /** How many of the bot's own sent messages are remembered for replies that quote them. */
 const SentTextsKept = 2000;
@@ -108,7 +109,6 @@ export class QqAdapter implements Adapter {
       perChat: { ratePerSecond: this.config.chatRate, burst: this.config.chatBurst },
       combine: this.config.combineHeld,
     };
-    const apiBase = this.config.apiBase ?? (this.config.sandbox ? 'https://sandbox.api.sgroup.qq.com' : 'https://api.sgroup.qq.com');
     this.tokens = new TokenManager({
       appId: this.config.appId,
       secret: this.config.secret,
@@ -118,7 +118,7 @@ export class QqAdapter implements Adapter {
     });
     this.rest = new RestClient({
       appId: this.config.appId,
-      apiBase,
+      apiBase: apiBaseOf(this.config),
       tokens: this.tokens,
       connections: this.config.restConnections,
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
@@ -189,10 +189,14 @@ export class QqAdapter implements Adapter {
    */
   dispatch(payload: GatewayPayload): Promise<boolean> {
     if (!payload.t) return Promise.resolve(false);
-    const decoded = decodeDispatch(payload.t, payload.d, payload.id);
+    return this.admit(decodeDispatch(payload.t, payload.d, payload.id), payload.id);
+  }
+
+  /** {@link dispatch} of an event decoded already (`eventId`: the payload's own id). */
+  private admit(decoded: Decoded, eventId: string | undefined): Promise<boolean> {
     if (decoded.kind === 'ignored') return Promise.resolve(false);
     // Resume replays, the platform's repeats and replayed webhooks carry the same id.
-    const id = decoded.kind === 'message' ? decoded.inbound.id : payload.id;
+    const id = decoded.kind === 'message' ? decoded.inbound.id : eventId;
     const admitted = id === undefined ? Promise.resolve(true) : this.seen ? this.seen.admit(id) : Promise.resolve(this.recent.add(id));
     const handled = this.intake.then(() => admitted).then((fresh) => {
       if (fresh) this.accept(decoded);
@@ -237,19 +241,20 @@ export class QqAdapter implements Adapter {
       // Not taken while nothing handles messages (before the dispatcher attaches, once the bridge stops intake): it stays queued.
       if (!this.inboundSubject.observed) throw new Error('the bridge is not taking messages now');
       const { payload } = record as QueuedEvent;
-      const decoded = payload.t ? decodeDispatch(payload.t, payload.d, payload.id) : undefined;
-      const message = decoded?.kind === 'message' ? decoded.inbound : undefined;
-      if (!message || !outcomes) {
-        await this.dispatch(payload);
+      if (!payload.t) return;
+      const decoded = decodeDispatch(payload.t, payload.d, payload.id);
+      if (decoded.kind !== 'message' || !outcomes) {
+        await this.admit(decoded, payload.id);
         return;
       }
+      const message = decoded.inbound;
       let timer: NodeJS.Timeout | undefined;
       const ended = new Promise<void>((resolve) => {
         waiting.set(message.id, resolve);
         timer = setTimeout(resolve, OutcomeWaitMs);
       });
       try {
-        if (await this.dispatch(payload)) await ended;
+        if (await this.admit(decoded, payload.id)) await ended;
         else if (redelivered) await this.tellInterrupted(message, context);
       } finally {
         clearTimeout(timer);
@@ -269,38 +274,22 @@ export class QqAdapter implements Adapter {
   }
 
   private async startWebhook(): Promise<void> {
-    const { host, port } = parseListen(this.config.webhook.listen);
-    this.receiver = new WebhookReceiver({
-      appId: this.config.appId,
-      secret: this.config.secret,
-      listen: { host, port },
-      path: this.config.webhook.path,
-      maxSkewMs: this.config.webhook.maxSkew,
-      maxBodyBytes: this.config.webhook.maxBody,
-      http: {
-        requestTimeoutMs: this.config.webhook.requestTimeout,
-        headersTimeoutMs: this.config.webhook.headersTimeout,
-        maxConnections: this.config.webhook.maxConnections,
-      },
-      onDispatch: async (payload) => void (await this.dispatch(payload)),
-      logger: this.logger,
-    });
+    this.receiver = webhookReceiver(this.config, async (payload) => void (await this.dispatch(payload)), this.logger);
     await this.receiver.start();
+    const { host } = parseListen(this.config.webhook.listen);
     this.setStatus('ready', `webhook listening on ${host}:${this.receiver.port}${this.config.webhook.path}`);
   }
 
   private async startGateway(): Promise<void> {
-    const info = await this.rest.gatewayBot();
-    const count = this.config.shards === 'auto' ? Math.max(1, info.shards) : this.config.shards;
-    const limit = info.session_start_limit;
-    if (count > limit.remaining) {
-      const message = `the gateway allows ${limit.remaining} more sessions today (reset in ${Math.round(limit.reset_after / 60_000)} min); ${count} shards needed`;
-      this.setStatus('failed', message);
-      throw new Error(message);
+    let plan: GatewayPlan;
+    try {
+      plan = await gatewayPlan(this.rest, this.config);
+    } catch (error) {
+      this.setStatus('failed', (error as Error).message);
+      throw error;
     }
-    const url = this.config.gatewayUrl ?? info.url;
+    const { url, count, perWindow } = plan;
     const intents = intentBits(this.config.intents);
-    const perWindow = Math.max(1, limit.max_concurrency);
     for (let i = 0; i < count; i++) {
       const shard = new GatewayShard({
         url,

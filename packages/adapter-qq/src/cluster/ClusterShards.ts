@@ -1,12 +1,13 @@
 import type WebSocket from 'ws';
-import { errorInfo, parseListen, type Cluster, type ClusterQueue, type Logger } from '@switchboard/core';
+import { errorInfo, type Cluster, type ClusterQueue, type Logger } from '@switchboard/core';
 import { TokenManager } from '../auth/TokenManager.js';
 import type { QqConfig } from '../config.js';
 import { intentBits } from '../gateway/closeCodes.js';
 import { GatewayShard } from '../gateway/GatewayShard.js';
 import { RestClient } from '../rest/RestClient.js';
 import type { GatewayPayload } from '../types.js';
-import { WebhookReceiver } from '../webhook/WebhookReceiver.js';
+import { apiBaseOf, gatewayPlan, webhookReceiver, type GatewayPlan } from '../plan.js';
+import type { WebhookReceiver } from '../webhook/WebhookReceiver.js';
 
 /** What instances hand to the active one: a dispatch as the gateway or the webhook delivered it. */
 export interface QueuedEvent {
@@ -63,15 +64,14 @@ export class ClusterShards {
   private receiver: WebhookReceiver | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> = Promise.resolve();
-  private gateway: { url: string; count: number; perWindow: number } | undefined;
+  private gateway: GatewayPlan | undefined;
 
   constructor(private readonly options: ClusterShardsOptions) {
     const { config } = options;
     this.logger = options.logger.child({ adapter: 'qq', component: 'cluster-shards' });
     this.queue = eventQueue(options.cluster, config.appId);
     this.tokens = new TokenManager({ appId: config.appId, secret: config.secret, tokenUrl: config.tokenUrl, logger: this.logger });
-    const apiBase = config.apiBase ?? (config.sandbox ? 'https://sandbox.api.sgroup.qq.com' : 'https://api.sgroup.qq.com');
-    this.rest = new RestClient({ appId: config.appId, apiBase, tokens: this.tokens, connections: 1 });
+    this.rest = new RestClient({ appId: config.appId, apiBase: apiBaseOf(config), tokens: this.tokens, connections: 1 });
   }
 
   /** Shards this instance holds now. */
@@ -82,25 +82,12 @@ export class ClusterShards {
   async start(): Promise<void> {
     const { config } = this.options;
     if (config.transport === 'webhook') {
-      const { host, port } = parseListen(config.webhook.listen);
-      this.receiver = new WebhookReceiver({
-        appId: config.appId,
-        secret: config.secret,
-        listen: { host, port },
-        path: config.webhook.path,
-        maxSkewMs: config.webhook.maxSkew,
-        maxBodyBytes: config.webhook.maxBody,
-        http: { requestTimeoutMs: config.webhook.requestTimeout, headersTimeoutMs: config.webhook.headersTimeout, maxConnections: config.webhook.maxConnections },
-        // Answered once the event is in Redis: the platform sends it again otherwise.
-        onDispatch: (payload) => this.queue.add({ payload } satisfies QueuedEvent),
-        logger: this.logger,
-      });
+      // Answered once the event is in Redis: the platform sends it again otherwise.
+      this.receiver = webhookReceiver(config, (payload) => this.queue.add({ payload } satisfies QueuedEvent), this.logger);
       await this.receiver.start();
       return;
     }
-    const info = await this.rest.gatewayBot();
-    const count = config.shards === 'auto' ? Math.max(1, info.shards) : config.shards;
-    this.gateway = { url: config.gatewayUrl ?? info.url, count, perWindow: Math.max(1, info.session_start_limit.max_concurrency) };
+    this.gateway = await gatewayPlan(this.rest, config);
     await this.tick();
     this.timer = setInterval(() => {
       this.ticking = this.ticking.then(() => this.tick());
@@ -133,12 +120,14 @@ export class ClusterShards {
       const wanted = this.held.size < fair ? all : this.shards;
       const granted = await cluster.hold(wanted.map((i) => this.leaseName(i)), this.options.leaseMs ?? 4000);
       const now = all.filter((i) => granted.has(this.leaseName(i)));
+      // Lost to another holder (its lease lapsed meanwhile): stop at once, its session is theirs now.
       for (const i of this.shards) if (!now.includes(i)) await this.drop(i, false);
-      const extra = now.filter((i) => !this.held.has(i)).slice(Math.max(0, fair - this.held.size));
-      const over = Math.max(0, this.held.size - fair);
-      const giveBack = [...extra, ...this.shards.slice(this.held.size - over)];
-      for (const i of now) if (!this.held.has(i) && !extra.includes(i)) await this.take(i);
-      for (const i of giveBack) if (this.held.has(i)) await this.drop(i, true);
+      const fresh = now.filter((i) => !this.held.has(i));
+      const taken = fresh.slice(0, Math.max(0, fair - this.held.size));
+      const over = this.shards.slice(fair);
+      for (const i of taken) await this.take(i);
+      for (const i of over) await this.drop(i, true);
+      const giveBack = [...fresh.filter((i) => !taken.includes(i)), ...over];
       if (giveBack.length > 0) await cluster.release(giveBack.map((i) => this.leaseName(i)));
       for (const [i, entry] of this.held) await this.saveSession(i, entry);
     } catch (error) {
