@@ -13,7 +13,7 @@ import type { NewUser, NotifyChoice } from '../users/User.js';
 import { UserDirectory } from '../users/UserDirectory.js';
 import { errorInfo, silentLogger, type Logger } from '../util/Logger.js';
 import { detach } from '../util/detach.js';
-import { Context, type Plugin, type PluginUse } from '../plugins/Context.js';
+import { Context, pluginConfig, type Plugin, type PluginUse } from '../plugins/Context.js';
 import type { BridgeEvents, PluginHost } from '../plugins/host.js';
 import { NamedRegistry } from '../plugins/NamedRegistry.js';
 import { MemoryAuditLog, type AuditLog } from '../audit/AuditLog.js';
@@ -208,8 +208,7 @@ export class Bridge implements PluginHost {
     for (const entry of this.options.plugins ?? []) {
       const { plugin, config } = 'plugin' in entry ? entry : { plugin: entry, config: undefined };
       if (!plugin.cluster) continue;
-      const parsed = plugin.config ? plugin.config.parse(config ?? {}) : config;
-      this.clusterWork.push(await plugin.cluster(cluster, parsed, this.logger));
+      this.clusterWork.push(await plugin.cluster(cluster, pluginConfig(plugin, config), this.logger));
     }
   }
 

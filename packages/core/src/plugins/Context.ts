@@ -53,6 +53,17 @@ export interface PluginUse<Config = unknown> {
   readonly config?: unknown;
 }
 
+/**
+ * A plugin's config as its schema makes it (defaults filled in), or as given when it has none.
+ * @throws ConfigError naming each path that does not validate.
+ */
+export function pluginConfig<C>(plugin: Plugin<C>, config: unknown): C {
+  if (!plugin.config) return config as C;
+  const parsed = plugin.config.safeParse(config ?? {});
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
+  return parsed.data;
+}
+
 /** Identity helper that keeps a plugin's config type. A plain object works just as well. */
 export function definePlugin<Config = undefined>(plugin: Plugin<Config>): Plugin<Config> {
   return plugin;
@@ -203,14 +214,7 @@ export class Context {
     if (why) throw new TypeError(`not a plugin: ${why}`);
     const name = this.name === '' ? child.name : `${this.name}/${child.name}`;
     if (this.children.has(child.name)) throw new Error(`a plugin named "${name}" is already running`);
-    let value = config as C;
-    if (child.config) {
-      const parsed = child.config.safeParse(config ?? {});
-      if (!parsed.success) {
-        throw new ConfigError(parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
-      }
-      value = parsed.data;
-    }
+    const value = pluginConfig(child, config);
     const ctx = new Context(this.host, name, this);
     this.children.set(child.name, ctx);
     try {
