@@ -203,19 +203,22 @@ export class RedisCluster implements Cluster {
       await reader.xgroup('CREATE', key, 'active', '0', 'MKSTREAM').catch((error: Error) => {
         if (!error.message.includes('BUSYGROUP')) throw error;
       });
-      // An active instance that died left what it had taken; it is this one's now, first.
-      await claimAll(reader, key, this.instance);
-      await start(await pending(reader, key, this.instance), true);
+      // Take over what other consumers took and left idle `minIdle` ms, in stream order (this one's own in hand are skipped).
+      const claim = async (minIdle: number): Promise<void> => {
+        let cursor = '0-0';
+        do {
+          const [next, entries] = (await reader.xautoclaim(key, 'active', this.instance, minIdle, cursor, 'COUNT', ReadCount)) as [string, [string, string[] | null][]];
+          await start(entries, true);
+          cursor = next;
+        } while (cursor !== '0-0' && !stopping);
+      };
+      // An active instance that died left what it had taken; it is this one's now, first. Later, what a
+      // fenced-out active instance still running took.
+      await claim(0);
       let lastClaim = Date.now();
       while (!stopping) {
         if (Date.now() - lastClaim > ClaimIdleMs) {
-          // A fenced-out active instance still running may have taken some; this one's own in flight are skipped.
-          let cursor = '0-0';
-          do {
-            const [next, entries] = (await reader.xautoclaim(key, 'active', this.instance, ClaimIdleMs, cursor, 'COUNT', ReadCount)) as [string, [string, string[] | null][]];
-            await start(entries, true);
-            cursor = next;
-          } while (cursor !== '0-0' && !stopping);
+          await claim(ClaimIdleMs);
           lastClaim = Date.now();
         }
         const reply = (await reader.xreadgroup('GROUP', 'active', this.instance, 'COUNT', ReadCount, 'BLOCK', BlockMs, 'STREAMS', key, '>')) as
@@ -233,27 +236,5 @@ export class RedisCluster implements Cluster {
       reader.disconnect();
       await done;
     };
-  }
-}
-
-/** Take every record other consumers of the group hold, whatever their idle time. */
-async function claimAll(reader: Redis, key: string, consumer: string): Promise<void> {
-  let cursor = '0-0';
-  do {
-    const [next] = (await reader.xautoclaim(key, 'active', consumer, 0, cursor, 'COUNT', ReadCount, 'JUSTID')) as [string, string[]];
-    cursor = next;
-  } while (cursor !== '0-0');
-}
-
-/** This consumer's records taken but not acknowledged, oldest first. */
-async function pending(reader: Redis, key: string, consumer: string): Promise<[string, string[]][]> {
-  const out: [string, string[]][] = [];
-  let from = '0';
-  for (;;) {
-    const reply = (await reader.xreadgroup('GROUP', 'active', consumer, 'COUNT', ReadCount, 'STREAMS', key, from)) as [string, [string, string[]][]][] | null;
-    const entries = (reply?.[0]?.[1] ?? []).filter((e) => e[1] !== null);
-    if (entries.length === 0) return out;
-    out.push(...entries);
-    from = entries.at(-1)![0];
   }
 }
