@@ -69,6 +69,7 @@ export class PerPerson {
       entry.users.push(user);
       byText.set(text, entry);
     }
-    for (const [text, { users, severity, dedupeKey }] of byText) await notify(users, text, severity, dedupeKey !== undefined ? { dedupeKey } : undefined);
+    // Keyed texts are pages: one the outbox refused is the caller's to keep due.
+    for (const [text, { users, severity, dedupeKey }] of byText) await notify(users, text, severity, dedupeKey !== undefined ? { dedupeKey, throwRefused: true } : undefined);
   }
 }

@@ -6,12 +6,10 @@ import type { Severity } from '../Update.js';
 /** How a text is sent: a reminder is dropped, not held, for someone in quiet hours. */
 export interface NotifyOptions {
   readonly reminder?: boolean;
-  /**
-   * While a message with this key waits in the outbox for the same chat, another is not added (a page
-   * decided again after a crash). With a key, a batch the outbox refused is thrown, not just logged:
-   * the caller keeps it due.
-   */
+  /** While a message with this key waits in the outbox for the same chat, another is not added (a page decided again after a crash). */
   readonly dedupeKey?: string;
+  /** Throw when the outbox refused the batch (the caller keeps it due) instead of logging it and returning no names. */
+  readonly throwRefused?: boolean;
 }
 
 /** A text for everyone, or one rendered in each reader's language. */
@@ -121,7 +119,7 @@ export class RelayNotifier {
       return names;
     } catch (error) {
       this.options.logger.error(errorInfo(error), 'could not queue notifications');
-      if (options.dedupeKey !== undefined) throw error;
+      if (options.throwRefused) throw error;
       return [];
     }
   }
