@@ -21,8 +21,14 @@ describe('the demo drives a device', () => {
     const env = { ...process.env, DEMO_FEED_PORT: port };
     const { say, waitFor, exited } = demoBridge(config, env);
 
-    say('sources');
-    await waitFor(/demo \(websocket\): connected/, 'the feed connected');
+    // Asked again until the feed is connected: an answer given while it still connects says "connecting".
+    for (let asked = 1; ; asked++) {
+      say('sources');
+      const connected = await waitFor(/demo \(websocket\): connected/, 'the feed connected', 1000).catch((error: Error) => {
+        if (asked >= 15) throw error;
+      });
+      if (connected) break;
+    }
     say('hatch');
     const [, code] = await waitFor(/Reply `yes (\d{4})` within 60 s to run hatch/, 'the confirmation request');
     // carol (a user) may not run it, and alice's code is hers alone.
